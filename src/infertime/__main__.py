@@ -1,0 +1,5 @@
+"""`python -m infertime`."""
+
+from .cli.app import entry
+
+entry()

@@ -1,0 +1,197 @@
+"""Library entry points: resolve model and device, prepare, run the engine, assemble the result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import torch
+
+from . import diagnose, environment
+from ._version import __version__
+from .config import DEFAULT_MODEL, MeasureConfig, RunSpec, preset
+from .devices import Device, resolve_device
+from .engine import ProgressSink, measure_call, no_progress
+from .errors import ConfigError, InfertimeError
+from .models import PreparedModel, Workload, check_finite, from_module, load_reference
+from .results import LatencyResult, Settings
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Use `threads` intra-op threads for the measurement, then restore the previous count."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def resolve_config(
+    config: MeasureConfig | None,
+    preset_name: str,
+    precision: float | None,
+    max_time_s: float | None,
+    min_samples: int | None,
+) -> MeasureConfig:
+    base = config if config is not None else preset(preset_name)
+    return base.with_overrides(precision=precision, max_time_s=max_time_s, min_samples=min_samples)
+
+
+def resolve_workload(
+    model: str | torch.nn.Module, example_inputs: Any, input_shape: Sequence[int] | None
+) -> Workload:
+    shape = tuple(int(d) for d in input_shape) if input_shape is not None else None
+    if isinstance(model, str):
+        if example_inputs is not None:
+            raise ConfigError("example_inputs go with a module, not with a model reference")
+        return load_reference(model, shape)
+    workload = from_module(model, example_inputs)
+    return workload.with_input_shape(shape) if shape is not None else workload
+
+
+@dataclass(frozen=True)
+class Target:
+    """A workload prepared on a device for one run spec."""
+
+    spec: RunSpec
+    device: Device
+    prepared: PreparedModel
+
+    def settings(self, batch: int, config: MeasureConfig) -> Settings:
+        w = self.prepared.workload
+        integer = any(not s.is_float for s in w.inputs)
+        source = f"random normal N(0, 1), seed {self.spec.seed}, created on {self.device.name}"
+        if integer:
+            source += "; integer inputs uniform in the example's range"
+        return Settings(
+            model=w.reference,
+            batch_size=batch,
+            input_shapes=self.prepared.input_shapes(batch),
+            dtype=self.spec.dtype,
+            dtype_label=self.spec.dtype_label,
+            channels_last=self.spec.channels_last,
+            device=self.device.name,
+            threads=torch.get_num_threads(),
+            seed=self.spec.seed,
+            input_source=source,
+            timer=self.device.timer_name,
+            measure=config.to_dict(),
+        )
+
+
+def prepare_target(
+    model: str | torch.nn.Module,
+    example_inputs: Any,
+    *,
+    device: str | Device,
+    batch_size: int | None,
+    input_shape: Sequence[int] | None,
+    dtype: str,
+    autocast: bool,
+    channels_last: bool,
+    threads: int | None,
+    seed: int,
+) -> Target:
+    """Validate settings, resolve the device and the model, and put the model on the device."""
+    dev = resolve_device(device)
+    workload = resolve_workload(model, example_inputs, input_shape)
+    spec = RunSpec(
+        model=workload.reference,
+        batch_size=batch_size if batch_size is not None else workload.default_batch,
+        input_shape=tuple(input_shape) if input_shape is not None else None,
+        dtype=dtype,
+        dtype_mode="autocast" if autocast else "cast",
+        channels_last=channels_last,
+        device=dev.name,
+        threads=threads,
+        seed=seed,
+    )
+    return Target(spec, dev, PreparedModel(workload, dev, spec))
+
+
+def measure_latency(
+    model: str | torch.nn.Module = DEFAULT_MODEL,
+    example_inputs: Any = None,
+    *,
+    device: str | Device = "auto",
+    batch_size: int | None = None,
+    input_shape: Sequence[int] | None = None,
+    dtype: str = "fp32",
+    autocast: bool = False,
+    channels_last: bool = False,
+    threads: int | None = None,
+    seed: int = 0,
+    preset: str = "default",
+    precision: float | None = None,
+    max_time_s: float | None = None,
+    min_samples: int | None = None,
+    config: MeasureConfig | None = None,
+    progress: ProgressSink = no_progress,
+) -> LatencyResult:
+    """Latency (synchronous request) and device time per call (pipelined) of one configuration.
+
+    `model` is a reference ("timm:resnet50", "torchvision:resnet50", "pkg.mod:factory") or an
+    nn.Module with `example_inputs` (a tensor, a sequence of tensors or a dict of tensors, batch
+    dimension first). Inputs are fresh seeded N(0, 1) tensors of the example's shape on the device.
+    """
+    cfg = resolve_config(config, preset, precision, max_time_s, min_samples)
+    with torch_threads(threads), torch.inference_mode():
+        target = prepare_target(
+            model,
+            example_inputs,
+            device=device,
+            batch_size=batch_size,
+            input_shape=input_shape,
+            dtype=dtype,
+            autocast=autocast,
+            channels_last=channels_last,
+            threads=threads,
+            seed=seed,
+        )
+        batch = target.spec.batch_size
+        run = run_engine(target, batch, cfg, progress)
+        env = environment.capture(
+            target.device,
+            grad_enabled=torch.is_grad_enabled(),
+            inference_mode=torch.is_inference_mode_enabled(),
+            model_training=target.prepared.module.training,
+        )
+        settings = target.settings(batch, cfg)
+    result = LatencyResult(
+        settings=settings,
+        warmup=run.warmup,
+        figures=run.figures,
+        timer_overhead_s=run.timer_overhead_s,
+        memory=run.memory.to_dict(),
+        environment=env,
+        created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        infertime_version=__version__,
+    )
+    return result.with_diagnostics(tuple(diagnose.check_result(result)))
+
+
+def run_engine(target: Target, batch: int, cfg: MeasureConfig, progress: ProgressSink) -> Any:
+    """Run the engine on one batch size; model failures become one clear error."""
+    prepared = target.prepared
+    what = f"{prepared.workload.reference} at batch {batch} ({target.spec.dtype_label})"
+    try:
+        call = prepared.call_for(batch)
+        return measure_call(
+            call,
+            target.device,
+            cfg,
+            on_first_output=lambda out: check_finite(out, what),
+            progress=progress,
+        )
+    except InfertimeError:
+        raise
+    except Exception as exc:
+        raise prepared.explain_failure(exc, batch) from exc

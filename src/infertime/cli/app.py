@@ -1,0 +1,67 @@
+"""The `infertime` command: thin commands over the library; errors become one line on stderr."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+
+from ..errors import InfertimeError
+from .cmd_env import env
+from .cmd_run import run
+from .cmd_show import show
+
+app = typer.Typer(
+    name="infertime",
+    help="Measure deep-network inference time correctly: latency, throughput, memory.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+)
+app.command()(run)
+app.command()(show)
+app.command()(env)
+
+INTERNAL_ERROR = 70
+
+
+def _error(message: str) -> None:
+    print(f"infertime: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 success, 2 bad usage, other codes per error kind)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="infertime", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        _error("interrupted")
+        return 130
+    except click.ClickException as exc:  # bad flag, missing argument, wrong value type
+        _error(exc.format_message())
+        return 2
+    except InfertimeError as exc:
+        if debug:
+            traceback.print_exc()
+        _error(exc.one_line())
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:  # a bug in infertime or a library; still one line unless --debug
+        if debug:
+            traceback.print_exc()
+        _error(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+        )
+        return INTERNAL_ERROR
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The small protocol the engine talks to: host clock, timer pairs, synchronize, memory, OOM."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+class Timer(Protocol):
+    """A start/stop pair on the device's own timeline; read it after `Device.synchronize()`."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def elapsed_s(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class MemoryReading:
+    """Peak memory since the last reset, in bytes; None where the device cannot tell."""
+
+    peak_allocated_bytes: int | None
+    peak_reserved_bytes: int | None
+    total_bytes: int | None
+    source: str  # how it was read, e.g. "torch.cuda.max_memory_allocated" or "VmHWM"
+
+    def to_dict(self) -> dict[str, Any]:
+        return vars(self).copy()
+
+
+@runtime_checkable
+class Device(Protocol):
+    """What the engine needs from a device; implemented by CUDA, CPU and the fake device."""
+
+    @property
+    def name(self) -> str:  # "cuda:0", "cpu", "fake:0"
+        ...
+
+    @property
+    def kind(self) -> str:  # "cuda", "cpu" or "fake"
+        ...
+
+    @property
+    def timer_name(self) -> str:  # what the timer reads, for the report
+        ...
+
+    def now_ns(self) -> int:
+        """Host wall clock, for budgets (never for samples on a GPU)."""
+        ...
+
+    def new_timer(self) -> Timer: ...
+
+    def synchronize(self) -> None:
+        """Wait until all work queued on this device is done."""
+        ...
+
+    def reset_peak_memory(self) -> None: ...
+
+    def memory(self) -> MemoryReading: ...
+
+    def free_bytes(self) -> int | None:
+        """Memory that new allocations can still take, where the device can tell."""
+        ...
+
+    def is_oom(self, exc: BaseException) -> bool: ...
+
+    def release_memory(self) -> None:
+        """Return cached memory to the system after an OOM or between probes."""
+        ...
+
+    def limit_memory(self, fraction: float | None) -> None:
+        """Make allocations beyond `fraction` of the device's memory fail (None: no limit)."""
+        ...
+
+    def activate(self) -> AbstractContextManager[Any]:
+        """Make this device current for code that allocates on 'the current device'."""
+        ...
+
+    def describe(self) -> dict[str, Any]: ...

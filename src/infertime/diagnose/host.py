@@ -1,0 +1,98 @@
+"""Host and framework state that distorts figures: env vars, grad mode, TF32, threads, load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..results import Diagnostic
+
+PROFILER_VARS = ("CUDA_INJECTION64_PATH", "NSYS_PROFILING_SESSION_ID", "NVTX_INJECTION64_PATH")
+
+
+def check_environment(env: dict[str, Any], device_kind: str) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    env_vars = env.get("env_vars", {})
+    if env_vars.get("CUDA_LAUNCH_BLOCKING", "0") not in ("", "0"):
+        found.append(
+            Diagnostic(
+                "launch_blocking",
+                "warning",
+                "CUDA_LAUNCH_BLOCKING is set: every kernel launch waits for the GPU",
+                "unset it; it serialises host and GPU and inflates latency",
+            )
+        )
+    profilers = [v for v in PROFILER_VARS if v in env_vars]
+    if profilers:
+        found.append(
+            Diagnostic(
+                "profiler_attached",
+                "warning",
+                f"a profiler seems attached ({', '.join(profilers)} set)",
+                "profilers add cost to every CUDA call; time without them",
+            )
+        )
+    mode = env.get("mode", {})
+    if mode.get("grad_enabled"):
+        found.append(
+            Diagnostic(
+                "grad_enabled",
+                "warning",
+                "autograd was on during timing: the model kept activations for a backward pass",
+                "time inference under torch.inference_mode() (infertime does unless told otherwise)",
+            )
+        )
+    if mode.get("model_training"):
+        found.append(
+            Diagnostic(
+                "training_mode",
+                "warning",
+                "the model was in training mode (dropout and batch-norm statistics active)",
+                "call model.eval() before timing",
+            )
+        )
+    fw = env.get("framework", {})
+    if device_kind == "cuda":
+        found.append(
+            Diagnostic(
+                "numeric_flags",
+                "info",
+                f"TF32 for matmul {'on' if fw.get('tf32_matmul') else 'off'}, for cuDNN "
+                f"{'on' if fw.get('tf32_cudnn') else 'off'}; cudnn.benchmark "
+                f"{'on' if fw.get('cudnn_benchmark') else 'off'}",
+                "fp32 figures change with these flags; compare runs only with the same flags",
+                {k: fw.get(k) for k in ("tf32_matmul", "tf32_cudnn", "cudnn_benchmark")},
+            )
+        )
+    host = env.get("host", {})
+    load = host.get("load_average")
+    cores = host.get("affinity_cores") or host.get("logical_cores")
+    if load and cores and load[0] > 0.75 * cores:
+        found.append(
+            Diagnostic(
+                "host_busy",
+                "warning",
+                f"the host is busy: 1-minute load average {load[0]:.1f} on {cores} cores",
+                "other processes compete for the CPU that launches the kernels; rerun when idle",
+            )
+        )
+    governor = host.get("frequency_governor")
+    if governor and governor != "performance":
+        found.append(
+            Diagnostic(
+                "cpu_governor",
+                "info",
+                f"CPU frequency governor is '{governor}', not 'performance'",
+                "host-bound figures (small batches, CPU runs) vary with CPU frequency",
+            )
+        )
+    threads = fw.get("threads")
+    if device_kind == "cpu" and threads and cores and threads > cores:
+        found.append(
+            Diagnostic(
+                "threads_oversubscribed",
+                "warning",
+                f"{threads} torch threads on {cores} available cores",
+                "use --threads at most the number of physical cores",
+            )
+        )
+    return found

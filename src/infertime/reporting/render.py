@@ -1,0 +1,23 @@
+"""Render any result kind to the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+from ..results import LatencyResult
+from .latency_table import print_latency
+
+_RENDERERS: dict[str, Callable[[Any, Console], None]] = {
+    LatencyResult.kind: print_latency,
+}
+
+
+def register_renderer(kind: str, renderer: Callable[[Any, Console], None]) -> None:
+    _RENDERERS[kind] = renderer
+
+
+def render_result(result: Any, console: Console) -> None:
+    _RENDERERS[result.kind](result, console)
