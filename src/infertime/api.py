@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -101,18 +101,25 @@ def prepare_target(
     seed: int,
 ) -> Target:
     """Validate settings, resolve the device and the model, and put the model on the device."""
-    dev = resolve_device(device)
-    workload = resolve_workload(model, example_inputs, input_shape)
+    # Flags are checked before anything slow (zoo import, model build) happens.
     spec = RunSpec(
-        model=workload.reference,
-        batch_size=batch_size if batch_size is not None else workload.default_batch,
+        model=model if isinstance(model, str) else type(model).__name__,
+        batch_size=batch_size if batch_size is not None else 1,
         input_shape=tuple(input_shape) if input_shape is not None else None,
         dtype=dtype,
         dtype_mode="autocast" if autocast else "cast",
         channels_last=channels_last,
-        device=dev.name,
+        device=device if isinstance(device, str) else device.name,
         threads=threads,
         seed=seed,
+    )
+    dev = resolve_device(device)
+    workload = resolve_workload(model, example_inputs, input_shape)
+    spec = replace(
+        spec,
+        model=workload.reference,
+        batch_size=batch_size if batch_size is not None else workload.default_batch,
+        device=dev.name,
     )
     return Target(spec, dev, PreparedModel(workload, dev, spec))
 
@@ -143,20 +150,21 @@ def measure_latency(
     dimension first). Inputs are fresh seeded N(0, 1) tensors of the example's shape on the device.
     """
     cfg = resolve_config(config, preset, precision, max_time_s, min_samples)
-    with torch_threads(threads), torch.inference_mode():
-        target = prepare_target(
-            model,
-            example_inputs,
-            device=device,
-            batch_size=batch_size,
-            input_shape=input_shape,
-            dtype=dtype,
-            autocast=autocast,
-            channels_last=channels_last,
-            threads=threads,
-            seed=seed,
-        )
-        batch = target.spec.batch_size
+    # Prepared outside inference mode, so a caller's module keeps ordinary parameters.
+    target = prepare_target(
+        model,
+        example_inputs,
+        device=device,
+        batch_size=batch_size,
+        input_shape=input_shape,
+        dtype=dtype,
+        autocast=autocast,
+        channels_last=channels_last,
+        threads=threads,
+        seed=seed,
+    )
+    batch = target.spec.batch_size
+    with target.prepared.in_eval_mode(), torch_threads(threads), torch.inference_mode():
         run = run_engine(target, batch, cfg, progress)
         env = environment.capture(
             target.device,

@@ -32,7 +32,7 @@ class WarmupPolicy:
     window_calls: int = 5  # a window holds at least this many calls ...
     window_time_s: float = 0.05  # ... and at least this much time
     windows: int = 3  # this many consecutive windows must agree
-    tolerance: float = 0.02  # relative spread of window medians always accepted
+    tolerance: float = 0.01  # relative spread of window medians always accepted
     max_time_s: float = 10.0
     max_calls: int = 200_000
 
@@ -143,7 +143,7 @@ PRESETS: dict[str, MeasureConfig] = {
     ),
     "default": MeasureConfig(),
     "rigorous": MeasureConfig(
-        warmup=WarmupPolicy(min_time_s=2.0, tolerance=0.01, max_time_s=30.0),
+        warmup=WarmupPolicy(min_time_s=2.0, tolerance=0.005, max_time_s=30.0),
         stop=StopPolicy(precision=0.005, min_samples=64, max_time_s=60.0),
         preset="rigorous",
     ),
@@ -183,13 +183,11 @@ class RunSpec:
             raise ConfigError("--autocast needs --dtype fp16 or bf16")
         if self.threads is not None:
             _at_least("--threads", self.threads, 1)
-        if self.input_shape is not None:
-            if not self.input_shape or any(
-                not isinstance(d, int) or d < 1 for d in self.input_shape
-            ):
-                raise ConfigError(
-                    f"--input-shape needs positive integers such as 3,224,224, got {self.input_shape}"
-                )
+        shape = self.input_shape
+        if shape is not None and (not shape or any(not isinstance(d, int) or d < 1 for d in shape)):
+            raise ConfigError(
+                f"--input-shape needs positive integers such as 3,224,224, got {shape}"
+            )
 
     @property
     def dtype_label(self) -> str:

@@ -45,7 +45,9 @@ def host_state() -> dict[str, Any]:
     return {
         "cpu_model": cpu_model_name(),
         "logical_cores": os.cpu_count(),
-        "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "affinity_cores": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else None,
         "frequency_governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         "load_average": load,
         "platform": platform.platform(),
@@ -55,7 +57,8 @@ def host_state() -> dict[str, Any]:
 def torch_state() -> dict[str, Any]:
     import torch
 
-    cudnn_version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    cudnn = torch.backends.cudnn
+    cudnn_version = cudnn.version() if cudnn.is_available() else None  # type: ignore[no-untyped-call]
     return {
         "torch": torch.__version__,
         "cuda_runtime": torch.version.cuda,

@@ -1,4 +1,4 @@
-"""GPU state through NVML (nvidia-ml-py): clocks, clock-event reasons, temperature, power, processes.
+"""GPU state through NVML (nvidia-ml-py): clocks, clock-event reasons, temperature, power, users.
 
 NVML is optional: every function returns None or an {"error": ...} entry instead of raising when
 the library or the driver is missing. Devices are matched by UUID, never by index, because
@@ -93,9 +93,9 @@ class GpuReading:
 def read_dynamic(nvml: ModuleType, handle: Any, t_ns: int) -> GpuReading:
     power_mw = _try(nvml.nvmlDeviceGetPowerUsage, handle)
     util = _try(nvml.nvmlDeviceGetUtilizationRates, handle)
-    reasons_fn = getattr(nvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
-        nvml, "nvmlDeviceGetCurrentClocksThrottleReasons"
-    )
+    reasons_fn = getattr(nvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+    if reasons_fn is None:  # nvidia-ml-py before 12.535 names them "throttle reasons"
+        reasons_fn = nvml.nvmlDeviceGetCurrentClocksThrottleReasons
     return GpuReading(
         t_ns=t_ns,
         sm_clock_mhz=_try(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_SM),

@@ -54,7 +54,9 @@ class Series:
     figure: str
     samples_s: tuple[float, ...]
     calls_per_sample: int
-    sample_end_offsets_s: tuple[float, ...] = ()  # host time at each sample's end, from series start
+    sample_end_offsets_s: tuple[
+        float, ...
+    ] = ()  # host time at each sample's end, from series start
     stop: StopRecord | None = None
     start_ns: int = 0  # device.now_ns() at the series start (CLOCK_MONOTONIC on Linux hosts)
     confidence: float = 0.95
@@ -258,9 +260,7 @@ def summary_to_dict(s: stats.Summary) -> dict[str, Any]:
         "max_s": s.max,
         "cv": s.cv if math.isfinite(s.cv) else None,
         "mad_s": s.mad,
-        "percentiles_s": {
-            f"p{round(q * 100):d}": v for q, v in s.percentiles.items()
-        },
+        "percentiles_s": {f"p{round(q * 100):d}": v for q, v in s.percentiles.items()},
         "percentile_min_samples": {
             f"p{round(q * 100):d}": stats.min_samples_for_percentile(q) for q in s.percentiles
         },

@@ -1,10 +1,10 @@
-"""Pure statistics on raw samples: quantiles, distribution-free confidence intervals, spread, steadiness.
+"""Pure statistics on raw samples: quantiles, distribution-free CIs, spread, steadiness.
 
 Estimators (named in docs/statistics.md):
 - quantiles: linear interpolation between order statistics (Hyndman & Fan type 7, numpy's default);
 - CI of a quantile: distribution-free, from binomial order statistics (exact up to 2000 samples,
   normal approximation beyond); no normality assumed;
-- mean ± std: arithmetic mean and sample standard deviation (n - 1), for continuity with the article;
+- mean ± std: arithmetic mean and sample standard deviation (n - 1), as in the article;
 - MAD: median absolute deviation (raw); robust SD = 1.4826 x MAD.
 """
 
@@ -77,8 +77,11 @@ def _binomial_cdf(n: int, p: float) -> list[float]:
     cdf = []
     for k in range(n + 1):
         log_pmf = (
-            math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-            + k * log_p + (n - k) * log_q
+            math.lgamma(n + 1)
+            - math.lgamma(k + 1)
+            - math.lgamma(n - k + 1)
+            + k * log_p
+            + (n - k) * log_q
         )
         total += math.exp(log_pmf)
         cdf.append(min(total, 1.0))
@@ -137,7 +140,10 @@ def robust_sd(xs: Sequence[float]) -> float:
 
 
 def mad_outliers(xs: Sequence[float], threshold: float = 3.5) -> list[int]:
-    """Indices whose modified z-score |x - median| / (1.4826 MAD) exceeds threshold (Iglewicz-Hoaglin)."""
+    """Indices whose modified z-score |x - median| / (1.4826 MAD) exceeds `threshold`.
+
+    Iglewicz & Hoaglin's rule; 3.5 is their recommended threshold.
+    """
     if len(xs) < 3:
         return []
     m = median(xs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
 
 from ..errors import InfertimeError
@@ -31,6 +30,18 @@ def _error(message: str) -> None:
     print(f"infertime: error: {' '.join(message.split())}", file=sys.stderr)
 
 
+def _click_kind(exc: BaseException) -> str | None:
+    """Classify click's exceptions by name: typer vendors click in new releases, not in old ones."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "Exit" in names and hasattr(exc, "exit_code"):
+        return "exit"
+    if "Abort" in names:
+        return "abort"
+    if "ClickException" in names and hasattr(exc, "format_message"):
+        return "usage"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 success, 2 bad usage, other codes per error kind)."""
     args = sys.argv[1:] if argv is None else argv
@@ -38,14 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=args, prog_name="infertime", standalone_mode=False)
         return 0
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        _error("interrupted")
-        return 130
-    except click.ClickException as exc:  # bad flag, missing argument, wrong value type
-        _error(exc.format_message())
-        return 2
     except InfertimeError as exc:
         if debug:
             traceback.print_exc()
@@ -54,7 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
-    except Exception as exc:  # a bug in infertime or a library; still one line unless --debug
+    except Exception as exc:
+        kind = _click_kind(exc)
+        if kind == "exit":
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if kind == "abort":
+            _error("interrupted")
+            return 130
+        if kind == "usage":  # bad flag, missing argument, wrong value type
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                return 0
+            _error(exc.format_message())  # type: ignore[attr-defined]
+            return 2
+        # A bug in infertime or a library: still one line unless --debug.
         if debug:
             traceback.print_exc()
         _error(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,31 +15,34 @@ from .common import finish, precheck_json, stdout
 ModelArg = Annotated[
     str, typer.Argument(help="timm:NAME, torchvision:NAME or package.module:callable")
 ]
-BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", "-b", help="Items per call.")]
+BatchOpt = Annotated[int | None, typer.Option("--batch-size", "-b", help="Items per call.")]
 ShapeOpt = Annotated[
-    Optional[str], typer.Option("--input-shape", help="Per-item input shape C,H,W (default: the zoo's).")
+    str | None,
+    typer.Option("--input-shape", help="Per-item input shape C,H,W (default: the zoo's)."),
 ]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16.")]
 AutocastOpt = Annotated[
     bool, typer.Option("--autocast", help="Use torch.autocast instead of casting the model.")
 ]
-ChannelsLastOpt = Annotated[bool, typer.Option("--channels-last", help="Channels-last memory format.")]
+ChannelsLastOpt = Annotated[
+    bool, typer.Option("--channels-last", help="Channels-last memory format.")
+]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
-ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="torch intra-op threads.")]
+ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="torch intra-op threads.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random inputs.")]
 PresetOpt = Annotated[str, typer.Option("--preset", help="quick, default or rigorous.")]
 PrecisionOpt = Annotated[
-    Optional[float],
-    typer.Option("--precision", help="Target ± of the median's 95 % CI, as a fraction (0.01 = 1 %)."),
+    float | None,
+    typer.Option(
+        "--precision", help="Target ± of the median's 95 % CI, as a fraction (0.01 = 1 %)."
+    ),
 ]
-MaxTimeOpt = Annotated[
-    Optional[float], typer.Option("--max-time", help="Sampling budget in seconds.")
-]
+MaxTimeOpt = Annotated[float | None, typer.Option("--max-time", help="Sampling budget in seconds.")]
 MinSamplesOpt = Annotated[
-    Optional[int], typer.Option("--min-samples", help="Samples before stopping (662 gives p99).")
+    int | None, typer.Option("--min-samples", help="Samples before stopping (662 gives p99).")
 ]
 JsonOpt = Annotated[
-    Optional[Path], typer.Option("--json", help="Write the full result (raw samples) here.")
+    Path | None, typer.Option("--json", help="Write the full result (raw samples) here.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Hide warnings and progress.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
@@ -48,7 +51,9 @@ CudaGraphOpt = Annotated[
 ]
 DiagnoseOpt = Annotated[
     bool,
-    typer.Option("--diagnose/--no-diagnose", help="Kernel-time pass and GPU monitoring (GPU only)."),
+    typer.Option(
+        "--diagnose/--no-diagnose", help="Kernel-time pass and GPU monitoring (GPU only)."
+    ),
 ]
 
 

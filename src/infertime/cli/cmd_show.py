@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
+from ..reporting.diagnostics import print_diagnostics
 from ..reporting.json_io import load_result
 from ..reporting.render import render_result
 from .cmd_run import DebugOpt, QuietOpt
 from .common import stderr, stdout
-from ..reporting.diagnostics import print_diagnostics
 
 
 def show(

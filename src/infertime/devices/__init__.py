@@ -24,7 +24,7 @@ _CUDA_SPEC = re.compile(r"^cuda(?::(\d+))?$")
 
 
 def resolve_device(spec: str | Device = "auto") -> Device:
-    """'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N' -> a Device; a Device passes through."""
+    """'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N' -> a Device; Devices pass through."""
     if not isinstance(spec, str):
         return spec
     text = spec.strip().lower()

@@ -25,8 +25,8 @@ class _EventTimer:
 
     def __init__(self, device: torch.device) -> None:
         self._device = device
-        self._start = torch.cuda.Event(enable_timing=True)
-        self._end = torch.cuda.Event(enable_timing=True)
+        self._start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+        self._end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
 
     def start(self) -> None:
         self._start.record(torch.cuda.current_stream(self._device))
@@ -102,7 +102,9 @@ class CudaDevice:
         return {
             "name": props.name,
             "index": self.index,
-            "uuid": f"GPU-{uuid}" if uuid is not None and not str(uuid).startswith("GPU-") else uuid,
+            "uuid": f"GPU-{uuid}"
+            if uuid is not None and not str(uuid).startswith("GPU-")
+            else uuid,
             "compute_capability": f"{props.major}.{props.minor}",
             "total_memory_bytes": int(props.total_memory),
             "multiprocessors": props.multi_processor_count,

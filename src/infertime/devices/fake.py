@@ -92,7 +92,9 @@ def noisy(base: CostModel, cv: float = 0.02, seed: int = 0) -> CostModel:
 
 def drifting(base: CostModel, slowdown_per_call: float) -> CostModel:
     """Device time grows by a relative `slowdown_per_call` each call (a throttling GPU)."""
-    return lambda i, b: CallCost(base(i, b).host_s, base(i, b).device_s * (1 + slowdown_per_call * i))
+    return lambda i, b: CallCost(
+        base(i, b).host_s, base(i, b).device_s * (1 + slowdown_per_call * i)
+    )
 
 
 class _FakeTimer:
@@ -169,7 +171,7 @@ class FakeDevice:
 
     # -- time -------------------------------------------------------------------------------
     def now_ns(self) -> int:
-        return int(round(self._host_s * 1e9))
+        return round(self._host_s * 1e9)
 
     def advance_host(self, seconds: float) -> None:
         """Let simulated host time pass (e.g. for work outside the device)."""
@@ -250,4 +252,8 @@ class FakeDevice:
         return contextlib.nullcontext()
 
     def describe(self) -> dict[str, Any]:
-        return {"name": "fake device", "index": self.index, "total_memory_bytes": self.total_memory_bytes}
+        return {
+            "name": "fake device",
+            "index": self.index,
+            "total_memory_bytes": self.total_memory_bytes,
+        }

@@ -38,7 +38,7 @@ def check_environment(env: dict[str, Any], device_kind: str) -> list[Diagnostic]
                 "grad_enabled",
                 "warning",
                 "autograd was on during timing: the model kept activations for a backward pass",
-                "time inference under torch.inference_mode() (infertime does unless told otherwise)",
+                "time inference under torch.inference_mode(), as infertime does by default",
             )
         )
     if mode.get("model_training"):

@@ -38,10 +38,13 @@ def _stop_record(
     if reason == "precision":
         message = f"{ci} ≤ {target} after {n} samples ({elapsed:.2f} s)"
     elif reason == "max_time":
-        short = f" (fewer than the {policy.min_samples} asked for)" if n < policy.min_samples else ""
+        short = (
+            f" (fewer than the {policy.min_samples} asked for)" if n < policy.min_samples else ""
+        )
         relation = "≤" if rel is not None and rel <= policy.precision else ">"
         message = (
-            f"time budget {budget_s:.2f} s reached after {n} samples{short}; {ci} {relation} {target}"
+            f"time budget {budget_s:.2f} s reached after {n} samples{short}; "
+            f"{ci} {relation} {target}"
         )
     else:
         message = f"sample cap {policy.max_samples} reached; {ci} vs {target}"

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..devices.base import Device, Timer
 from .. import stats
+from ..devices.base import Device, Timer
 
 
 def time_block(

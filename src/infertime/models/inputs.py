@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
@@ -52,11 +51,15 @@ def specs_from_examples(
     specs = []
     for name, t in named:
         if t.dim() < 1:
-            raise InputShapeError(f"example input {name or ''} is a scalar; it needs a batch dimension")
+            raise InputShapeError(
+                f"example input {name or ''} is a scalar; it needs a batch dimension"
+            )
         low = high = None
         if not t.is_floating_point():
             low, high = int(t.min().item()), int(t.max().item())
-        specs.append(InputSpec(tuple(t.shape[1:]), str(t.dtype).removeprefix("torch."), name, low, high))
+        specs.append(
+            InputSpec(tuple(t.shape[1:]), str(t.dtype).removeprefix("torch."), name, low, high)
+        )
     return tuple(specs), int(named[0][1].shape[0])
 
 
@@ -68,7 +71,7 @@ def make_inputs(
     channels_last: bool,
     seed: int,
 ) -> Inputs:
-    """Seeded inputs on `device`: float inputs from N(0, 1) (never zeros), integers uniform in range."""
+    """Seeded inputs on `device`: floats from N(0, 1) (never zeros), integers uniform in range."""
     gen = torch.Generator(device=device)
     gen.manual_seed(seed)
     args: list[torch.Tensor] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -39,12 +40,11 @@ def _tensors(obj: Any) -> Iterator[torch.Tensor]:
 def check_finite(output: Any, what: str) -> None:
     """Refuse to time a model whose output holds NaN or inf: its arithmetic is broken."""
     for t in _tensors(output):
-        if t.is_floating_point() or t.is_complex():
-            if not bool(torch.isfinite(t).all()):
-                raise NonFiniteOutputError(
-                    f"{what} produced NaN or inf in its output",
-                    advice="check the model in fp32; fp16 overflows easily, bf16 rarely does",
-                )
+        if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all()):
+            raise NonFiniteOutputError(
+                f"{what} produced NaN or inf in its output",
+                advice="check the model in fp32; fp16 overflows easily, bf16 rarely does",
+            )
 
 
 class PreparedModel:
@@ -57,7 +57,7 @@ class PreparedModel:
         self.torch_device: torch.device = device.torch_device  # type: ignore[attr-defined]
         self.autocast = spec.dtype_mode == "autocast"
         self.float_dtype = torch.float32 if self.autocast else torch_dtype(spec.dtype)
-        module = workload.module.eval()
+        module = workload.module
         try:
             if not self.autocast and spec.dtype != "fp32":
                 module = module.to(dtype=self.float_dtype)
@@ -71,6 +71,16 @@ class PreparedModel:
                     advice="use a smaller model or --dtype bf16",
                 ) from None
             raise
+
+    @contextmanager
+    def in_eval_mode(self) -> Iterator[None]:
+        """eval() for the measurement; a caller's module gets its training flag back after."""
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            yield
+        finally:
+            self.module.train(was_training)
 
     def inputs(self, batch: int) -> Inputs:
         return make_inputs(

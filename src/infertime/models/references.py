@@ -1,4 +1,4 @@
-"""Turn a model reference into a workload: 'timm:NAME', 'torchvision:NAME' or 'pkg.module:callable'."""
+"""Model reference to workload: 'timm:NAME', 'torchvision:NAME' or 'package.module:callable'."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def from_module(
         raise ModelNotFoundError(f"expected a torch.nn.Module, got {type(module).__name__}")
     if example_inputs is None:
         raise InputShapeError(
-            "a module needs example inputs", advice="pass example_inputs=torch.randn(1, 3, 224, 224)"
+            "a module needs example inputs",
+            advice="pass example_inputs=torch.randn(1, 3, 224, 224)",
         )
     specs, batch = specs_from_examples(example_inputs)
     label = reference or f"module:{type(module).__name__}"
@@ -79,7 +80,7 @@ def _load_callable(ref: str, input_shape: tuple[int, ...] | None) -> Workload:
         if input_shape is None:
             raise InputShapeError(
                 f"{ref} returned a module without example inputs",
-                advice="pass --input-shape C,H,W or return (model, example_inputs) from the factory",
+                advice="pass --input-shape C,H,W or return (model, example_inputs)",
             )
         from .inputs import InputSpec
 

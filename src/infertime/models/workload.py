@@ -22,7 +22,7 @@ class Workload:
         """The same model with its single input resized to `shape` (per item)."""
         if len(self.inputs) != 1:
             raise InputShapeError(
-                f"--input-shape sets one input, but {self.reference} takes {len(self.inputs)} inputs"
+                f"--input-shape sets one input; {self.reference} takes {len(self.inputs)} inputs"
             )
         spec = replace(self.inputs[0], shape=tuple(shape))
         return replace(self, inputs=(spec,), shape_source="--input-shape")

@@ -46,7 +46,9 @@ def load_torchvision(name: str) -> Workload:
         raise _not_found("torchvision", name, known)
     module = tv.models.get_model(name, weights=None)
     return Workload(
-        f"torchvision:{name}", module, (InputSpec(_torchvision_shape(tv, name)),),
+        f"torchvision:{name}",
+        module,
+        (InputSpec(_torchvision_shape(tv, name)),),
         "torchvision weights' crop size",
     )
 

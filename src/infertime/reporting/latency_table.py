@@ -64,11 +64,17 @@ def figure_row(series: Series) -> list[str]:
 
 
 def headline_table(r: LatencyResult) -> Table:
-    table = Table(
-        title=describe_run(r), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
-    )
+    table = Table(title=describe_run(r), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     conf = round(r.latency.confidence * 100)
-    for col in ("per call", "median", f"{conf} % CI", "mean ± std", "IQR/med", "min–max", "n×calls"):
+    for col in (
+        "per call",
+        "median",
+        f"{conf} % CI",
+        "mean ± std",
+        "IQR/med",
+        "min–max",
+        "n×calls",
+    ):
         table.add_column(col, justify="left" if col == "per call" else "right", no_wrap=True)
     for series in r.figures.values():
         row = figure_row(series)
@@ -103,15 +109,21 @@ def detail_lines(r: LatencyResult) -> list[str]:
     w = r.warmup
     lines = [LEGEND.get(f, f) for f in r.figures]
     lines.append(
-        f"throughput = batch / median device time per call; CV: "
-        + ", ".join(f"{SHORT_LABELS.get(k, k)} {percent(s.summary.cv)}" for k, s in r.figures.items())
+        "throughput = batch / median device time per call; CV: "
+        + ", ".join(
+            f"{SHORT_LABELS.get(k, k)} {percent(s.summary.cv)}" for k, s in r.figures.items()
+        )
     )
     lines.append(f"latency tails (type-7 quantiles, MLPerf sample floors): {tails_text(r.latency)}")
-    lines.append(f"cold first call: {duration(w.cold_call_s)} (latency of the first call in this process)")
+    lines.append(
+        f"cold first call: {duration(w.cold_call_s)} (latency of the first call in this process)"
+    )
     lines.append(f"warm-up: {w.message}")
     for series in r.figures.values():
         if series.stop is not None:
-            lines.append(f"stopped ({SHORT_LABELS.get(series.figure, series.figure)}): {series.stop.message}")
+            lines.append(
+                f"stopped ({SHORT_LABELS.get(series.figure, series.figure)}): {series.stop.message}"
+            )
     lines.append(
         f"timer: {r.settings.timer}, overhead {duration(r.timer_overhead_s)} per sample; latency "
         f"samples hold {r.latency.calls_per_sample} call(s), each synchronized; device-time "
@@ -136,8 +148,8 @@ def analysis_lines(analysis: dict[str, Any]) -> list[str]:
     if launch:
         lines.append(
             f"kernel time (CUPTI) per call: {duration(launch['kernel_time_s'])} over "
-            f"{launch['kernels_per_call']:.0f} kernels; GPU busy {percent(launch['busy_fraction'])} "
-            f"of latency → {launch['verdict']}"
+            f"{launch['kernels_per_call']:.0f} kernels; GPU busy "
+            f"{percent(launch['busy_fraction'])} of latency → {launch['verdict']}"
         )
     return lines
 

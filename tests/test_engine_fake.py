@@ -1,0 +1,241 @@
+"""The engine through the fake device: regimes, warm-up, stopping, blocks, GC, first output."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+
+from infertime.config import MeasureConfig, StopPolicy, TimingPolicy, WarmupPolicy
+from infertime.devices import fake
+from infertime.devices.fake import CallCost, FakeDevice
+from infertime.engine import measure_call
+from infertime.engine.sampler import sample_series
+from infertime.engine.timing import calibrate_timer_overhead, time_block
+from infertime.engine.warmup import warm_up
+
+
+def config(**stop: Any) -> MeasureConfig:
+    return MeasureConfig(
+        warmup=WarmupPolicy(min_time_s=0.01, min_calls=10, window_time_s=0.005, max_time_s=2.0),
+        stop=StopPolicy(**{"max_time_s": 10.0, **stop}),
+    )
+
+
+def test_gpu_bound_call_latency_and_device_time_equal_device_work() -> None:
+    dev = FakeDevice(fake.constant(host_s=50e-6, device_s=2e-3))
+    call = dev.make_call()
+    timer = dev.new_timer()
+    assert time_block(call, dev, timer, 1, sync_each=True) == pytest.approx(2e-3)
+    assert time_block(call, dev, timer, 8, sync_each=False) == pytest.approx(2e-3)
+
+
+def test_launch_bound_call_latency_follows_the_host() -> None:
+    dev = FakeDevice(fake.constant(host_s=5e-3, device_s=0.5e-3), event_cost_s=1e-6)
+    call = dev.make_call()
+    # The GPU waits for the host: what the caller sees is the launch time, not the kernels.
+    assert time_block(call, dev, dev.new_timer(), 1, True) == pytest.approx(5e-3 + 1e-6)
+
+
+def test_pipelined_block_hides_synchronize_cost_that_latency_pays() -> None:
+    dev = FakeDevice(fake.constant(host_s=1e-6, device_s=10e-6), sync_cost_s=20e-6)
+    call = dev.make_call()
+    sync_each = time_block(call, dev, dev.new_timer(), 100, sync_each=True)
+    pipelined = time_block(call, dev, dev.new_timer(), 100, sync_each=False)
+    assert pipelined == pytest.approx(10e-6, rel=0.01)
+    assert sync_each > 2.5 * pipelined  # each request waits for a round trip
+
+
+def test_timer_overhead_is_the_empty_pair() -> None:
+    dev = FakeDevice(event_cost_s=3e-6)
+    assert calibrate_timer_overhead(dev, 10) == pytest.approx(3e-6)
+
+
+def test_warmup_runs_until_steady_not_for_a_fixed_count() -> None:
+    dev = FakeDevice(fake.warming(fake.constant(1e-6, 1e-3), cold_factor=3.0, settle_calls=100))
+    policy = WarmupPolicy(min_time_s=0.01, min_calls=10, window_time_s=0.005, max_time_s=5.0)
+    record = warm_up(dev.make_call(), dev, policy, cold_call_s=0.1)
+    assert record.steady
+    # Window medians agree within 1 % once the decay has slowed enough (near call 90); the
+    # level is then a few percent above its asymptote: a windowed test sees slope, not level.
+    assert 70 <= record.calls <= 140
+    assert record.samples_s[-1] == pytest.approx(1e-3, rel=0.05)
+    assert record.seconds == pytest.approx(sum(record.samples_s), rel=0.05)
+    assert "steady after" in record.message
+
+
+def test_warmup_that_never_settles_is_reported_at_the_cap() -> None:
+    dev = FakeDevice(fake.drifting(fake.constant(1e-6, 1e-3), slowdown_per_call=0.01))
+    policy = WarmupPolicy(min_time_s=0.01, min_calls=10, window_time_s=0.005, max_time_s=0.5)
+    record = warm_up(dev.make_call(), dev, policy, cold_call_s=0.1)
+    assert not record.steady
+    assert record.seconds >= 0.5
+    assert "never steady" in record.message
+
+
+def test_warmup_respects_minimum_time_and_calls() -> None:
+    dev = FakeDevice(fake.constant(1e-6, 1e-3))
+    policy = WarmupPolicy(min_time_s=0.2, min_calls=10, window_time_s=0.005)
+    record = warm_up(dev.make_call(), dev, policy, cold_call_s=0.0)
+    assert record.steady and record.seconds >= 0.2 and record.calls >= 190
+
+
+def test_sampling_stops_on_precision_with_the_ci_it_reports() -> None:
+    dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.05, seed=7))
+    series = sample_series(
+        "latency",
+        dev.make_call(),
+        dev,
+        calls_per_sample=1,
+        sync_each=True,
+        policy=StopPolicy(precision=0.01, min_samples=10),
+        budget_s=10.0,
+    )
+    assert series.stop is not None and series.stop.reason == "precision"
+    assert series.stop.met_target
+    rel = series.summary.median_ci_rel
+    assert rel is not None and rel <= 0.01
+    assert 30 < series.summary.n < 2000
+
+
+def test_sampling_stops_at_the_time_budget_and_says_the_target_was_missed() -> None:
+    dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.5, seed=1))
+    series = sample_series(
+        "latency",
+        dev.make_call(),
+        dev,
+        calls_per_sample=1,
+        sync_each=True,
+        policy=StopPolicy(precision=0.001, min_samples=10),
+        budget_s=0.05,
+    )
+    assert series.stop is not None and series.stop.reason == "max_time"
+    assert not series.stop.met_target
+    assert "time budget" in series.stop.message and "> target" in series.stop.message
+    assert series.stop.elapsed_s >= 0.05
+
+
+def test_min_samples_are_taken_even_when_precise_early() -> None:
+    dev = FakeDevice(fake.constant(1e-6, 1e-3))
+    series = sample_series(
+        "latency",
+        dev.make_call(),
+        dev,
+        calls_per_sample=1,
+        sync_each=True,
+        policy=StopPolicy(precision=0.01, min_samples=100),
+        budget_s=10.0,
+    )
+    assert series.summary.n == 100 and series.stop is not None and series.stop.reason == "precision"
+
+
+def test_sample_cap_is_a_stop_reason() -> None:
+    dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.5, seed=2))
+    series = sample_series(
+        "latency",
+        dev.make_call(),
+        dev,
+        calls_per_sample=1,
+        sync_each=True,
+        policy=StopPolicy(precision=0.0001, min_samples=10, max_samples=50),
+        budget_s=100.0,
+    )
+    assert (
+        series.summary.n == 50 and series.stop is not None and series.stop.reason == "max_samples"
+    )
+
+
+def test_short_calls_are_timed_in_blocks_and_reported_per_call() -> None:
+    dev = FakeDevice(fake.constant(host_s=1e-6, device_s=5e-6), event_cost_s=2e-6)
+    run = measure_call(dev.make_call(), dev, config(precision=0.01))
+    assert run.figures["latency"].calls_per_sample > 1
+    assert run.figures["device_time"].calls_per_sample * 5e-6 >= 0.02  # a block lasts >= 20 ms
+    assert run.figures["device_time"].summary.median == pytest.approx(5e-6, rel=0.01)
+
+
+def test_long_calls_take_one_call_per_latency_sample() -> None:
+    dev = FakeDevice(fake.constant(host_s=1e-4, device_s=30e-3))
+    run = measure_call(dev.make_call(), dev, config(precision=0.01))
+    assert run.figures["latency"].calls_per_sample == 1
+    assert run.figures["device_time"].calls_per_sample == 2
+    assert run.figures["latency"].summary.median == pytest.approx(30e-3)
+    assert run.figures["device_time"].summary.median == pytest.approx(30e-3, rel=1e-3)
+
+
+def test_measure_call_records_cold_call_warmup_and_overhead() -> None:
+    cold = CallCost(1e-6, 0.5)
+    dev = FakeDevice(fake.scripted([cold], then=fake.constant(1e-6, 1e-3)), event_cost_s=1e-6)
+    run = measure_call(dev.make_call(), dev, config())
+    assert run.warmup.cold_call_s == pytest.approx(0.5)
+    assert run.warmup.steady
+    assert run.timer_overhead_s == pytest.approx(1e-6)
+    assert run.memory.peak_allocated_bytes == dev.needed_bytes(1)
+
+
+def test_latency_and_device_time_share_the_time_budget() -> None:
+    dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.5, seed=3))
+    run = measure_call(dev.make_call(), dev, config(precision=0.0001, max_time_s=1.0))
+    lat, pipe = run.figures["latency"].stop, run.figures["device_time"].stop
+    assert lat is not None and pipe is not None
+    assert lat.elapsed_s == pytest.approx(0.5, abs=0.01)
+    assert lat.elapsed_s + pipe.elapsed_s == pytest.approx(1.0, abs=0.05)
+
+
+def test_first_output_is_checked_once_before_anything_is_timed() -> None:
+    dev = FakeDevice()
+    seen: list[Any] = []
+    inner = dev.make_call()
+
+    def call() -> str:
+        inner()
+        return "output"
+
+    measure_call(call, dev, config(), on_first_output=seen.append)
+    assert seen == ["output"]
+
+    def reject(_: Any) -> None:
+        raise ValueError("NaN")
+
+    before = dev.calls
+    with pytest.raises(ValueError):
+        measure_call(call, dev, config(), on_first_output=reject)
+    assert dev.calls == before + 1
+
+
+def test_garbage_collector_is_off_inside_timed_loops_and_restored() -> None:
+    dev = FakeDevice()
+    inner = dev.make_call()
+    states: list[bool] = []
+
+    def call() -> None:
+        states.append(gc.isenabled())
+        inner()
+
+    assert gc.isenabled()
+    measure_call(call, dev, config())
+    assert states and not any(states)
+    assert gc.isenabled()
+
+
+def test_gc_can_be_left_on() -> None:
+    dev = FakeDevice()
+    inner = dev.make_call()
+    states: list[bool] = []
+
+    def call() -> None:
+        states.append(gc.isenabled())
+        inner()
+
+    cfg = MeasureConfig(
+        warmup=config().warmup, stop=config().stop, timing=TimingPolicy(disable_gc=False)
+    )
+    measure_call(call, dev, cfg)
+    assert all(states)
+
+
+def test_engine_records_and_synchronizes_only_on_the_device_it_was_given() -> None:
+    dev = FakeDevice(index=1)
+    measure_call(dev.make_call(), dev, config())
+    assert dev.events and {index for _, index in dev.events} == {1}
+    assert {kind for kind, _ in dev.events} == {"record", "sync"}

@@ -1,0 +1,104 @@
+"""Result files: round trip, atomic writes, clear errors on bad files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from infertime.config import MeasureConfig
+from infertime.devices import fake
+from infertime.devices.fake import FakeDevice
+from infertime.engine import measure_call
+from infertime.errors import ResultFileError
+from infertime.reporting import json_io
+from infertime.results import SCHEMA_VERSION, LatencyResult, Settings
+
+
+def make_result() -> LatencyResult:
+    dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.05, seed=4))
+    cfg = MeasureConfig()
+    run = measure_call(dev.make_call(), dev, cfg)
+    settings = Settings(
+        model="fake",
+        batch_size=4,
+        input_shapes=((4, 3, 8, 8),),
+        dtype="fp32",
+        dtype_label="fp32",
+        channels_last=False,
+        device=dev.name,
+        threads=1,
+        seed=0,
+        input_source="fake",
+        timer=dev.timer_name,
+        measure=cfg.to_dict(),
+    )
+    return LatencyResult(
+        settings=settings,
+        warmup=run.warmup,
+        figures=run.figures,
+        timer_overhead_s=run.timer_overhead_s,
+        memory=run.memory.to_dict(),
+        environment={"x": 1},
+    )
+
+
+def test_round_trip_keeps_raw_samples_and_recomputes_statistics(tmp_path: Path) -> None:
+    r = make_result()
+    path = json_io.save_json(r, tmp_path / "r.json")
+    back = json_io.load_result(path)
+    assert isinstance(back, LatencyResult)
+    assert back.latency.samples_s == r.latency.samples_s
+    assert back.device_time.stop == r.device_time.stop
+    assert back.latency.summary == r.latency.summary
+    assert back.throughput_items_per_s == pytest.approx(r.throughput_items_per_s)
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["statistics"]["latency"]["n"] == r.latency.summary.n
+    assert MeasureConfig.from_dict(data["settings"]["measure"]) == MeasureConfig()
+
+
+def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "r.json"
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(ResultFileError, match="No space left"):
+        json_io.save_json(make_result(), target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_is_replaced_whole(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old")
+    json_io.save_json(make_result(), target)
+    assert json.loads(target.read_text())["kind"] == "latency"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ('{"a": 1}', "not an infertime result"),
+        ('{"schema": "infertime.result", "schema_version": 99, "kind": "latency"}', "upgrade"),
+        ('{"schema": "infertime.result", "schema_version": 1, "kind": "weird"}', "unknown result"),
+        ('{"schema": "infertime.result", "schema_version": 1, "kind": "latency"}', "damaged"),
+    ],
+)
+def test_bad_files_get_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(ResultFileError) as info:
+        json_io.load_result(path)
+    assert message in info.value.one_line()
+
+
+def test_unwritable_destination_is_refused_before_measuring(tmp_path: Path) -> None:
+    with pytest.raises(ResultFileError, match="does not exist"):
+        json_io.check_writable(tmp_path / "missing" / "r.json")
+    with pytest.raises(ResultFileError, match="directory"):
+        json_io.check_writable(tmp_path)

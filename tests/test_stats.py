@@ -1,0 +1,83 @@
+"""Statistics: quantiles, distribution-free CIs, percentile floors, steadiness, outliers."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from infertime import stats
+
+
+def test_quantile_matches_numpy_type_7() -> None:
+    rng = random.Random(1)
+    xs = sorted(rng.lognormvariate(0, 0.3) for _ in range(101))
+    for q in (0.0, 0.1, 0.25, 0.5, 0.9, 0.99, 1.0):
+        assert stats.quantile(xs, q) == pytest.approx(float(np.quantile(xs, q)), rel=1e-12)
+
+
+def test_median_ci_needs_six_samples_at_95_percent() -> None:
+    assert stats.order_statistic_ci_ranks(5, 0.5, 0.95) is None
+    assert stats.order_statistic_ci_ranks(6, 0.5, 0.95) == (0, 5)
+
+
+def _coverage(n: int, q: float, lo: int, hi: int) -> float:
+    # P(lo+1 <= X <= hi) for X ~ Bin(n, q): the true quantile lies between x_(lo) and x_(hi).
+    return sum(math.comb(n, k) * q**k * (1 - q) ** (n - k) for k in range(lo + 1, hi + 1))
+
+
+@pytest.mark.parametrize("n", [6, 10, 31, 64, 100, 333, 1000])
+@pytest.mark.parametrize("q", [0.5, 0.9])
+def test_order_statistic_ci_covers_at_least_the_confidence(n: int, q: float) -> None:
+    ranks = stats.order_statistic_ci_ranks(n, q, 0.95)
+    if ranks is None:
+        assert q == 0.9 and n < 40
+        return
+    assert _coverage(n, q, *ranks) >= 0.95
+
+
+def test_normal_approximation_continues_the_exact_ranks() -> None:
+    exact = stats.order_statistic_ci_ranks(2000, 0.5, 0.95)
+    approx = stats.order_statistic_ci_ranks(2001, 0.5, 0.95)
+    assert exact is not None and approx is not None
+    assert abs(exact[0] - approx[0]) <= 2 and abs(exact[1] - approx[1]) <= 3
+
+
+def test_percentile_floors_follow_mlperf() -> None:
+    assert stats.min_samples_for_percentile(0.90) == 64
+    assert stats.min_samples_for_percentile(0.99) == 662
+    s63 = stats.summarize([1.0 + i * 1e-3 for i in range(63)])
+    assert s63.percentiles[0.90] is None
+    s64 = stats.summarize([1.0 + i * 1e-3 for i in range(64)])
+    assert s64.percentiles[0.90] is not None and s64.percentiles[0.99] is None
+    xs = [1.0 + i * 1e-3 for i in range(662)]
+    assert stats.summarize(xs).percentiles[0.99] == pytest.approx(float(np.quantile(xs, 0.99)))
+
+
+def test_summary_fields() -> None:
+    xs = [1.0, 2.0, 3.0, 4.0, 100.0, 2.5, 3.5]
+    s = stats.summarize(xs)
+    assert s.n == 7 and s.min == 1.0 and s.max == 100.0
+    assert s.median == 3.0
+    assert s.mean == pytest.approx(np.mean(xs))
+    assert s.std == pytest.approx(np.std(xs, ddof=1))
+    assert s.iqr == pytest.approx(np.quantile(xs, 0.75) - np.quantile(xs, 0.25))
+    assert s.cv == pytest.approx(s.std / s.mean)
+    assert s.median_ci == (1.0, 100.0)
+
+
+def test_steadiness_accepts_noise_and_rejects_a_trend() -> None:
+    rng = random.Random(3)
+    flat = [1.0 + rng.gauss(0, 0.05) for _ in range(60)]
+    assert stats.steadiness(flat, 3, 0.01).steady
+    trend = [1.0 + 0.01 * i for i in range(60)]
+    result = stats.steadiness(trend, 3, 0.02)
+    assert not result.steady and result.spread_rel > result.allowed_rel
+
+
+def test_mad_outliers_finds_the_slow_samples() -> None:
+    xs = [1.0 + 0.01 * (i % 5) for i in range(50)] + [3.0, 5.0]
+    assert stats.mad_outliers(xs) == [50, 51]
+    assert stats.mad_outliers([2.0] * 10) == []
