@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
-from . import diagnose, environment
+from . import environment
 from ._version import __version__
 from .config import DEFAULT_MODEL, MeasureConfig, RunSpec, preset
 from .devices import Device, resolve_device
+from .diagnose import check_result as diagnose_result
+from .diagnose.launch import launch_analysis
 from .engine import ProgressSink, measure_call, no_progress
 from .errors import ConfigError, InfertimeError
+from .gpu_watch import gpu_watch
 from .models import PreparedModel, Workload, check_finite, from_module, load_reference
+from .passes.cuda_graph import measure_graph_latency
+from .passes.kernel_time import kernel_pass_calls, profile_kernel_time
 from .results import LatencyResult, Settings
 
 
@@ -140,6 +145,8 @@ def measure_latency(
     precision: float | None = None,
     max_time_s: float | None = None,
     min_samples: int | None = None,
+    cuda_graph: bool = False,
+    diagnose: bool = True,
     config: MeasureConfig | None = None,
     progress: ProgressSink = no_progress,
 ) -> LatencyResult:
@@ -148,6 +155,8 @@ def measure_latency(
     `model` is a reference ("timm:resnet50", "torchvision:resnet50", "pkg.mod:factory") or an
     nn.Module with `example_inputs` (a tensor, a sequence of tensors or a dict of tensors, batch
     dimension first). Inputs are fresh seeded N(0, 1) tensors of the example's shape on the device.
+    On a GPU, `diagnose` adds a CUPTI kernel-time pass and NVML monitoring; `cuda_graph` adds
+    CUDA-graph replay latency as its own figure.
     """
     cfg = resolve_config(config, preset, precision, max_time_s, min_samples)
     # Prepared outside inference mode, so a caller's module keeps ordinary parameters.
@@ -163,11 +172,51 @@ def measure_latency(
         threads=threads,
         seed=seed,
     )
+    dev = target.device
+    on_gpu = dev.kind == "cuda"
+    if cuda_graph and not on_gpu:
+        raise ConfigError(f"--cuda-graph needs a CUDA device, not {dev.name}")
     batch = target.spec.batch_size
     with target.prepared.in_eval_mode(), torch_threads(threads), torch.inference_mode():
-        run = run_engine(target, batch, cfg, progress)
+        call = guarded(target, batch, lambda: target.prepared.call_for(batch))
+        what = f"{target.prepared.workload.reference} at batch {batch} ({target.spec.dtype_label})"
+        watch = gpu_watch(dev) if diagnose and on_gpu else None
+        with watch if watch is not None else nullcontext():
+            run = guarded(
+                target,
+                batch,
+                lambda: measure_call(
+                    call,
+                    dev,
+                    cfg,
+                    on_first_output=lambda out: check_finite(out, what),
+                    progress=progress,
+                ),
+            )
+        figures = dict(run.figures)
+        analysis: dict[str, Any] = {}
+        if watch is not None:
+            analysis["gpu_state"] = watch.to_dict()
+        if diagnose and on_gpu:
+            latency_s = figures["latency"].summary.median
+            kernel = guarded(
+                target,
+                batch,
+                lambda: profile_kernel_time(call, dev, kernel_pass_calls(latency_s)),
+            )
+            analysis["launch"] = {
+                **launch_analysis(kernel.kernel_time_s, kernel.kernels_per_call, latency_s),
+                "device_time_s": figures["device_time"].summary.median,
+                "profiled_calls": kernel.calls,
+            }
+        if cuda_graph:
+            figures["graph_latency"] = guarded(
+                target,
+                batch,
+                lambda: measure_graph_latency(call, dev, cfg, run.timer_overhead_s, progress),
+            )
         env = environment.capture(
-            target.device,
+            dev,
             grad_enabled=torch.is_grad_enabled(),
             inference_mode=torch.is_inference_mode_enabled(),
             model_training=target.prepared.module.training,
@@ -176,30 +225,25 @@ def measure_latency(
     result = LatencyResult(
         settings=settings,
         warmup=run.warmup,
-        figures=run.figures,
+        figures=figures,
         timer_overhead_s=run.timer_overhead_s,
         memory=run.memory.to_dict(),
         environment=env,
+        analysis=analysis,
         created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         infertime_version=__version__,
     )
-    return result.with_diagnostics(tuple(diagnose.check_result(result)))
+    return result.with_diagnostics(tuple(diagnose_result(result)))
 
 
-def run_engine(target: Target, batch: int, cfg: MeasureConfig, progress: ProgressSink) -> Any:
-    """Run the engine on one batch size; model failures become one clear error."""
-    prepared = target.prepared
-    what = f"{prepared.workload.reference} at batch {batch} ({target.spec.dtype_label})"
+T = TypeVar("T")
+
+
+def guarded(target: Target, batch: int, fn: Callable[[], T]) -> T:
+    """Run model work; a failure of the model becomes one clear error naming what failed."""
     try:
-        call = prepared.call_for(batch)
-        return measure_call(
-            call,
-            target.device,
-            cfg,
-            on_first_output=lambda out: check_finite(out, what),
-            progress=progress,
-        )
+        return fn()
     except InfertimeError:
         raise
     except Exception as exc:
-        raise prepared.explain_failure(exc, batch) from exc
+        raise target.prepared.explain_failure(exc, batch) from exc

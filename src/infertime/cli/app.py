@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 success, 2 bad usage, other codes per error kind)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    # 'package.module:callable' models resolve from the working directory, as `python -m` would.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         app(args=args, prog_name="infertime", standalone_mode=False)
         return 0

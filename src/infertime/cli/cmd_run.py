@@ -71,6 +71,8 @@ def run(
     precision: PrecisionOpt = None,
     max_time: MaxTimeOpt = None,
     min_samples: MinSamplesOpt = None,
+    cuda_graph: CudaGraphOpt = False,
+    diagnose: DiagnoseOpt = True,
     json_path: JsonOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -95,6 +97,8 @@ def run(
             precision=precision,
             max_time_s=max_time,
             min_samples=min_samples,
+            cuda_graph=cuda_graph,
+            diagnose=diagnose,
             progress=progress,
         )
     print_latency(result, stdout)

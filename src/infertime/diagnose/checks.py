@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+from ..gpu_state import GpuReading
 from ..results import Diagnostic, LatencyResult
+from .gpu import check_gpu_state, clock_summary, throttled_samples
 from .host import check_environment
+from .launch import launch_diagnostic
 from .noise import check_series, check_warmup
 
 
 def check_result(result: LatencyResult) -> list[Diagnostic]:
-    found = check_warmup(result.warmup)
+    found: list[Diagnostic] = []
+    launch = result.analysis.get("launch")
+    if launch:
+        found.append(launch_diagnostic(launch))
+    found.extend(check_warmup(result.warmup))
     for series in result.figures.values():
         found.extend(check_series(series))
+    state = result.analysis.get("gpu_state")
+    if state:
+        found.extend(check_state(result, state))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
     return found
+
+
+def check_state(result: LatencyResult, state: dict) -> list[Diagnostic]:  # type: ignore[type-arg]
+    readings = [GpuReading.from_dict(r) for r in state.get("readings", [])]
+    flagged = {
+        name: len(throttled_samples(series, readings)) for name, series in result.figures.items()
+    }
+    starts = [s.start_ns for s in result.figures.values() if s.start_ns]
+    ends = [
+        s.start_ns + int(s.sample_end_offsets_s[-1] * 1e9)
+        for s in result.figures.values()
+        if s.start_ns and s.sample_end_offsets_s
+    ]
+    summary = clock_summary(readings, min(starts, default=0), max(ends, default=0))
+    return check_gpu_state(state.get("before", {}), summary, flagged)

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import stats
+from ..diagnose.gpu import clock_summary
+from ..gpu_state import GpuReading
 from ..results import LatencyResult, Series
 from .units import duration, duration_in, percent, rate, size_bytes, unit_of
 
@@ -138,20 +140,48 @@ def detail_lines(r: LatencyResult) -> list[str]:
         )
     shapes = ", ".join(str(tuple(x)) for x in r.settings.input_shapes)
     lines.append(f"inputs: {shapes}; {r.settings.input_source}")
-    lines.extend(analysis_lines(r.analysis))
+    lines.extend(analysis_lines(r))
     return lines
 
 
-def analysis_lines(analysis: dict[str, Any]) -> list[str]:
+def analysis_lines(r: LatencyResult) -> list[str]:
     lines = []
-    launch = analysis.get("launch")
+    launch = r.analysis.get("launch")
     if launch:
         lines.append(
             f"kernel time (CUPTI) per call: {duration(launch['kernel_time_s'])} over "
             f"{launch['kernels_per_call']:.0f} kernels; GPU busy "
             f"{percent(launch['busy_fraction'])} of latency → {launch['verdict']}"
         )
+    state = r.analysis.get("gpu_state")
+    if state:
+        lines.append(gpu_state_line(r, state))
     return lines
+
+
+def gpu_state_line(r: LatencyResult, state: dict[str, Any]) -> str:
+    before = state.get("before", {})
+    if "error" in before:
+        return f"GPU state: not read ({before['error']})"
+    readings = [GpuReading.from_dict(x) for x in state.get("readings", [])]
+    starts = [s.start_ns for s in r.figures.values() if s.start_ns]
+    ends = [
+        s.start_ns + int(s.sample_end_offsets_s[-1] * 1e9) for s in r.figures.values() if s.start_ns
+    ]
+    c = clock_summary(readings, min(starts, default=0), max(ends, default=0))
+    if not c["readings"]:
+        return "GPU state during timing: no NVML readings arrived"
+    reasons = ", ".join(c["reasons_seen"]) or "none"
+    return (
+        f"GPU during timing ({c['readings']} NVML readings): SM clock median "
+        f"{c['sm_clock_mhz_median']:.0f} MHz (min {c['sm_clock_mhz_min']}, max clock "
+        f"{before.get('sm_clock_max_mhz')}), up to {c['temperature_c_max']} °C, "
+        f"{_number(c['power_w_median'], '.0f')} W median; clock-event reasons: {reasons}"
+    )
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 def print_latency(r: LatencyResult, console: Console) -> None:

@@ -1,0 +1,56 @@
+"""Launch-bound verdict: GPU busy fraction = kernel time / latency, with advice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..results import Diagnostic
+
+LAUNCH_BOUND_BELOW = 0.5  # the GPU idles more than half of what the caller waits
+GPU_BOUND_ABOVE = 0.9
+
+ADVICE = {
+    "launch-bound": "the host launches kernels slower than the GPU runs them: a larger batch "
+    "costs almost nothing in latency, and CUDA graphs (--cuda-graph) or "
+    "torch.compile(mode='reduce-overhead') remove most of the launch overhead",
+    "GPU-bound": "the GPU is busy for nearly the whole call: lower precision (bf16), "
+    "channels-last, or a smaller model shorten it; batch size trades latency for throughput",
+    "mixed": "both host launches and GPU work matter: CUDA graphs help with the first, a larger "
+    "batch raises throughput with modest latency cost",
+}
+
+
+def verdict_for(busy_fraction: float) -> str:
+    if busy_fraction < LAUNCH_BOUND_BELOW:
+        return "launch-bound"
+    if busy_fraction > GPU_BOUND_ABOVE:
+        return "GPU-bound"
+    return "mixed"
+
+
+def launch_analysis(
+    kernel_time_s: float, kernels_per_call: float, latency_s: float
+) -> dict[str, Any]:
+    busy = kernel_time_s / latency_s if latency_s > 0 else 0.0
+    return {
+        "kernel_time_s": kernel_time_s,
+        "kernels_per_call": kernels_per_call,
+        "latency_s": latency_s,
+        "busy_fraction": busy,
+        "verdict": verdict_for(busy),
+        "definition": "GPU busy fraction = CUPTI kernel time per call / median latency",
+    }
+
+
+def launch_diagnostic(analysis: dict[str, Any]) -> Diagnostic:
+    verdict = analysis["verdict"]
+    return Diagnostic(
+        "launch_bound" if verdict == "launch-bound" else "regime",
+        "warning" if verdict == "launch-bound" else "info",
+        f"{verdict}: the GPU is busy {analysis['busy_fraction']:.0%} of the latency "
+        f"(kernel time {analysis['kernel_time_s'] * 1e3:.3g} ms over "
+        f"{analysis['kernels_per_call']:.0f} kernels; "
+        f"latency {analysis['latency_s'] * 1e3:.3g} ms)",
+        ADVICE[verdict],
+        {k: analysis[k] for k in ("busy_fraction", "verdict")},
+    )

@@ -1,0 +1,150 @@
+"""Checks fed with synthetic series, environments and NVML readings: typed findings with advice."""
+
+from __future__ import annotations
+
+from infertime.diagnose import check_environment, check_series, check_warmup
+from infertime.diagnose.gpu import check_gpu_state, clock_summary, throttled_samples
+from infertime.diagnose.launch import launch_analysis, launch_diagnostic, verdict_for
+from infertime.gpu_state import GpuReading, decode_reasons, is_throttled
+from infertime.results import Series, StopRecord, WarmupRecord
+
+
+def series(xs: list[float], stop: StopRecord | None = None, start_ns: int = 0) -> Series:
+    offsets = tuple(sum(xs[: i + 1]) for i in range(len(xs)))
+    return Series("latency", tuple(xs), 1, offsets, stop, start_ns=start_ns)
+
+
+def codes(found: list) -> set[str]:  # type: ignore[type-arg]
+    return {d.code for d in found}
+
+
+def test_quiet_series_has_no_findings() -> None:
+    xs = [1e-3 * (1 + 0.001 * (i % 7)) for i in range(100)]
+    assert check_series(series(xs)) == []
+
+
+def test_wide_spread_is_flagged_with_advice() -> None:
+    xs = [1e-3 * (1 + 0.3 * (i % 2)) for i in range(100)]
+    found = check_series(series(xs))
+    noisy = [d for d in found if d.code == "noisy"]
+    assert noisy and noisy[0].severity == "warning" and noisy[0].advice
+    assert noisy[0].data["iqr_rel"] > 0.1
+
+
+def test_missed_precision_is_flagged() -> None:
+    stop = StopRecord("max_time", "time budget reached", 0.01, 0.03, 5.0)
+    assert "precision_missed" in codes(check_series(series([1e-3] * 20, stop)))
+
+
+def test_outliers_are_counted_never_dropped() -> None:
+    xs = [1e-3] * 95 + [5e-3] * 5
+    found = [d for d in check_series(series(xs)) if d.code == "outliers"]
+    assert found and found[0].data["count"] == 5
+    assert len(series(xs).samples_s) == 100
+
+
+def test_drift_between_first_and_last_quarter() -> None:
+    xs = [1e-3 * (1 + 0.002 * i) for i in range(100)]
+    drift = [d for d in check_series(series(xs)) if d.code == "drift"]
+    assert drift and drift[0].data["change_rel"] > 0.1 and "slower" in drift[0].message
+
+
+def test_unsteady_warmup_is_reported() -> None:
+    unsteady = WarmupRecord(500, 10.0, False, "never steady: stopped at the 10 s cap", 1.0)
+    assert codes(check_warmup(unsteady)) == {"warmup_unsteady"}
+    assert check_warmup(WarmupRecord(50, 1.0, True, "steady", 1.0)) == []
+
+
+def test_launch_verdicts_and_their_thresholds() -> None:
+    assert verdict_for(0.11) == "launch-bound"
+    assert verdict_for(0.7) == "mixed"
+    assert verdict_for(0.98) == "GPU-bound"
+    a = launch_analysis(0.71e-3, 250, 6.59e-3)
+    assert a["verdict"] == "launch-bound" and abs(a["busy_fraction"] - 0.1077) < 1e-3
+    d = launch_diagnostic(a)
+    assert (
+        d.code == "launch_bound" and d.severity == "warning" and "--cuda-graph" in (d.advice or "")
+    )
+    assert launch_diagnostic(launch_analysis(26.5e-3, 250, 27e-3)).code == "regime"
+
+
+def env(**overrides: object) -> dict:  # type: ignore[type-arg]
+    base = {
+        "env_vars": {},
+        "mode": {"grad_enabled": False, "inference_mode": True, "model_training": False},
+        "framework": {
+            "tf32_matmul": False,
+            "tf32_cudnn": True,
+            "cudnn_benchmark": False,
+            "threads": 2,
+        },
+        "host": {"load_average": [0.1, 0.1, 0.1], "logical_cores": 16, "frequency_governor": None},
+    }
+    base.update(overrides)
+    return base
+
+
+def test_environment_checks() -> None:
+    assert codes(check_environment(env(), "cpu")) == set()
+    assert "numeric_flags" in codes(check_environment(env(), "cuda"))
+    bad = env(
+        env_vars={"CUDA_LAUNCH_BLOCKING": "1", "CUDA_INJECTION64_PATH": "/x"},
+        mode={"grad_enabled": True, "model_training": True},
+        host={"load_average": [20.0, 1, 1], "logical_cores": 16, "frequency_governor": "powersave"},
+    )
+    found = codes(check_environment(bad, "cuda"))
+    assert {"launch_blocking", "profiler_attached", "grad_enabled", "training_mode"} <= found
+    assert {"host_busy", "cpu_governor"} <= found
+    over = env(framework={"threads": 64})
+    assert "threads_oversubscribed" in codes(check_environment(over, "cpu"))
+
+
+def reading(t_s: float, mhz: int, reasons: int = 0) -> GpuReading:
+    return GpuReading(int(t_s * 1e9), mhz, 2619, 60, 400.0, 100, reasons)
+
+
+def test_clock_event_reasons_decode() -> None:
+    assert decode_reasons(0x4 | 0x1) == ["GPU idle", "software power cap"]
+    assert is_throttled(0x4) and is_throttled(0x40) and not is_throttled(0x1)
+
+
+def test_samples_taken_while_throttled_are_flagged() -> None:
+    start = 1_000_000_000
+    s = series([0.1] * 10, start_ns=start)  # samples end at 0.1, 0.2, ... 1.0 s
+    readings = [
+        reading(1.0 + 0.05 * k, 1980, 0x4 if 0.45 <= 0.05 * k < 0.75 else 0) for k in range(25)
+    ]
+    flagged = throttled_samples(s, readings)
+    assert flagged == [4, 5, 6]
+
+
+def test_gpu_state_findings() -> None:
+    before = {
+        "sm_clock_max_mhz": 1980,
+        "other_processes": [{"pid": 7, "used_memory_bytes": 1 << 30}],
+        "mig_mode": True,
+        "persistence_mode": False,
+    }
+    readings = [reading(k * 0.1, 1500, 0x4) for k in range(10)]
+    summary = clock_summary(readings, 0, 10**9)
+    assert summary["sm_clock_mhz_median"] == 1500 and summary["reasons_seen"] == [
+        "software power cap"
+    ]
+    found = codes(check_gpu_state(before, summary, {"latency": 3}))
+    assert {"gpu_shared", "mig", "persistence_off", "low_clock", "throttled_samples"} <= found
+    calm = check_gpu_state(
+        {
+            "sm_clock_max_mhz": 1980,
+            "other_processes": [],
+            "mig_mode": False,
+            "persistence_mode": True,
+        },
+        clock_summary([reading(0.1, 1980)], 0, 10**9),
+        {"latency": 0},
+    )
+    assert calm == []
+
+
+def test_missing_nvml_is_a_note_not_a_failure() -> None:
+    found = check_gpu_state({"error": "nvidia-ml-py not installed"}, {}, {})
+    assert codes(found) == {"gpu_state_unknown"} and found[0].severity == "info"

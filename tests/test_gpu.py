@@ -1,0 +1,170 @@
+"""GPU tests: run on the lent H100 (`pytest -m cuda`); skipped where there is no CUDA."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import infertime
+from infertime.cli.app import main
+from infertime.config import MeasureConfig, StopPolicy, WarmupPolicy
+from infertime.devices import resolve_device
+from infertime.engine.timing import time_block
+from infertime.errors import CaptureError, OutOfMemoryError
+from infertime.passes.kernel_time import profile_kernel_time
+from models_for_tests import TinyCnn
+
+pytestmark = pytest.mark.cuda
+
+QUICK = MeasureConfig(
+    warmup=WarmupPolicy(min_time_s=0.05, max_time_s=2.0),
+    stop=StopPolicy(precision=0.02, max_time_s=2.0),
+)
+
+
+class Matmul(nn.Module):
+    """GPU-bound: one large matrix product per call."""
+
+    def __init__(self, n: int = 4096) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(n, n))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.w
+
+
+class HostSync(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * float(x.sum().item())  # a host synchronisation: cannot be graph-captured
+
+
+class Hog(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.empty(1 << 44, device=x.device, dtype=torch.uint8)  # 16 TiB
+
+
+class Nan(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x / 0 * 0
+
+
+def test_tiny_model_on_cuda_has_every_figure_and_diagnosis() -> None:
+    r = infertime.measure_latency(
+        TinyCnn(), torch.randn(8, 3, 16, 16), device="cuda:0", config=QUICK
+    )
+    assert r.settings.device == "cuda:0" and "CUDA events" in r.settings.timer
+    assert r.latency.summary.n >= 10 and r.device_time.summary.median > 0
+    launch = r.analysis["launch"]
+    assert launch["kernels_per_call"] >= 3 and 0 < launch["busy_fraction"] <= 1.5
+    assert launch["verdict"] == "launch-bound"  # a few µs of kernels, tens of µs of Python
+    assert r.environment["device"]["name"] and r.environment["framework"]["cuda_runtime"]
+    gpu = r.analysis.get("gpu_state")
+    if gpu and "error" not in gpu["before"]:
+        assert gpu["readings"], "the NVML monitor produced no readings"
+        assert r.environment["gpu"]["driver_version"]
+
+
+def test_gpu_bound_device_time_matches_cupti_kernel_time() -> None:
+    r = infertime.measure_latency(Matmul(), torch.randn(4096, 4096), device="cuda:0", config=QUICK)
+    kernel = r.analysis["launch"]["kernel_time_s"]
+    assert r.device_time.summary.median == pytest.approx(kernel, rel=0.03)
+    assert r.analysis["launch"]["verdict"] == "GPU-bound"
+
+
+def test_events_measure_the_work_not_the_launch() -> None:
+    dev = resolve_device("cuda:0")
+    m = Matmul().cuda()
+    x = torch.randn(4096, 4096, device="cuda")
+    with torch.inference_mode():
+        m(x)
+        timer = dev.new_timer()
+        one = min(time_block(lambda: m(x), dev, timer, 1, True) for _ in range(5))
+        two = min(time_block(lambda: (m(x), m(x)), dev, timer, 1, True) for _ in range(5))
+    assert two / one == pytest.approx(2.0, rel=0.05)
+
+
+def test_cuda_graph_replay_is_its_own_figure() -> None:
+    r = infertime.measure_latency(
+        TinyCnn(), torch.randn(8, 3, 16, 16), device="cuda:0", config=QUICK, cuda_graph=True
+    )
+    graph = r.figures["graph_latency"].summary.median
+    assert 0 < graph < r.latency.summary.median  # launch overhead removed
+
+
+def test_uncapturable_model_gets_a_clear_error_and_the_process_goes_on() -> None:
+    with pytest.raises(CaptureError, match="cannot be captured"):
+        infertime.measure_latency(
+            HostSync(), torch.randn(4, 4), device="cuda:0", config=QUICK, cuda_graph=True
+        )
+    r = infertime.measure_latency(
+        TinyCnn(), torch.randn(2, 3, 16, 16), device="cuda:0", config=QUICK
+    )
+    assert r.latency.summary.n > 0
+
+
+def test_out_of_memory_at_batch_1_is_one_error_and_memory_is_released() -> None:
+    with pytest.raises(OutOfMemoryError, match="out of memory at batch 1 on cuda:0"):
+        infertime.measure_latency(Hog(), torch.randn(1, 4), device="cuda:0", config=QUICK)
+    torch.cuda.empty_cache()
+    assert torch.cuda.memory_allocated(0) < (1 << 30)
+
+
+def test_cli_on_cuda(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.json"
+    code = main(
+        [
+            "run",
+            "models_for_tests:tiny_cnn",
+            "--device",
+            "cuda",
+            "--preset",
+            "quick",
+            "--cuda-graph",
+            "--json",
+            str(path),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "graph replay" in out and "kernel time (CUPTI)" in out
+    data = json.loads(path.read_text())
+    assert data["settings"]["device"].startswith("cuda:")
+    assert data["environment"]["gpu"].get("uuid") or "error" in data["environment"]["gpu"]
+    code = main(
+        ["run", "models_for_tests:tiny_cnn", "--device", f"cuda:{torch.cuda.device_count()}"]
+    )
+    _, err = capsys.readouterr()
+    assert code == 3 and "visible GPU" in err
+
+
+def test_nan_output_on_gpu(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(infertime.NonFiniteOutputError):
+        infertime.measure_latency(Nan(), torch.randn(2, 4), device="cuda:0", config=QUICK)
+
+
+def test_kernel_time_counts_every_kernel() -> None:
+    dev = resolve_device("cuda:0")
+    m = Matmul(2048).cuda()
+    x = torch.randn(2048, 2048, device="cuda")
+    with torch.inference_mode():
+        kt = profile_kernel_time(lambda: m(m(x)), dev, calls=10)
+    assert kt.kernels_per_call == pytest.approx(2, abs=0.5)
+
+
+@pytest.mark.multigpu
+def test_cuda_1_figures_match_cuda_0() -> None:
+    meds = []
+    for index in (0, 1):
+        r = infertime.measure_latency(
+            Matmul(), torch.randn(4096, 4096), device=f"cuda:{index}", config=QUICK
+        )
+        assert r.settings.device == f"cuda:{index}"
+        meds.append(r.device_time.summary.median)
+        assert r.device_time.summary.median == pytest.approx(
+            r.analysis["launch"]["kernel_time_s"], rel=0.03
+        )
+    assert meds[1] == pytest.approx(meds[0], rel=0.05)
