@@ -1,24 +1,24 @@
 """Sample one GPU's state through NVML in a separate process while the timed loop runs.
 
 A separate process, not a thread: a sampling thread would take the GIL from the thread that
-launches kernels and add host noise to launch-bound figures. The child appends JSON lines to a
-file; the parent reads them when the measurement ends.
+launches kernels and add host noise to launch-bound figures. The child runs gpu_state.py as a
+script (stdlib and pynvml only: importing torch there would itself load the CPU), appends JSON
+lines to a file, and the parent reads them when the measurement ends.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
-from .gpu_state import GpuReading, _nvml, read_dynamic
+from . import gpu_state
+from .gpu_state import GpuReading
 
 
 class GpuMonitor:
@@ -36,7 +36,12 @@ class GpuMonitor:
         fd, name = tempfile.mkstemp(prefix="infertime-gpu-", suffix=".jsonl")
         os.close(fd)
         self._path = Path(name)
-        args = [sys.executable, "-m", "infertime.gpu_monitor", "--out", name]
+        # run_path, not `-m` or a script path: neither the package (torch) nor its folder loads.
+        runner = (
+            "import runpy, sys; sys.argv = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')"
+        )
+        args = [sys.executable, "-c", runner, gpu_state.__file__, "--out", name]
         args += ["--index", str(self.index), "--interval", str(self.interval_s)]
         if self.uuid:
             args += ["--uuid", self.uuid]
@@ -70,30 +75,3 @@ def _read(path: Path) -> list[GpuReading]:
             except (ValueError, TypeError):
                 continue  # the child may be stopped in the middle of a line
     return readings
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infertime.gpu_monitor")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--uuid")
-    parser.add_argument("--index", type=int, default=0)
-    parser.add_argument("--interval", type=float, default=0.1)
-    ns = parser.parse_args(argv)
-    nvml = _nvml()
-    if nvml is None:
-        return 1
-    handle = (
-        nvml.nvmlDeviceGetHandleByUUID(ns.uuid)
-        if ns.uuid
-        else nvml.nvmlDeviceGetHandleByIndex(ns.index)
-    )
-    with open(ns.out, "a", encoding="utf-8") as f:
-        while True:
-            reading = read_dynamic(nvml, handle, time.perf_counter_ns())
-            f.write(json.dumps(reading.to_dict()) + "\n")
-            f.flush()
-            time.sleep(ns.interval)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

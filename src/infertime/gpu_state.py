@@ -155,3 +155,33 @@ def _enabled(nvml: ModuleType, value: Any) -> bool | None:
     if value is None:
         return None
     return bool(value == nvml.NVML_FEATURE_ENABLED)
+
+
+def _sample_forever(argv: list[str]) -> int:
+    """The monitor child: append one reading per interval to --out until terminated."""
+    import argparse
+    import json
+    import time
+
+    parser = argparse.ArgumentParser(prog="gpu_state.py")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--uuid")
+    parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--interval", type=float, default=0.1)
+    ns = parser.parse_args(argv)
+    nvml = _nvml()
+    if nvml is None:
+        return 1
+    handle = _handle(nvml, ns.uuid, ns.index)
+    with open(ns.out, "a", encoding="utf-8") as f:
+        while True:
+            reading = read_dynamic(nvml, handle, time.perf_counter_ns())
+            f.write(json.dumps(reading.to_dict()) + "\n")
+            f.flush()
+            time.sleep(ns.interval)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_sample_forever(sys.argv[1:]))
