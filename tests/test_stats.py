@@ -81,3 +81,42 @@ def test_mad_outliers_finds_the_slow_samples() -> None:
     xs = [1.0 + 0.01 * (i % 5) for i in range(50)] + [3.0, 5.0]
     assert stats.mad_outliers(xs) == [50, 51]
     assert stats.mad_outliers([2.0] * 10) == []
+
+
+def test_t_quantile_matches_tables() -> None:
+    for df, expected in ((1, 12.706), (2, 4.303), (3, 3.182), (4, 2.776), (9, 2.262), (30, 2.042)):
+        assert stats.t_quantile(0.975, df) == pytest.approx(expected, abs=1e-3)
+
+
+def _ar1(n: int, phi: float, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    x, out = 0.0, []
+    for _ in range(n):
+        x = phi * x + rng.gauss(0, 0.03)
+        out.append(1.0 + x)
+    return out
+
+
+def test_median_ci_widens_for_correlated_samples_and_not_for_independent_ones() -> None:
+    rng = random.Random(5)
+    iid = [1.0 + rng.gauss(0, 0.03) for _ in range(400)]
+    s = sorted(iid)
+    plain = stats.relative_half_width(stats.quantile(s, 0.5), stats.quantile_ci(s, 0.5))
+    combined = stats.median_ci_half_width(iid)
+    assert plain is not None and combined is not None
+    assert combined < 1.6 * plain  # independent data: about the same interval
+    wavy = _ar1(400, 0.95, seed=6)
+    s = sorted(wavy)
+    plain = stats.relative_half_width(stats.quantile(s, 0.5), stats.quantile_ci(s, 0.5))
+    combined = stats.median_ci_half_width(wavy)
+    assert plain is not None and combined is not None and combined > 2 * plain
+
+
+def test_median_ci_coverage_under_autocorrelation() -> None:
+    # The true median of this AR(1) process is 1.0: count how often the CI covers it.
+    covered = 0
+    for seed in range(200):
+        ci = stats.median_ci(_ar1(300, 0.9, seed))
+        assert ci is not None
+        covered += ci[0] <= 1.0 <= ci[1]
+    assert covered / 200 >= 0.85  # an independent-samples interval covers about half as often

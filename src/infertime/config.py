@@ -55,9 +55,9 @@ class StopPolicy:
 
     precision: float = 0.01  # target relative half-width of the median's CI
     confidence: float = 0.95
-    min_samples: int = 10
+    min_samples: int = 20  # 4 batches of 5: the least for the batch-medians CI
     max_samples: int = 1_000_000
-    max_time_s: float = 10.0  # sampling budget for all figures of one measurement
+    max_time_s: float = 2.0  # sampling budget for all figures of one measurement
 
     def __post_init__(self) -> None:
         _positive("--precision", self.precision)
@@ -138,13 +138,13 @@ class MeasureConfig:
 PRESETS: dict[str, MeasureConfig] = {
     "quick": MeasureConfig(
         warmup=WarmupPolicy(min_time_s=0.1, max_time_s=3.0),
-        stop=StopPolicy(precision=0.02, max_time_s=3.0),
+        stop=StopPolicy(precision=0.02, max_time_s=1.0),
         preset="quick",
     ),
     "default": MeasureConfig(),
     "rigorous": MeasureConfig(
         warmup=WarmupPolicy(min_time_s=2.0, tolerance=0.005, max_time_s=30.0),
-        stop=StopPolicy(precision=0.005, min_samples=64, max_time_s=60.0),
+        stop=StopPolicy(precision=0.005, min_samples=64, max_time_s=30.0),
         preset="rigorous",
     ),
 }

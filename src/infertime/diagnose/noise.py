@@ -64,9 +64,9 @@ def check_drift(series: Series) -> Diagnostic | None:
     q = len(xs) // 4
     if q < 6:
         return None
-    first, last = sorted(xs[:q]), sorted(xs[-q:])
-    m1, m2 = stats.quantile(first, 0.5), stats.quantile(last, 0.5)
-    ci1, ci2 = stats.quantile_ci(first, 0.5), stats.quantile_ci(last, 0.5)
+    first, last = xs[:q], xs[-q:]
+    m1, m2 = stats.median(first), stats.median(last)
+    ci1, ci2 = stats.median_ci(first), stats.median_ci(last)
     if ci1 is None or ci2 is None:
         return None
     separated = ci1[1] < ci2[0] or ci2[1] < ci1[0]
