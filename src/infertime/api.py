@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from .errors import ConfigError, InfertimeError
 from .gpu_watch import gpu_watch
 from .models import PreparedModel, Workload, check_finite, from_module, load_reference
 from .passes.cuda_graph import measure_graph_latency
-from .passes.kernel_time import kernel_pass_calls, profile_kernel_time
+from .passes.kernel_time import cupti_attached, kernel_pass_calls, profile_kernel_time
 from .results import LatencyResult, Settings
 
 
@@ -158,6 +159,8 @@ def measure_latency(
     On a GPU, `diagnose` adds a CUPTI kernel-time pass and NVML monitoring; `cuda_graph` adds
     CUDA-graph replay latency as its own figure.
     """
+    t_start = time.perf_counter()
+    cupti_was_attached = cupti_attached()
     cfg = resolve_config(config, preset, precision, max_time_s, min_samples)
     # Prepared outside inference mode, so a caller's module keeps ordinary parameters.
     target = prepare_target(
@@ -181,6 +184,8 @@ def measure_latency(
         call = guarded(target, batch, lambda: target.prepared.call_for(batch))
         what = f"{target.prepared.workload.reference} at batch {batch} ({target.spec.dtype_label})"
         watch = gpu_watch(dev) if diagnose and on_gpu else None
+        wall: dict[str, float] = {"prepare_s": elapsed_s(t_start)}
+        t0 = time.perf_counter()
         with watch if watch is not None else nullcontext():
             run = guarded(
                 target,
@@ -194,10 +199,20 @@ def measure_latency(
                 ),
             )
         figures = dict(run.figures)
-        analysis: dict[str, Any] = {}
+        analysis: dict[str, Any] = {"cupti_attached_before": cupti_was_attached}
+        wall["engine_s"] = elapsed_s(t0)
         if watch is not None:
             analysis["gpu_state"] = watch.to_dict()
-        if diagnose and on_gpu:
+        if cuda_graph:
+            t1 = time.perf_counter()
+            figures["graph_latency"] = guarded(
+                target,
+                batch,
+                lambda: measure_graph_latency(call, dev, cfg, run.timer_overhead_s, progress),
+            )
+            wall["graph_pass_s"] = elapsed_s(t1)
+        if diagnose and on_gpu:  # last: CUPTI slows every later launch in this process
+            t1 = time.perf_counter()
             latency_s = figures["latency"].summary.median
             kernel = guarded(
                 target,
@@ -209,12 +224,9 @@ def measure_latency(
                 "device_time_s": figures["device_time"].summary.median,
                 "profiled_calls": kernel.calls,
             }
-        if cuda_graph:
-            figures["graph_latency"] = guarded(
-                target,
-                batch,
-                lambda: measure_graph_latency(call, dev, cfg, run.timer_overhead_s, progress),
-            )
+            wall["kernel_pass_s"] = elapsed_s(t1)
+        wall["total_s"] = elapsed_s(t_start)
+        analysis["wall_s"] = wall
         env = environment.capture(
             dev,
             grad_enabled=torch.is_grad_enabled(),
@@ -237,6 +249,10 @@ def measure_latency(
 
 
 T = TypeVar("T")
+
+
+def elapsed_s(since: float) -> float:
+    return time.perf_counter() - since
 
 
 def guarded(target: Target, batch: int, fn: Callable[[], T]) -> T:

@@ -9,9 +9,21 @@ from .host import check_environment
 from .launch import launch_diagnostic
 from .noise import check_series, check_warmup
 
+CUPTI_ATTACHED = Diagnostic(
+    "cupti_attached",
+    "warning",
+    "a kernel-time pass (CUPTI) ran earlier in this process: every kernel launch now costs "
+    "more, so launch-bound figures are inflated (batch-1 EfficientNet-B0 on an H100: +10 % to "
+    "+100 %)",
+    "measure in a fresh process (as `infertime run` does), or pass diagnose=False to every "
+    "measurement but the last one in a process",
+)
+
 
 def check_result(result: LatencyResult) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    if result.analysis.get("cupti_attached_before"):
+        found.append(CUPTI_ATTACHED)
     launch = result.analysis.get("launch")
     if launch:
         found.append(launch_diagnostic(launch))

@@ -156,6 +156,16 @@ def analysis_lines(r: LatencyResult) -> list[str]:
     state = r.analysis.get("gpu_state")
     if state:
         lines.append(gpu_state_line(r, state))
+    wall = r.analysis.get("wall_s")
+    if wall:
+        names = {
+            "prepare_s": "model and inputs",
+            "engine_s": "measurement",
+            "graph_pass_s": "graph pass",
+            "kernel_pass_s": "kernel-time pass",
+        }
+        parts = ", ".join(f"{label} {wall[k]:.2f} s" for k, label in names.items() if k in wall)
+        lines.append(f"took {wall.get('total_s', 0):.2f} s: {parts}")
     return lines
 
 
