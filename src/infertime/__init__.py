@@ -2,6 +2,7 @@
 
 from ._version import __version__
 from .api import measure_latency
+from .api_throughput import measure_throughput
 from .config import MeasureConfig, RunSpec, StopPolicy, TimingPolicy, WarmupPolicy
 from .devices import CpuDevice, Device, FakeDevice, resolve_device
 from .errors import (
@@ -15,6 +16,7 @@ from .errors import (
 )
 from .reporting.json_io import load_result, save_json
 from .results import Diagnostic, LatencyResult, Series, WarmupRecord
+from .throughput_results import ThroughputResult
 
 __all__ = [
     "ConfigError",
@@ -33,12 +35,14 @@ __all__ = [
     "RunSpec",
     "Series",
     "StopPolicy",
+    "ThroughputResult",
     "TimingPolicy",
     "WarmupPolicy",
     "WarmupRecord",
     "__version__",
     "load_result",
     "measure_latency",
+    "measure_throughput",
     "resolve_device",
     "save_json",
 ]

@@ -12,6 +12,7 @@ from ..errors import InfertimeError
 from .cmd_env import env
 from .cmd_run import run
 from .cmd_show import show
+from .cmd_throughput import throughput
 
 app = typer.Typer(
     name="infertime",
@@ -21,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.command()(run)
+app.command()(throughput)
 app.command()(show)
 app.command()(env)
 

@@ -46,6 +46,10 @@ class Device(Protocol):
     def timer_name(self) -> str:  # what the timer reads, for the report
         ...
 
+    @property
+    def oom_signal(self) -> bool:  # does running out of memory raise (GPU) or kill (CPU)?
+        ...
+
     def now_ns(self) -> int:
         """Host wall clock, for budgets (never for samples on a GPU)."""
         ...

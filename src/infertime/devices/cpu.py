@@ -68,6 +68,7 @@ class CpuDevice:
     name = "cpu"
     kind = "cpu"
     timer_name = "time.perf_counter_ns"
+    oom_signal = False  # Linux overcommits: the OOM killer ends the process instead
 
     def __init__(self) -> None:
         self._rss_at_reset_kib: int | None = None

@@ -43,6 +43,7 @@ class CudaDevice:
 
     kind = "cuda"
     timer_name = "CUDA events (current stream of the device)"
+    oom_signal = True
 
     def __init__(self, index: int) -> None:
         self.index = index

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..errors import ResultFileError
 from ..results import SCHEMA_NAME, SCHEMA_VERSION, LatencyResult
+from ..throughput_results import ThroughputResult
 
 
 class Result(Protocol):
@@ -20,7 +21,10 @@ class Result(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-_READERS: dict[str, Callable[[dict[str, Any]], Any]] = {"latency": LatencyResult.from_dict}
+_READERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    LatencyResult.kind: LatencyResult.from_dict,
+    ThroughputResult.kind: ThroughputResult.from_dict,
+}
 
 
 def register_reader(kind: str, reader: Callable[[dict[str, Any]], Any]) -> None:

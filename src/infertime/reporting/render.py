@@ -8,10 +8,13 @@ from typing import Any
 from rich.console import Console
 
 from ..results import LatencyResult
+from ..throughput_results import ThroughputResult
 from .latency_table import print_latency
+from .throughput_table import print_throughput
 
 _RENDERERS: dict[str, Callable[[Any, Console], None]] = {
     LatencyResult.kind: print_latency,
+    ThroughputResult.kind: print_throughput,
 }
 
 

@@ -1,0 +1,80 @@
+"""Findings about a throughput curve: largest batch not fastest, failed points, noisy points."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..results import Diagnostic
+from .checks import CUPTI_ATTACHED
+from .host import check_environment
+
+if TYPE_CHECKING:
+    from ..throughput_results import ThroughputResult
+
+
+def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    if r.analysis.get("cupti_attached_before"):
+        found.append(CUPTI_ATTACHED)
+    peak = r.point(r.peak_batch)
+    max_fit = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
+    if max_fit and max_fit[0].batch != peak.batch:
+        m = max_fit[0]
+        loss = 1 - m.items_per_s / peak.items_per_s
+        mem_peak = peak.memory.get("peak_reserved_bytes")
+        mem_max = m.memory.get("peak_reserved_bytes")
+        ratio = f", and needs {mem_max / mem_peak:.1f}x the memory" if mem_peak and mem_max else ""
+        found.append(
+            Diagnostic(
+                "largest_not_fastest",
+                "info",
+                f"the largest batch that fits ({m.batch}) gives {loss:.1%} less throughput than "
+                f"batch {peak.batch}{ratio}",
+                f"serve at the peak ({peak.batch}) or the knee ({r.knee_batch}) rather than the "
+                "max-fit batch",
+                {"loss": loss},
+            )
+        )
+    failed = [p.batch for p in r.points if p.status == "oom"]
+    if failed:
+        found.append(
+            Diagnostic(
+                "points_out_of_memory",
+                "warning",
+                f"batches {failed} ran out of memory during the curve although the search "
+                f"found {r.max_fit_batch} to fit",
+                "the allocator is fragmented or other work took memory; rerun with --isolate or "
+                "a lower --memory-fraction",
+                {"batches": failed},
+            )
+        )
+    loose = [
+        p.batch
+        for p in r.points
+        if p.ok and p.device_time and p.device_time.stop and not p.device_time.stop.met_target
+    ]
+    if loose:
+        found.append(
+            Diagnostic(
+                "points_imprecise",
+                "info",
+                f"the precision target was missed at batches {loose}; their CIs are shown",
+                "raise --max-time for tighter points",
+                {"batches": loose},
+            )
+        )
+    if r.budget is not None and r.budget.batch is None:
+        found.append(
+            Diagnostic("budget_unmet", "warning", r.budget.message, "relax the latency budget")
+        )
+    elif r.budget is not None and not r.budget.exact:
+        found.append(
+            Diagnostic(
+                "p99_estimated",
+                "info",
+                f"latency budget: {r.budget.message}",
+                "a p99 needs 662 samples; the bound used is conservative",
+            )
+        )
+    found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
+    return found

@@ -1,0 +1,319 @@
+"""Throughput curve: items/s at batches on a geometric grid, refined where neighbours differ.
+
+Each point is the article's throughput, (calls x batch) / seconds over back-to-back calls with
+a timer around the block, sampled until the CI of its median is tight enough; it carries its
+latency per call and its peak memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .. import stats
+from ..config import MeasureConfig, StopPolicy, WarmupPolicy
+from ..devices.base import Device
+from ..results import Series
+from .batch_search import first_line
+from .progress import ProgressSink, no_progress
+from .sampler import latency_calls_per_sample, sample_series
+from .timing import gc_paused, time_block
+from .warmup import warm_up
+
+POINT_BLOCK_S = 0.05  # a pipelined sample of a curve point lasts at least this long
+POINT_MIN_SAMPLES = 6  # the fewest for a distribution-free 95 % CI of the median
+POINT_MAX_TIME_S = 10.0  # a point may outrun --max-time to reach its minimum samples, not this
+TIE_TOLERANCE = 0.01  # a smaller batch ties with the peak if within noise and within 1 %
+# Differences below this are never told apart, however tight the CIs: between-process spread
+# of large-batch throughput is a few tenths of a percent (docs/validation).
+NOISE_FLOOR = 0.005
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """Throughput at one batch size, with its raw samples."""
+
+    batch: int
+    reason: str  # "grid", "peak", "knee" or "budget"
+    status: str  # "ok" or "oom"
+    device_time: Series | None = None
+    latency: Series | None = None
+    warmup_steady: bool | None = None
+    memory: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.device_time is not None
+
+    @property
+    def items_per_s(self) -> float:
+        assert self.device_time is not None
+        return self.batch / self.device_time.summary.median
+
+    @property
+    def items_per_s_ci(self) -> tuple[float, float] | None:
+        assert self.device_time is not None
+        ci = self.device_time.summary.median_ci
+        if ci is None or ci[0] <= 0:
+            return None
+        return self.batch / ci[1], self.batch / ci[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch,
+            "reason": self.reason,
+            "status": self.status,
+            "items_per_s": self.items_per_s if self.ok else None,
+            "items_per_s_ci": list(self.items_per_s_ci or []) if self.ok else None,
+            "device_time": self.device_time.to_dict() if self.device_time else None,
+            "latency": self.latency.to_dict() if self.latency else None,
+            "warmup_steady": self.warmup_steady,
+            "memory": self.memory,
+            "seconds": self.seconds,
+            "error": self.error,
+        }
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> CurvePoint:
+        return CurvePoint(
+            batch=d["batch"],
+            reason=d["reason"],
+            status=d["status"],
+            device_time=Series.from_dict(d["device_time"]) if d.get("device_time") else None,
+            latency=Series.from_dict(d["latency"]) if d.get("latency") else None,
+            warmup_steady=d.get("warmup_steady"),
+            memory=d.get("memory", {}),
+            seconds=d.get("seconds", 0.0),
+            error=d.get("error"),
+        )
+
+
+def point_policies(config: MeasureConfig) -> tuple[WarmupPolicy, StopPolicy, StopPolicy]:
+    """Warm-up and stopping for curve points: a new batch size on an already warm device."""
+    warm = WarmupPolicy(
+        min_time_s=0.05,
+        min_calls=2,
+        window_calls=2,
+        window_time_s=0.02,
+        windows=2,
+        tolerance=0.02,
+        max_time_s=1.0,
+    )
+    stop = replace(config.stop, min_samples=POINT_MIN_SAMPLES, max_time_s=config.stop.max_time_s)
+    latency = replace(config.stop, min_samples=20, precision=0.05, max_time_s=0.5)
+    return warm, stop, latency
+
+
+def pipelined_calls(call_s: float) -> int:
+    return max(1, math.ceil(POINT_BLOCK_S / max(call_s, 1e-9)))
+
+
+def measure_point(
+    make_call: Callable[[int], Callable[[], Any]],
+    device: Device,
+    batch: int,
+    config: MeasureConfig,
+    overhead_s: float,
+    reason: str,
+    progress: ProgressSink = no_progress,
+) -> CurvePoint:
+    """Warm up the new shape, then sample throughput (and latency) at `batch`."""
+    warm_policy, stop, latency_stop = point_policies(config)
+    device.release_memory()
+    device.reset_peak_memory()
+    t0 = device.now_ns()
+    try:
+        with gc_paused(config.timing.disable_gc):
+            device_time, latency, steady = _sample_point(
+                make_call,
+                device,
+                batch,
+                warm_policy,
+                stop,
+                latency_stop,
+                overhead_s,
+                config,
+                progress,
+            )
+    except Exception as exc:
+        if not device.is_oom(exc):
+            raise
+        error = first_line(exc)
+    else:
+        memory = device.memory().to_dict()
+        return CurvePoint(
+            batch,
+            reason,
+            "ok",
+            device_time,
+            latency,
+            steady,
+            memory,
+            (device.now_ns() - t0) * 1e-9,
+        )
+    device.release_memory()
+    return CurvePoint(batch, reason, "oom", seconds=(device.now_ns() - t0) * 1e-9, error=error)
+
+
+def _sample_point(
+    make_call: Callable[[int], Callable[[], Any]],
+    device: Device,
+    batch: int,
+    warm_policy: WarmupPolicy,
+    stop: StopPolicy,
+    latency_stop: StopPolicy,
+    overhead_s: float,
+    config: MeasureConfig,
+    progress: ProgressSink,
+) -> tuple[Series, Series, bool]:
+    call = make_call(batch)
+    cold = time_block(call, device, device.new_timer(), 1, sync_each=True)
+    warm = warm_up(call, device, warm_policy, cold, progress)
+    call_s = stats.median(warm.samples_s[-4:])
+    k = pipelined_calls(call_s)
+    enough = (POINT_MIN_SAMPLES + 0.5) * k * call_s
+    device_time = sample_series(
+        "device_time",
+        call,
+        device,
+        calls_per_sample=k,
+        sync_each=False,
+        policy=stop,
+        budget_s=min(max(stop.max_time_s, enough), POINT_MAX_TIME_S),
+        progress=progress,
+    )
+    if k == 1:
+        # One call per sample, synchronized: the pipelined samples are latency samples.
+        latency = replace(device_time, figure="latency")
+    else:
+        latency = sample_series(
+            "latency",
+            call,
+            device,
+            calls_per_sample=latency_calls_per_sample(call_s, overhead_s, config.timing),
+            sync_each=True,
+            policy=latency_stop,
+            budget_s=latency_stop.max_time_s,
+            progress=progress,
+        )
+    return device_time, latency, warm.steady
+
+
+def geometric_grid(max_batch: int, start: int = 1) -> list[int]:
+    """Powers of two from `start` up to `max_batch`, and `max_batch` itself."""
+    grid = []
+    b = start
+    while b < max_batch:
+        grid.append(b)
+        b *= 2
+    grid.append(max_batch)
+    return grid
+
+
+def midpoint(a: int, b: int) -> int | None:
+    """A batch between a and b (geometric mean), on a multiple of 8 when the gap allows."""
+    lo, hi = min(a, b), max(a, b)
+    if hi - lo < 2:
+        return None
+    mid = round(math.sqrt(lo * hi))
+    if hi - lo > 32:
+        mid = max(lo + 1, min(hi - 1, round(mid / 8) * 8))
+    return mid if lo < mid < hi else None
+
+
+def relative_noise(p: CurvePoint, q: CurvePoint) -> float:
+    """How far apart two throughputs may be and still be one value: CIs, at least a floor."""
+    ref = max(p.items_per_s, q.items_per_s)
+    half = 0.0
+    for point in (p, q):
+        ci = point.items_per_s_ci
+        half += (ci[1] - ci[0]) / 2 if ci else 0.01 * ref
+    return max(NOISE_FLOOR, half / ref)
+
+
+def differ(p: CurvePoint, q: CurvePoint) -> bool:
+    """True when two throughputs differ by more than their noise (and the floor)."""
+    ref = max(p.items_per_s, q.items_per_s)
+    return abs(p.items_per_s - q.items_per_s) / ref > relative_noise(p, q)
+
+
+def ok_points(points: list[CurvePoint]) -> list[CurvePoint]:
+    return sorted((p for p in points if p.ok), key=lambda p: p.batch)
+
+
+def pick_peak(points: list[CurvePoint]) -> CurvePoint:
+    """Highest throughput; points that cannot be told apart from it go to the smaller batch."""
+    ok = ok_points(points)
+    best = max(ok, key=lambda p: p.items_per_s)
+    floor = (1 - TIE_TOLERANCE) * best.items_per_s
+    tied = [p for p in ok if p.items_per_s >= floor and not differ(p, best)]
+    return min([*tied, best], key=lambda p: p.batch)
+
+
+def pick_knee(points: list[CurvePoint], peak: CurvePoint, fraction: float) -> CurvePoint:
+    """The smallest batch whose throughput is within `fraction` of the peak's."""
+    return next(p for p in ok_points(points) if p.items_per_s >= fraction * peak.items_per_s)
+
+
+GOLDEN = 0.381966  # 2 - golden ratio: where golden-section search places its next point
+
+
+def refine_peak(
+    points: list[CurvePoint], measure: Callable[[int, str], CurvePoint], max_extra: int
+) -> None:
+    """Golden-section search for the peak in log(batch), inside the bracket of its neighbours.
+
+    Each step probes the wider side of the bracket, a golden fraction away from the best point,
+    so an asymmetric curve (steep rise, slow fall) cannot pull the search the wrong way. A side
+    whose throughput does not differ from the best beyond noise is a plateau and is left alone.
+    """
+    for _ in range(max_extra):
+        ok = ok_points(points)
+        best = max(ok, key=lambda p: p.items_per_s)
+        i = ok.index(best)
+        sides = [
+            ok[j]
+            for j in (i - 1, i + 1)
+            if 0 <= j < len(ok) and differ(ok[j], best) and abs(ok[j].batch - best.batch) > 1
+        ]
+        if not sides:
+            return
+        side = max(sides, key=lambda s: (abs(math.log(s.batch / best.batch)), s.items_per_s))
+        target = best.batch * (side.batch / best.batch) ** GOLDEN
+        m = _batch_between(best.batch, side.batch, target)
+        if m is None or any(p.batch == m for p in points):
+            return
+        points.append(measure(m, "peak"))
+
+
+def _batch_between(a: int, b: int, target: float) -> int | None:
+    """An integer strictly between a and b near `target`, on a multiple of 8 for wide gaps."""
+    lo, hi = min(a, b), max(a, b)
+    if hi - lo < 2:
+        return None
+    m = round(target / 8) * 8 if hi - lo > 32 else round(target)
+    m = max(lo + 1, min(hi - 1, m))
+    return m
+
+
+def refine_knee(
+    points: list[CurvePoint],
+    measure: Callable[[int, str], CurvePoint],
+    fraction: float,
+    max_extra: int,
+) -> None:
+    """Bisect between the knee and the grid point below it, which falls short of the fraction."""
+    for _ in range(max_extra):
+        peak = pick_peak(points)
+        knee = pick_knee(points, peak, fraction)
+        below = [p for p in ok_points(points) if p.batch < knee.batch]
+        if not below:
+            return
+        m = midpoint(below[-1].batch, knee.batch)
+        if m is None or any(p.batch == m for p in points):
+            return
+        points.append(measure(m, "knee"))

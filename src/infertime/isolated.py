@@ -1,0 +1,96 @@
+"""--isolate: each batch-search probe in a fresh process, for models whose OOM fragments memory.
+
+The parent sends the run spec as JSON; the child rebuilds the model from its reference, runs
+one probe, prints the outcome as JSON on its last line, and exits (its memory goes with it).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from .engine.batch_search import ProbeOutcome, Prober
+from .errors import ConfigError, ModelCallError
+
+PROBE_TIMEOUT_S = 900
+
+
+def isolated_prober(spec: dict[str, Any]) -> Prober:
+    if not isinstance(spec.get("model"), str):
+        raise ConfigError(
+            "--isolate rebuilds the model in a new process: it needs a model reference"
+        )
+
+    def probe(batch: int, calls: int, phase: str) -> ProbeOutcome:
+        request = json.dumps({**spec, "batch": batch, "calls": calls, "phase": phase})
+        proc = subprocess.run(
+            [sys.executable, "-m", "infertime.isolated", request],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+        )
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            why = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ModelCallError(f"isolated probe at batch {batch} failed: {why}")
+        return ProbeOutcome.from_dict(json.loads(lines[-1]))
+
+    return probe
+
+
+def _child(request: dict[str, Any]) -> ProbeOutcome:
+    import torch
+
+    from .api import prepare_target
+    from .engine.batch_search import in_process_prober
+
+    with torch.inference_mode():
+        target = prepare_target(
+            request["model"],
+            None,
+            device=request["device"],
+            batch_size=1,
+            input_shape=request.get("input_shape"),
+            dtype=request["dtype"],
+            autocast=request["autocast"],
+            channels_last=request["channels_last"],
+            threads=request.get("threads"),
+            seed=request["seed"],
+        )
+        device = target.device
+        if request.get("memory_fraction") is not None:
+            device.limit_memory(request["memory_fraction"])
+        with device.activate():
+            prober = in_process_prober(target.prepared.call_for, device)
+            return prober(request["batch"], request["calls"], request["phase"])
+
+
+def main(argv: list[str]) -> int:
+    from .errors import InfertimeError, OutOfMemoryError
+
+    request = json.loads(argv[0])
+    try:
+        outcome = _child(request)
+    except OutOfMemoryError as exc:  # the model itself did not fit: a failed probe, not an error
+        outcome = ProbeOutcome(
+            request["batch"],
+            False,
+            request["phase"],
+            request["calls"],
+            0.0,
+            None,
+            None,
+            None,
+            exc.one_line(),
+        )
+    except InfertimeError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return exc.exit_code
+    print(json.dumps(outcome.to_dict()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
