@@ -168,3 +168,62 @@ def test_cuda_1_figures_match_cuda_0() -> None:
             r.analysis["launch"]["kernel_time_s"], rel=0.03
         )
     assert meds[1] == pytest.approx(meds[0], rel=0.05)
+
+
+class Wide(nn.Module):
+    """256 KiB of activations per item: a search over a few GiB has real OOMs in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(256, 65536)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x).relu().sum(dim=1)
+
+
+def test_search_survives_ooms_and_finds_the_same_max_fit_twice() -> None:
+    from infertime.engine.batch_search import SearchLimits, find_max_fit, in_process_prober
+    from infertime.engine.throughput import ThroughputPolicy, measure_curve
+
+    dev = resolve_device("cuda:0")
+    model = Wide().cuda().eval()
+    with torch.inference_mode():
+        make = lambda b: (lambda x: lambda: model(x))(torch.randn(b, 256, device="cuda"))  # noqa: E731
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated(0)
+        dev.limit_memory(0.05)
+        try:
+            first = find_max_fit(in_process_prober(make, dev), SearchLimits(), dev)
+            after_first = torch.cuda.memory_allocated(0)
+            second = find_max_fit(in_process_prober(make, dev), SearchLimits(), dev)
+        finally:
+            dev.limit_memory(None)
+        assert any(not p.fit for p in first.probes), "the search met no OOM"
+        assert first.max_fit == second.max_fit
+        assert after_first - before < (64 << 20)  # nothing the failed probes held is kept
+        run = measure_curve(make, dev, QUICK, ThroughputPolicy(memory_fraction=0.05))
+        assert run.search.max_fit == first.max_fit
+        assert all(p.status == "ok" for p in run.points)
+
+
+def test_cli_throughput_on_cuda(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tp.json"
+    code = main(
+        [
+            "throughput",
+            "models_for_tests:tiny_cnn",
+            "--device",
+            "cuda:0",
+            "--preset",
+            "quick",
+            "--max-batch",
+            "256",
+            "--json",
+            str(path),
+        ]
+    )
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(path.read_text())
+    assert data["search"]["max_fit"] == 256
+    assert data["points"][-1]["memory"]["peak_allocated_bytes"] > 0

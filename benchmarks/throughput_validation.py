@@ -1,0 +1,231 @@
+"""Validate the throughput search against a dense reference sweep on one GPU.
+
+For EfficientNet-B0 (timm, random weights) at 3x224x224, fp32 and bf16 with channels-last:
+infertime's measure_throughput (default settings) next to a dense sweep measured here
+independently (CUDA events around blocks of back-to-back calls): probes used, seconds spent,
+the chosen peak against the best dense point; a second search in the same process after the
+first one's OOMs; the whole run's wall time. Writes throughput_validation.md and .json.
+
+    PYTHONPATH=src python benchmarks/throughput_validation.py --out docs/validation
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import infertime
+from infertime.api import prepare_target
+from infertime.engine.batch_search import SearchLimits, find_max_fit, in_process_prober
+from infertime.environment import torch_state
+from infertime.gpu_state import snapshot
+
+CONFIGS = (("fp32", False), ("bf16", True))
+
+
+def dense_point(model: Any, batch: int, dtype: torch.dtype, channels_last: bool) -> float | None:
+    """Items/s at one batch: events around blocks of back-to-back calls, median of 3 blocks."""
+    try:
+        x = torch.randn(batch, 3, 224, 224, device="cuda", dtype=dtype)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        for _ in range(3):
+            model(x)
+        torch.cuda.synchronize()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        model(x)
+        end.record()
+        torch.cuda.synchronize()
+        calls = max(1, math.ceil(0.25 / (start.elapsed_time(end) / 1e3)))
+        per_call = []
+        for _ in range(3):
+            start.record()
+            for _ in range(calls):
+                model(x)
+            end.record()
+            torch.cuda.synchronize()
+            per_call.append(start.elapsed_time(end) / 1e3 / calls)
+        return batch / statistics.median(per_call)
+    except torch.cuda.OutOfMemoryError:
+        return None
+    finally:
+        torch.cuda.empty_cache()
+
+
+def dense_batches(max_fit: int) -> list[int]:
+    step = max(64, round(max_fit / 24 / 64) * 64)
+    powers = [2**k for k in range(int(math.log2(max_fit)) + 1)]
+    return sorted({*powers, *range(step, max_fit + 1, step), max_fit})
+
+
+def validate(dtype_name: str, channels_last: bool) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    r = infertime.measure_throughput(
+        "timm:efficientnet_b0", device="cuda:0", dtype=dtype_name, channels_last=channels_last
+    )
+    wall = time.perf_counter() - t0
+    row: dict[str, Any] = {
+        "dtype": dtype_name,
+        "channels_last": channels_last,
+        "wall_s": wall,
+        "search_s": r.search.seconds,
+        "probes": len(r.search.probes),
+        "probe_bound": 2 * math.log2(r.max_fit_batch) + 2,
+        "max_fit": r.max_fit_batch,
+        "peak": r.peak_batch,
+        "peak_items_per_s": r.point(r.peak_batch).items_per_s,
+        "knee": r.knee_batch,
+        "knee_items_per_s": r.point(r.knee_batch).items_per_s,
+        "points": [(p.batch, p.items_per_s if p.ok else None) for p in r.points],
+        "diagnostics": [d.code for d in r.diagnostics],
+    }
+    max_fit_point = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
+    row["max_fit_items_per_s"] = max_fit_point[0].items_per_s if max_fit_point else None
+
+    target = prepare_target(
+        "timm:efficientnet_b0",
+        None,
+        device="cuda:0",
+        batch_size=1,
+        input_shape=None,
+        dtype=dtype_name,
+        autocast=False,
+        channels_last=channels_last,
+        threads=None,
+        seed=0,
+    )
+    model = target.prepared.module.eval()
+    with torch.inference_mode():
+        again = find_max_fit(
+            in_process_prober(target.prepared.call_for, target.device),
+            SearchLimits(),
+            target.device,
+        )
+        row["second_search_max_fit"] = again.max_fit
+        t1 = time.perf_counter()
+        torch_dtype = torch.float32 if dtype_name == "fp32" else torch.bfloat16
+        dense = [
+            (b, dense_point(model, b, torch_dtype, channels_last))
+            for b in dense_batches(r.max_fit_batch)
+        ]
+        row["dense_s"] = time.perf_counter() - t1
+    row["dense"] = dense
+    best_b, best = max(((b, t) for b, t in dense if t), key=lambda bt: bt[1])
+    row["dense_best_batch"], row["dense_best_items_per_s"] = best_b, best
+    dense_at_peak = dict(dense).get(r.peak_batch)
+    row["dense_at_peak"] = dense_at_peak
+    del model, target
+    torch.cuda.empty_cache()
+    return row
+
+
+def report(rows: list[dict[str, Any]], header: dict[str, Any]) -> str:
+    out = [
+        "# Throughput validation (issue 3)",
+        "",
+        f"- date: {header['date']}",
+        f"- GPU: {header['gpu']} (driver {header['driver']})",
+        f"- torch {header['torch']}, CUDA {header['cuda']}, cuDNN {header['cudnn']}, "
+        f"timm {header['timm']}",
+        "- model: timm efficientnet_b0, random weights, 3x224x224, eval, inference_mode",
+        "- infertime: `measure_throughput('timm:efficientnet_b0', dtype=..., channels_last=...)`, "
+        "default settings; dense sweep: this script, events around blocks of back-to-back calls",
+        "",
+        "| config | max-fit | probes (bound) | search s | whole run s | peak batch | peak items/s "
+        "| knee | max-fit items/s | dense best (batch) | peak vs dense best | 2nd search max-fit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        name = r["dtype"] + (" channels-last" if r["channels_last"] else "")
+        vs = r["peak_items_per_s"] / r["dense_best_items_per_s"] - 1
+        mf = r["max_fit_items_per_s"]
+        out.append(
+            f"| {name} | {r['max_fit']} | {r['probes']} ({r['probe_bound']:.1f}) "
+            f"| {r['search_s']:.1f} "
+            f"| {r['wall_s']:.1f} | {r['peak']} | {r['peak_items_per_s']:,.0f} | {r['knee']} "
+            f"({r['knee_items_per_s']:,.0f}) | {f'{mf:,.0f}' if mf else 'n/a'} "
+            f"| {r['dense_best_items_per_s']:,.0f} ({r['dense_best_batch']}) | {vs:+.2%} "
+            f"| {r['second_search_max_fit']} |"
+        )
+    out += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
+
+    def target(name: str, value: str, ok: bool) -> None:
+        out.append(f"| {name} | {value} | {'yes' if ok else 'NO'} |")
+
+    fp32 = rows[0]
+    bound = fp32["probe_bound"]
+    target(
+        "max-fit in ≤ 2·log2(max-fit)+2 probes, fp32",
+        f"{fp32['probes']} ≤ {bound:.1f}",
+        fp32["probes"] <= bound,
+    )
+    target("search ≤ 15 s, fp32", f"{fp32['search_s']:.1f} s", fp32["search_s"] <= 15)
+    for r in rows:
+        name = r["dtype"] + (" channels-last" if r["channels_last"] else "")
+        vs = r["peak_items_per_s"] / r["dense_best_items_per_s"] - 1
+        target(f"peak within 1 % of dense best, {name}", f"{vs:+.2%}", vs >= -0.01)
+    target(
+        "whole `infertime throughput` ≤ 60 s, fp32", f"{fp32['wall_s']:.1f} s", fp32["wall_s"] <= 60
+    )
+    for r in rows:
+        again = r["second_search_max_fit"]
+        target(
+            f"second search after OOMs finds the same max-fit, {r['dtype']}",
+            f"{r['max_fit']} → {again}",
+            again == r["max_fit"],
+        )
+    out += ["", "## Curves (batch: infertime items/s; dense items/s)", ""]
+    for r in rows:
+        name = r["dtype"] + (" channels-last" if r["channels_last"] else "")
+        ours = ", ".join(f"{b}: {t:,.0f}" if t else f"{b}: OOM" for b, t in r["points"])
+        dense = ", ".join(f"{b}: {t:,.0f}" if t else f"{b}: OOM" for b, t in r["dense"])
+        out += [
+            f"- {name}, infertime: {ours}",
+            f"- {name}, dense ({r['dense_s']:.0f} s): {dense}",
+            f"- {name}, findings: {r['diagnostics']}",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=Path("docs/validation"))
+    args = parser.parse_args()
+    import timm
+
+    fw = torch_state()
+    header = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "gpu": torch.cuda.get_device_name(0),
+        "driver": snapshot(None, 0).get("driver_version"),
+        "torch": fw["torch"],
+        "cuda": fw["cuda_runtime"],
+        "cudnn": fw["cudnn"],
+        "timm": timm.__version__,
+    }
+    rows = []
+    for dtype_name, channels_last in CONFIGS:
+        rows.append(validate(dtype_name, channels_last))
+        print(f"{dtype_name} done", flush=True)
+    text = report(rows, header)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "throughput_validation.md").write_text(text)
+    (args.out / "throughput_validation.json").write_text(
+        json.dumps({"header": header, "rows": rows}, indent=1)
+    )
+    print(text)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
