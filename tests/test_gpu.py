@@ -227,3 +227,10 @@ def test_cli_throughput_on_cuda(tmp_path: Path, capsys: pytest.CaptureFixture[st
     data = json.loads(path.read_text())
     assert data["search"]["max_fit"] == 256
     assert data["points"][-1]["memory"]["peak_allocated_bytes"] > 0
+
+
+def test_pitfalls_on_cuda_show_the_copy_and_no_sync_errors() -> None:
+    r = infertime.measure_pitfalls(Matmul(), torch.randn(4096, 4096), device="cuda:0", samples=30)
+    assert r.row("copy_pageable").applies and r.row("no_sync").applies
+    assert r.error("copy_pageable") > 0.05  # 64 MiB from pageable memory adds milliseconds
+    assert r.error("no_sync") < -0.5  # the host returns once the product is queued

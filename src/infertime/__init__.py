@@ -14,6 +14,7 @@ from .errors import (
     NonFiniteOutputError,
     OutOfMemoryError,
 )
+from .pitfalls.measure import measure_pitfalls
 from .reporting.json_io import load_result, save_json
 from .results import Diagnostic, LatencyResult, Series, WarmupRecord
 from .throughput_results import ThroughputResult
@@ -42,6 +43,7 @@ __all__ = [
     "__version__",
     "load_result",
     "measure_latency",
+    "measure_pitfalls",
     "measure_throughput",
     "resolve_device",
     "save_json",

@@ -10,6 +10,7 @@ import typer
 
 from ..errors import InfertimeError
 from .cmd_env import env
+from .cmd_pitfalls import pitfalls
 from .cmd_run import run
 from .cmd_show import show
 from .cmd_throughput import throughput
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.command()(run)
 app.command()(throughput)
+app.command()(pitfalls)
 app.command()(show)
 app.command()(env)
 

@@ -28,6 +28,7 @@ def precheck_json(path: Path | None) -> None:
 
 def finish(result: Any, json_path: Path | None, quiet: bool) -> None:
     """Warnings on stderr (unless quiet), then the result file, atomically."""
+    sys.stdout.flush()  # the table first, then the warnings, when both go to one terminal
     if not quiet:
         print_diagnostics(result.diagnostics, stderr, include_info=False)
     if json_path is not None:

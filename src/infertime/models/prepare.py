@@ -95,6 +95,13 @@ class PreparedModel:
     def input_shapes(self, batch: int) -> tuple[tuple[int, ...], ...]:
         return full_shapes(self.workload.inputs, batch)
 
+    def run(self, args: tuple[torch.Tensor, ...], kwargs: dict[str, torch.Tensor]) -> Any:
+        """One forward pass on given inputs (under autocast when the run uses it)."""
+        if self.autocast:
+            with torch.autocast(self.torch_device.type, dtype=torch_dtype(self.spec.dtype)):
+                return self.module(*args, **kwargs)
+        return self.module(*args, **kwargs)
+
     def call_for(self, batch: int) -> Callable[[], Any]:
         """The closure the engine times: one forward pass on inputs already on the device."""
         args, kwargs = self.inputs(batch)

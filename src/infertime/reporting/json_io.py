@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ResultFileError
+from ..pitfalls.result import PitfallsResult
 from ..results import SCHEMA_NAME, SCHEMA_VERSION, LatencyResult
 from ..throughput_results import ThroughputResult
 
@@ -24,6 +25,7 @@ class Result(Protocol):
 _READERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     LatencyResult.kind: LatencyResult.from_dict,
     ThroughputResult.kind: ThroughputResult.from_dict,
+    PitfallsResult.kind: PitfallsResult.from_dict,
 }
 
 

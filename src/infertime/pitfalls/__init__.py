@@ -1,0 +1,1 @@
+"""The article's classic mistakes, measured on the user's own model next to the correct method."""
