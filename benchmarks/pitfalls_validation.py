@@ -69,7 +69,8 @@ def main() -> None:
         s = row["single_sample"]
         lines.append(
             f"| {row['batch']} | {row['correct_median_s'] * 1e3:.3f} ms "
-            f"| {e['copy_pageable']:+.1%} | {e['copy_pinned']:+.1%} | {e['no_sync']:+.1%} | {e['no_warmup']:+.1%} "
+            f"| {e['copy_pageable']:+.1%} | {e['copy_pinned']:+.1%} | {e['no_sync']:+.1%} "
+            f"| {e['no_warmup']:+.1%} "
             f"| ±{s['typical']:.1%} / ±{s['p95']:.1%} |"
         )
     by = {row["batch"]: row for row in rows}
