@@ -17,6 +17,15 @@ LABELS = {
     "single_sample": "a single sample",
 }
 
+SHORT_LABELS = {
+    "correct": "correct",
+    "copy_pageable": "copy in timer\n(pageable)",
+    "copy_pinned": "copy in timer\n(pinned)",
+    "no_sync": "CPU timer,\nno synchronize",
+    "no_warmup": "no warm-up\n(fresh process)",
+    "single_sample": "single sample",
+}
+
 
 @dataclass(frozen=True)
 class PitfallRow:

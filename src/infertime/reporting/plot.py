@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import MissingDependencyError, ResultFileError
-from ..pitfalls.result import PitfallsResult
+from ..pitfalls.result import SHORT_LABELS, PitfallsResult
 
 
 def _pyplot() -> ModuleType:
@@ -25,7 +25,7 @@ def plot_pitfalls(r: PitfallsResult, path: str | os.PathLike[str]) -> Path:
     """Mean with ± std error bars per method; the correct median as a line. Written atomically."""
     plt = _pyplot()
     rows = [row for row in r.rows if row.applies and row.code != "single_sample"]
-    names = [row.label.replace(": ", ":\n").replace(" (", "\n(") for row in rows]
+    names = [SHORT_LABELS.get(row.code, row.code) for row in rows]
     means = [row.summary.mean * 1e3 for row in rows]
     stds = [row.summary.std * 1e3 for row in rows]
     colours = ["#2a9d8f" if row.code == "correct" else "#e76f51" for row in rows]
