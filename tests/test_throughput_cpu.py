@@ -70,7 +70,7 @@ def test_isolated_probes_run_in_fresh_processes(
         "models_for_tests:tiny_cnn", device="cpu", max_batch=2, isolate=True, config=fast_config
     )
     assert r.max_fit_batch == 2 and r.settings.isolate
-    assert all(p.fit for p in r.search.probes) and len(r.search.probes) == 2
+    assert all(p.fit for p in r.search.probes) and len(r.search.probes) == 3  # 1, 2, confirm
 
 
 def test_isolate_needs_a_reference(fast_config: MeasureConfig) -> None:

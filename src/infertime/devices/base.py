@@ -70,8 +70,8 @@ class Device(Protocol):
 
     def is_oom(self, exc: BaseException) -> bool: ...
 
-    def release_memory(self) -> None:
-        """Return cached memory to the system after an OOM or between probes."""
+    def release_memory(self, collect: bool = True) -> None:
+        """Return cached memory to the system (after a full garbage collection if `collect`)."""
         ...
 
     def limit_memory(self, fraction: float | None) -> None:

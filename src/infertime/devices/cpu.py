@@ -113,8 +113,9 @@ class CpuDevice:
             return True
         return isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)
 
-    def release_memory(self) -> None:
-        gc.collect()
+    def release_memory(self, collect: bool = True) -> None:
+        if collect:
+            gc.collect()
 
     def limit_memory(self, fraction: float | None) -> None:
         # No allocator limit on the CPU; the batch search bounds itself by MemAvailable instead.

@@ -84,8 +84,9 @@ class CudaDevice:
             return True
         return isinstance(exc, RuntimeError) and any(m in str(exc) for m in _OOM_MARKERS)
 
-    def release_memory(self) -> None:
-        gc.collect()
+    def release_memory(self, collect: bool = True) -> None:
+        if collect:
+            gc.collect()
         torch.cuda.synchronize(self.torch_device)
         torch.cuda.empty_cache()
 

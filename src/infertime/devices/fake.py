@@ -242,7 +242,7 @@ class FakeDevice:
     def is_oom(self, exc: BaseException) -> bool:
         return isinstance(exc, FakeOutOfMemory)
 
-    def release_memory(self) -> None:
+    def release_memory(self, collect: bool = True) -> None:
         self.released += 1
 
     def limit_memory(self, fraction: float | None) -> None:

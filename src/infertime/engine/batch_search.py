@@ -48,10 +48,10 @@ Prober = Callable[[int, int, str], ProbeOutcome]
 class SearchLimits:
     start_batch: int = 1
     max_batch: int | None = None
-    # Every probe is a sustained run: an OOM stops it at the first call, a fit is confirmed by
-    # the calls that follow, so the max-fit needs no separate confirmation unless an OOM came
-    # after its own probe (then it is run again, sustained, after the memory was handed back).
-    probe_calls: int = 3
+    # A fit test needs one call (its peak memory is reached within it); the max-fit candidate
+    # then gets a sustained run of several back-to-back calls, so it does not fail when used.
+    probe_calls: int = 1
+    confirm_calls: int = 3
     oom_signal: bool = True  # False: bound by the memory estimate and the time per call
     memory_fraction: float = 0.9  # share of available memory a batch may take (no OOM signal)
     max_call_s: float = 5.0  # no OOM signal: stop doubling before a call would take longer
@@ -88,7 +88,6 @@ def in_process_prober(make_call: Callable[[int], Callable[[], Any]], device: Dev
     """Probe in this process; after an OOM everything the attempt held is freed before going on."""
 
     def probe(batch: int, calls: int, phase: str) -> ProbeOutcome:
-        device.release_memory()
         device.reset_peak_memory()
         t0 = device.now_ns()
         call_s: float | None = None
@@ -100,9 +99,10 @@ def in_process_prober(make_call: Callable[[int], Callable[[], Any]], device: Dev
                 raise
             error = first_line(exc)
         # Leaving the except block dropped the exception and its traceback, and with them the
-        # frames that held this attempt's inputs and activations; now hand the memory back.
+        # frames that held this attempt's inputs and activations; now hand the memory back
+        # (a full collection only after an OOM, where a reference cycle may still hold some).
         memory = device.memory()
-        device.release_memory()
+        device.release_memory(collect=error is not None)
         return ProbeOutcome(
             batch=batch,
             fit=error is None,
@@ -222,8 +222,7 @@ def find_max_fit(
             f"{probes[-1].error if probes else 'out of memory'}",
             advice="use a smaller model, --dtype bf16, or free the device",
         )
-    if probes[-1].batch != lo or not probes[-1].fit:
-        lo = _confirm(attempt, lo, limits)
+    lo = _confirm(attempt, lo, limits)
     seconds = (device.now_ns() - t0) * 1e-9
     return SearchResult(
         lo, stopped_by, tuple(probes), seconds, _message(lo, stopped_by, probes, seconds, limits)
@@ -235,7 +234,7 @@ def _confirm(
 ) -> int:
     """A sustained run at the candidate; step down 5 % at a time until one holds."""
     while lo >= 1:
-        if attempt(lo, limits.probe_calls, "confirm").fit:
+        if attempt(lo, limits.confirm_calls, "confirm").fit:
             return lo
         lo = lo - max(1, math.ceil(lo * 0.05))
     raise OutOfMemoryError(
@@ -255,6 +254,5 @@ def _message(
     }[stopped_by]
     return (
         f"max-fit batch {max_fit} found in {len(probes)} probes, {seconds:.1f} s; limited by "
-        f"{why}; every probe is {limits.probe_calls} back-to-back calls, so the max-fit held a "
-        "sustained run"
+        f"{why}; confirmed by a sustained run of {limits.confirm_calls} back-to-back calls"
     )

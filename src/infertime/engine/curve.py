@@ -94,6 +94,8 @@ class CurvePoint:
 
 def point_policies(config: MeasureConfig) -> tuple[WarmupPolicy, StopPolicy, StopPolicy]:
     """Warm-up and stopping for curve points: a new batch size on an already warm device."""
+    # A new batch size on a warm device: first-call costs (allocation, algorithm choice) are
+    # gone after a call or two, so warm-up is short and capped at half a second.
     warm = WarmupPolicy(
         min_time_s=0.05,
         min_calls=2,
@@ -101,7 +103,7 @@ def point_policies(config: MeasureConfig) -> tuple[WarmupPolicy, StopPolicy, Sto
         window_time_s=0.02,
         windows=2,
         tolerance=0.02,
-        max_time_s=1.0,
+        max_time_s=0.5,
     )
     stop = replace(config.stop, min_samples=POINT_MIN_SAMPLES, max_time_s=config.stop.max_time_s)
     latency = replace(config.stop, min_samples=20, precision=0.05, max_time_s=0.5)
@@ -123,7 +125,7 @@ def measure_point(
 ) -> CurvePoint:
     """Warm up the new shape, then sample throughput (and latency) at `batch`."""
     warm_policy, stop, latency_stop = point_policies(config)
-    device.release_memory()
+    device.release_memory(collect=False)
     device.reset_peak_memory()
     t0 = device.now_ns()
     try:
