@@ -57,7 +57,7 @@ class StopPolicy:
     confidence: float = 0.95
     min_samples: int = 20  # 4 batches of 5: the least for the batch-medians CI
     max_samples: int = 1_000_000
-    max_time_s: float = 2.0  # sampling budget for all figures of one measurement
+    max_time_s: float = 1.5  # sampling budget for all figures of one measurement
 
     def __post_init__(self) -> None:
         _positive("--precision", self.precision)
