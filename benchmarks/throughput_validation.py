@@ -46,7 +46,7 @@ def dense_point(model: Any, batch: int, dtype: torch.dtype, channels_last: bool)
         model(x)
         end.record()
         torch.cuda.synchronize()
-        calls = max(1, math.ceil(0.15 / (start.elapsed_time(end) / 1e3)))
+        calls = max(1, math.ceil(0.1 / (start.elapsed_time(end) / 1e3)))
         per_call = []
         for _ in range(3):
             start.record()
@@ -63,7 +63,7 @@ def dense_point(model: Any, batch: int, dtype: torch.dtype, channels_last: bool)
 
 
 def dense_batches(max_fit: int) -> list[int]:
-    step = max(64, round(max_fit / 16 / 64) * 64)
+    step = max(64, round(max_fit / 12 / 64) * 64)
     powers = [2**k for k in range(int(math.log2(max_fit)) + 1)]
     return sorted({*powers, *range(step, max_fit + 1, step), max_fit})
 
@@ -91,6 +91,12 @@ def validate(dtype_name: str, channels_last: bool) -> dict[str, Any]:
     }
     max_fit_point = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
     row["max_fit_items_per_s"] = max_fit_point[0].items_per_s if max_fit_point else None
+    print(
+        f"{dtype_name}: infertime {wall:.1f} s (search {r.search.seconds:.1f} s, "
+        f"{len(r.search.probes)} probes), max-fit {r.max_fit_batch}, peak {r.peak_batch} "
+        f"{row['peak_items_per_s']:,.0f}/s, knee {r.knee_batch}",
+        flush=True,
+    )
 
     target = prepare_target(
         "timm:efficientnet_b0",

@@ -19,7 +19,7 @@ from ..results import Series
 from .batch_search import first_line
 from .progress import ProgressSink, no_progress
 from .sampler import latency_calls_per_sample, sample_series
-from .timing import gc_paused, time_block
+from .timing import gc_paused
 from .warmup import warm_up
 
 POINT_BLOCK_S = 0.05  # a pipelined sample of a curve point lasts at least this long
@@ -105,8 +105,12 @@ def point_policies(config: MeasureConfig) -> tuple[WarmupPolicy, StopPolicy, Sto
         tolerance=0.02,
         max_time_s=0.5,
     )
-    stop = replace(config.stop, min_samples=POINT_MIN_SAMPLES, max_time_s=config.stop.max_time_s)
-    latency = replace(config.stop, min_samples=20, precision=0.05, max_time_s=0.5)
+    # Half the run's budget per point (large calls get what their minimum samples need): a
+    # curve has a dozen or more points, and the whole measurement should take about a minute.
+    stop = replace(
+        config.stop, min_samples=POINT_MIN_SAMPLES, max_time_s=config.stop.max_time_s / 2
+    )
+    latency = replace(config.stop, min_samples=20, precision=0.05, max_time_s=0.3)
     return warm, stop, latency
 
 
@@ -173,8 +177,7 @@ def _sample_point(
     progress: ProgressSink,
 ) -> tuple[Series, Series, bool]:
     call = make_call(batch)
-    cold = time_block(call, device, device.new_timer(), 1, sync_each=True)
-    warm = warm_up(call, device, warm_policy, cold, progress)
+    warm = warm_up(call, device, warm_policy, 0.0, progress)  # its first call is the cold one
     call_s = stats.median(warm.samples_s[-4:])
     k = pipelined_calls(call_s)
     enough = (POINT_MIN_SAMPLES + 0.5) * k * call_s
