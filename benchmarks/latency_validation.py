@@ -326,6 +326,7 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def main() -> None:
+    # Results are written after every step, so a run cut short still leaves what it measured.
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/validation"))
     args = parser.parse_args()
@@ -345,23 +346,27 @@ def main() -> None:
         "timm": timm.__version__,
         "triton": triton.__version__,
     }
-    rows = []
-    for batch in BATCHES:  # fresh processes first, while this one holds no GPU memory
-        row = {"batch": batch}
-        add_infertime(row)
-        rows.append(row)
-        print(f"infertime batch {batch} done", flush=True)
-    model = timm.create_model("efficientnet_b0", pretrained=False).cuda().eval()
-    with torch.inference_mode():
-        for row in rows:
-            row.update(in_process_methods(model, row["batch"]))
-        for row in rows:
-            add_cupti(model, row)
-    text = report(rows, header)
     args.out.mkdir(parents=True, exist_ok=True)
+    store = args.out / "latency_validation.json"
+
+    def save(rows: list[dict[str, Any]]) -> None:
+        store.write_text(json.dumps({"header": header, "rows": rows}, indent=1, default=str))
+
+    model = timm.create_model("efficientnet_b0", pretrained=False).cuda().eval()
+    rows: list[dict[str, Any]] = []
+    for batch in BATCHES:
+        with torch.inference_mode():
+            row = in_process_methods(model, batch)  # no profiler in this process yet
+        add_infertime(row)  # fresh processes: nothing this one did can touch them
+        rows.append(row)
+        save(rows)
+        print(f"batch {batch} done", flush=True)
+    with torch.inference_mode():
+        for row in rows:  # CUPTI last: it slows every later launch in this process
+            add_cupti(model, row)
+    save(rows)
+    text = report(rows, header)
     (args.out / "latency_validation.md").write_text(text)
-    payload = json.dumps({"header": header, "rows": rows}, indent=1, default=str)
-    (args.out / "latency_validation.json").write_text(payload)
     print(text)
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: with CUPTI attached it has hung for minutes

@@ -68,7 +68,7 @@ def dense_batches(max_fit: int) -> list[int]:
     return sorted({*powers, *range(step, max_fit + 1, step), max_fit})
 
 
-def validate(dtype_name: str, channels_last: bool) -> dict[str, Any]:
+def validate(dtype_name: str, channels_last: bool, save: Any = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     r = infertime.measure_throughput(
         "timm:efficientnet_b0", device="cuda:0", dtype=dtype_name, channels_last=channels_last
@@ -91,6 +91,8 @@ def validate(dtype_name: str, channels_last: bool) -> dict[str, Any]:
     }
     max_fit_point = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
     row["max_fit_items_per_s"] = max_fit_point[0].items_per_s if max_fit_point else None
+    if save is not None:
+        save(row)
     print(
         f"{dtype_name}: infertime {wall:.1f} s (search {r.search.seconds:.1f} s, "
         f"{len(r.search.probes)} probes), max-fit {r.max_fit_batch}, peak {r.peak_batch} "
@@ -229,7 +231,15 @@ def main() -> None:
     for dtype_name, channels_last in CONFIGS:
         if args.config not in ("all", dtype_name):
             continue
-        rows = [r for r in rows if r["dtype"] != dtype_name] + [validate(dtype_name, channels_last)]
+
+        kept = [r for r in rows if r["dtype"] != dtype_name]
+
+        def save(partial: dict[str, Any], kept: list[dict[str, Any]] = kept) -> None:
+            store.write_text(json.dumps({"header": header, "rows": [*kept, partial]}, indent=1))
+
+        rows = [r for r in rows if r["dtype"] != dtype_name] + [
+            validate(dtype_name, channels_last, save)
+        ]
         rows.sort(key=lambda r: r["dtype"] != "fp32")
         store.write_text(json.dumps({"header": header, "rows": rows}, indent=1))
         print(f"{dtype_name} done", flush=True)

@@ -87,4 +87,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    from ..passes.kernel_time import cupti_attached
+
+    if cupti_attached():
+        # With CUPTI attached, interpreter teardown has taken seconds to minutes on an H100
+        # (torch 2.11); everything is written and flushed, so leave without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
