@@ -12,7 +12,7 @@ import torch
 
 from . import environment
 from ._version import __version__
-from .api import guarded, prepare_target, resolve_config, torch_threads
+from .api import budget_for_device, guarded, prepare_target, resolve_config, torch_threads
 from .config import DEFAULT_MODEL, MeasureConfig
 from .devices import Device
 from .diagnose.throughput import check_throughput
@@ -76,6 +76,7 @@ def measure_throughput(
         seed=seed,
     )
     prepared, dev = target.prepared, target.device
+    cfg = budget_for_device(cfg, dev, max_time_s, config)
     spec = {
         "model": model,
         "device": dev.name,
