@@ -85,6 +85,15 @@ class Target:
     device: Device
     prepared: PreparedModel
 
+    def capture_environment(self) -> dict[str, Any]:
+        """The environment as the measurement saw it (call inside its mode and thread context)."""
+        return environment.capture(
+            self.device,
+            grad_enabled=torch.is_grad_enabled(),
+            inference_mode=torch.is_inference_mode_enabled(),
+            model_training=self.prepared.module.training,
+        )
+
     def settings(self, batch: int, config: MeasureConfig) -> Settings:
         w = self.prepared.workload
         integer = any(not s.is_float for s in w.inputs)
@@ -242,12 +251,7 @@ def measure_latency(
             wall["kernel_pass_s"] = elapsed_s(t1)
         wall["total_s"] = elapsed_s(t_start)
         analysis["wall_s"] = wall
-        env = environment.capture(
-            dev,
-            grad_enabled=torch.is_grad_enabled(),
-            inference_mode=torch.is_inference_mode_enabled(),
-            model_training=target.prepared.module.training,
-        )
+        env = target.capture_environment()
         settings = target.settings(batch, cfg)
     result = LatencyResult(
         settings=settings,

@@ -10,7 +10,6 @@ from typing import Any
 
 import torch
 
-from . import environment
 from ._version import __version__
 from .api import budget_for_device, guarded, prepare_target, resolve_config, torch_threads
 from .config import DEFAULT_MODEL, MeasureConfig
@@ -97,12 +96,7 @@ def measure_throughput(
             1,
             lambda: measure_curve(prepared.call_for, dev, cfg, policy, prober, progress),
         )
-        env = environment.capture(
-            dev,
-            grad_enabled=torch.is_grad_enabled(),
-            inference_mode=torch.is_inference_mode_enabled(),
-            model_training=prepared.module.training,
-        )
+        env = target.capture_environment()
     settings = CurveSettings(
         model=prepared.workload.reference,
         item_shapes=tuple(s.shape for s in prepared.workload.inputs),

@@ -7,12 +7,12 @@ one probe, prints the outcome as JSON on its last line, and exits (its memory go
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from typing import Any
 
+from .child import run_json_child
 from .engine.batch_search import ProbeOutcome, Prober
-from .errors import ConfigError, ModelCallError
+from .errors import ConfigError
 
 PROBE_TIMEOUT_S = 900
 
@@ -24,18 +24,11 @@ def isolated_prober(spec: dict[str, Any]) -> Prober:
         )
 
     def probe(batch: int, calls: int, phase: str) -> ProbeOutcome:
-        request = json.dumps({**spec, "batch": batch, "calls": calls, "phase": phase})
-        proc = subprocess.run(
-            [sys.executable, "-m", "infertime.isolated", request],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
+        request = {**spec, "batch": batch, "calls": calls, "phase": phase}
+        answer = run_json_child(
+            "infertime.isolated", request, PROBE_TIMEOUT_S, f"isolated probe at batch {batch}"
         )
-        lines = proc.stdout.strip().splitlines()
-        if proc.returncode != 0 or not lines:
-            why = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ModelCallError(f"isolated probe at batch {batch} failed: {why}")
-        return ProbeOutcome.from_dict(json.loads(lines[-1]))
+        return ProbeOutcome.from_dict(answer)
 
     return probe
 

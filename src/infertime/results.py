@@ -159,6 +159,17 @@ class Settings:
         return Settings(**{**d, "input_shapes": tuple(tuple(s) for s in d["input_shapes"])})
 
 
+def document_header(kind: str, version: str, created_utc: str) -> dict[str, Any]:
+    """The fields every result file starts with."""
+    return {
+        "schema": SCHEMA_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "infertime_version": version,
+        "created_utc": created_utc,
+    }
+
+
 def _ratio_ci(numerator: float, ci: tuple[float, float] | None) -> tuple[float, float] | None:
     if ci is None or ci[0] <= 0:
         return None
@@ -206,11 +217,7 @@ class LatencyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": SCHEMA_NAME,
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "infertime_version": self.infertime_version,
-            "created_utc": self.created_utc,
+            **document_header(self.kind, self.infertime_version, self.created_utc),
             "settings": self.settings.to_dict(),
             "warmup": self.warmup.to_dict(),
             "timer_overhead_s": self.timer_overhead_s,

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from .engine.batch_search import SearchResult
 from .engine.budget import BudgetChoice
 from .engine.curve import CurvePoint
-from .results import SCHEMA_NAME, SCHEMA_VERSION, Diagnostic
+from .results import Diagnostic, document_header
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,7 @@ class ThroughputResult:
         peak, knee = self.point(self.peak_batch), self.point(self.knee_batch)
         max_fit = [p for p in self.points if p.batch == self.max_fit_batch and p.ok]
         return {
-            "schema": SCHEMA_NAME,
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "infertime_version": self.infertime_version,
-            "created_utc": self.created_utc,
+            **document_header(self.kind, self.infertime_version, self.created_utc),
             "settings": self.settings.to_dict(),
             "choices": {
                 "peak": {"batch": peak.batch, "items_per_s": peak.items_per_s},

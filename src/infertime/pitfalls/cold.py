@@ -8,26 +8,19 @@ initialisation) and the first n calls' latencies.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from typing import Any
+
+from ..child import run_json_child
 
 
 def run_cold(spec: dict[str, Any], n: int, timeout_s: float = 600) -> dict[str, Any]:
     """Measure in a fresh interpreter so that nothing is initialised yet."""
     spawned = time.time()
-    proc = subprocess.run(
-        [sys.executable, "-m", "infertime.pitfalls.cold", json.dumps({**spec, "n": n})],
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
+    data = run_json_child(
+        "infertime.pitfalls.cold", {**spec, "n": n}, timeout_s, "the cold-start process"
     )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        why = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"the cold-start process failed: {why}")
-    data: dict[str, Any] = json.loads(lines[-1])
     data["startup_s"] = data.pop("ready_unix") - spawned
     return data
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import torch
 
-from .. import environment
 from .._version import __version__
 from ..api import guarded, prepare_target, torch_threads
 from ..config import DEFAULT_MODEL, WarmupPolicy
@@ -123,12 +122,7 @@ def measure_pitfalls(
                     PitfallRow(code, (), GPU_ONLY)
                     for code in ("copy_pageable", "copy_pinned", "no_sync")
                 ]
-        env = environment.capture(
-            dev,
-            grad_enabled=torch.is_grad_enabled(),
-            inference_mode=torch.is_inference_mode_enabled(),
-            model_training=prepared.module.training,
-        )
+        env = target.capture_environment()
     rows.append(
         PitfallRow("single_sample", tuple(correct), "each sample of the correct method taken alone")
     )

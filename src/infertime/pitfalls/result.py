@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from .. import stats
-from ..results import SCHEMA_NAME, SCHEMA_VERSION, Diagnostic, Settings
+from ..results import Diagnostic, Settings, document_header
 
 LABELS = {
     "correct": "correct: warm-up, device timer, synchronize",
@@ -97,11 +97,7 @@ class PitfallsResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": SCHEMA_NAME,
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "infertime_version": self.infertime_version,
-            "created_utc": self.created_utc,
+            **document_header(self.kind, self.infertime_version, self.created_utc),
             "settings": self.settings.to_dict(),
             "reference_s": self.reference_s,
             "errors_vs_correct_median": {
