@@ -11,8 +11,9 @@ from rich.console import Console
 from ..reporting.diagnostics import print_diagnostics
 from ..reporting.json_io import check_writable, save_json
 
-# A pipe or file gets a fixed 120 columns, so saved output keeps the table whole.
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+# A pipe or file gets a fixed 160 columns, wider than any table, so saved output is never
+# squeezed (rich would wrap cells to fit a narrower width).
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True, highlight=False)
 
 
