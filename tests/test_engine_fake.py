@@ -14,12 +14,26 @@ from infertime.engine import measure_call
 from infertime.engine.sampler import sample_series
 from infertime.engine.timing import calibrate_timer_overhead, time_block
 from infertime.engine.warmup import warm_up
+from infertime.results import Series
 
 
 def config(**stop: Any) -> MeasureConfig:
     return MeasureConfig(
         warmup=WarmupPolicy(min_time_s=0.01, min_calls=10, window_time_s=0.005, max_time_s=2.0),
         stop=StopPolicy(**{"max_time_s": 10.0, **stop}),
+    )
+
+
+def sample(dev: FakeDevice, policy: StopPolicy, budget_s: float) -> Series:
+    """Synchronous latency samples, one call each, until the policy or the budget stops."""
+    return sample_series(
+        "latency",
+        dev.make_call(),
+        dev,
+        calls_per_sample=1,
+        sync_each=True,
+        policy=policy,
+        budget_s=budget_s,
     )
 
 
@@ -83,15 +97,7 @@ def test_warmup_respects_minimum_time_and_calls() -> None:
 
 def test_sampling_stops_on_precision_with_the_ci_it_reports() -> None:
     dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.05, seed=7))
-    series = sample_series(
-        "latency",
-        dev.make_call(),
-        dev,
-        calls_per_sample=1,
-        sync_each=True,
-        policy=StopPolicy(precision=0.01, min_samples=10),
-        budget_s=10.0,
-    )
+    series = sample(dev, StopPolicy(precision=0.01, min_samples=10), budget_s=10.0)
     assert series.stop is not None and series.stop.reason == "precision"
     assert series.stop.met_target
     rel = series.summary.median_ci_rel
@@ -101,15 +107,7 @@ def test_sampling_stops_on_precision_with_the_ci_it_reports() -> None:
 
 def test_sampling_stops_at_the_time_budget_and_says_the_target_was_missed() -> None:
     dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.5, seed=1))
-    series = sample_series(
-        "latency",
-        dev.make_call(),
-        dev,
-        calls_per_sample=1,
-        sync_each=True,
-        policy=StopPolicy(precision=0.001, min_samples=10),
-        budget_s=0.05,
-    )
+    series = sample(dev, StopPolicy(precision=0.001, min_samples=10), budget_s=0.05)
     assert series.stop is not None and series.stop.reason == "max_time"
     assert not series.stop.met_target
     assert "time budget" in series.stop.message and "> target" in series.stop.message
@@ -118,28 +116,14 @@ def test_sampling_stops_at_the_time_budget_and_says_the_target_was_missed() -> N
 
 def test_min_samples_are_taken_even_when_precise_early() -> None:
     dev = FakeDevice(fake.constant(1e-6, 1e-3))
-    series = sample_series(
-        "latency",
-        dev.make_call(),
-        dev,
-        calls_per_sample=1,
-        sync_each=True,
-        policy=StopPolicy(precision=0.01, min_samples=100),
-        budget_s=10.0,
-    )
+    series = sample(dev, StopPolicy(precision=0.01, min_samples=100), budget_s=10.0)
     assert series.summary.n == 100 and series.stop is not None and series.stop.reason == "precision"
 
 
 def test_sample_cap_is_a_stop_reason() -> None:
     dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.5, seed=2))
-    series = sample_series(
-        "latency",
-        dev.make_call(),
-        dev,
-        calls_per_sample=1,
-        sync_each=True,
-        policy=StopPolicy(precision=0.0001, min_samples=10, max_samples=50),
-        budget_s=100.0,
+    series = sample(
+        dev, StopPolicy(precision=0.0001, min_samples=10, max_samples=50), budget_s=100.0
     )
     assert (
         series.summary.n == 50 and series.stop is not None and series.stop.reason == "max_samples"
