@@ -27,5 +27,8 @@ def run_json_child(
     if proc.returncode != 0 or not lines:
         why = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ModelCallError(f"{what} failed: {why}")
-    answer: dict[str, Any] = json.loads(lines[-1])
+    try:
+        answer: dict[str, Any] = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        raise ModelCallError(f"{what} printed no result: {lines[-1][:200]}") from None
     return answer

@@ -195,11 +195,6 @@ class RunSpec:
             return "fp32"
         return f"{self.dtype} ({'autocast' if self.dtype_mode == 'autocast' else 'model cast'})"
 
-    def to_dict(self) -> dict[str, Any]:
-        d = vars(self).copy()
-        d["input_shape"] = list(self.input_shape) if self.input_shape is not None else None
-        return d
-
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """'3,224,224' or '3x224x224' -> (3, 224, 224), with a clear error otherwise."""

@@ -173,10 +173,6 @@ class FakeDevice:
     def now_ns(self) -> int:
         return round(self._host_s * 1e9)
 
-    def advance_host(self, seconds: float) -> None:
-        """Let simulated host time pass (e.g. for work outside the device)."""
-        self._host_s += seconds
-
     def new_timer(self) -> _FakeTimer:
         return _FakeTimer(self)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..gpu_state import GpuReading
 from ..results import Diagnostic, LatencyResult
-from .gpu import check_gpu_state, clock_summary, throttled_samples
+from .gpu import check_gpu_state, throttled_samples, timed_clock_summary
 from .host import check_environment
 from .launch import launch_diagnostic
 from .noise import check_series, check_warmup
@@ -38,16 +40,10 @@ def check_result(result: LatencyResult) -> list[Diagnostic]:
     return found
 
 
-def check_state(result: LatencyResult, state: dict) -> list[Diagnostic]:  # type: ignore[type-arg]
+def check_state(result: LatencyResult, state: dict[str, Any]) -> list[Diagnostic]:
     readings = [GpuReading.from_dict(r) for r in state.get("readings", [])]
     flagged = {
         name: len(throttled_samples(series, readings)) for name, series in result.figures.items()
     }
-    starts = [s.start_ns for s in result.figures.values() if s.start_ns]
-    ends = [
-        s.start_ns + int(s.sample_end_offsets_s[-1] * 1e9)
-        for s in result.figures.values()
-        if s.start_ns and s.sample_end_offsets_s
-    ]
-    summary = clock_summary(readings, min(starts, default=0), max(ends, default=0))
+    summary = timed_clock_summary(result.figures, readings)
     return check_gpu_state(state.get("before", {}), summary, flagged)

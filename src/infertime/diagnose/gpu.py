@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..gpu_state import GpuReading, decode_reasons, is_throttled
@@ -44,6 +44,19 @@ def clock_summary(readings: Sequence[GpuReading], start_ns: int, end_ns: int) ->
         "reasons_seen": decode_reasons(bits),
         "throttled_readings": sum(1 for r in during if is_throttled(r.reasons)),
     }
+
+
+def timed_clock_summary(
+    figures: Mapping[str, Series], readings: Sequence[GpuReading]
+) -> dict[str, Any]:
+    """clock_summary over the readings taken while any figure was being sampled."""
+    starts = [s.start_ns for s in figures.values() if s.start_ns]
+    ends = [
+        s.start_ns + int(s.sample_end_offsets_s[-1] * 1e9)
+        for s in figures.values()
+        if s.start_ns and s.sample_end_offsets_s
+    ]
+    return clock_summary(readings, min(starts, default=0), max(ends, default=0))
 
 
 def check_gpu_state(

@@ -10,7 +10,7 @@ import torch
 
 from .._version import __version__
 from ..api import guarded, prepare_target, torch_threads
-from ..config import DEFAULT_MODEL, WarmupPolicy
+from ..config import DEFAULT_MODEL, MeasureConfig, StopPolicy, WarmupPolicy
 from ..devices import Device
 from ..diagnose import check_environment
 from ..engine.progress import ProgressSink, no_progress
@@ -139,9 +139,7 @@ def measure_pitfalls(
     return result.with_diagnostics(tuple(_findings(result)))
 
 
-def _pitfall_config(samples: int) -> Any:
-    from ..config import MeasureConfig, StopPolicy
-
+def _pitfall_config(samples: int) -> MeasureConfig:
     n = samples
     return MeasureConfig(
         stop=StopPolicy(min_samples=n, max_samples=n), preset=f"pitfalls: {n} samples"

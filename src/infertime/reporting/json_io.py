@@ -29,10 +29,6 @@ _READERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
-def register_reader(kind: str, reader: Callable[[dict[str, Any]], Any]) -> None:
-    _READERS[kind] = reader
-
-
 def _finite(obj: Any) -> Any:
     """JSON has no NaN or infinity: write null instead of producing an invalid document."""
     if isinstance(obj, float) and not math.isfinite(obj):

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import stats
-from ..diagnose.gpu import clock_summary
+from ..diagnose.gpu import timed_clock_summary
 from ..gpu_state import GpuReading
 from ..results import LatencyResult, Series
 from .units import duration, duration_in, percent, rate, size_bytes, unit_of
@@ -174,11 +174,7 @@ def gpu_state_line(r: LatencyResult, state: dict[str, Any]) -> str:
     if "error" in before:
         return f"GPU state: not read ({before['error']})"
     readings = [GpuReading.from_dict(x) for x in state.get("readings", [])]
-    starts = [s.start_ns for s in r.figures.values() if s.start_ns]
-    ends = [
-        s.start_ns + int(s.sample_end_offsets_s[-1] * 1e9) for s in r.figures.values() if s.start_ns
-    ]
-    c = clock_summary(readings, min(starts, default=0), max(ends, default=0))
+    c = timed_clock_summary(r.figures, readings)
     if not c["readings"]:
         return "GPU state during timing: no NVML readings arrived"
     reasons = ", ".join(c["reasons_seen"]) or "none"

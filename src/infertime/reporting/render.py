@@ -21,9 +21,5 @@ _RENDERERS: dict[str, Callable[[Any, Console], None]] = {
 }
 
 
-def register_renderer(kind: str, renderer: Callable[[Any, Console], None]) -> None:
-    _RENDERERS[kind] = renderer
-
-
 def render_result(result: Any, console: Console) -> None:
     _RENDERERS[result.kind](result, console)
