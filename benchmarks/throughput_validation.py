@@ -68,6 +68,14 @@ def dense_batches(max_fit: int) -> list[int]:
     return sorted({*powers, *range(step, max_fit + 1, step), max_fit})
 
 
+def fine_batches(coarse: list[int], dense: dict[int, float | None]) -> list[int]:
+    """About 16 batches between the neighbours of the best coarse point, multiples of 8."""
+    i = max(range(len(coarse)), key=lambda k: dense.get(coarse[k]) or 0.0)
+    lo, hi = coarse[max(i - 1, 0)], coarse[min(i + 1, len(coarse) - 1)]
+    step = max(8, round((hi - lo) / 16 / 8) * 8)
+    return list(range(lo + step, hi, step))
+
+
 def validate(dtype_name: str, channels_last: bool, save: Any = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     r = infertime.measure_throughput(
@@ -75,6 +83,7 @@ def validate(dtype_name: str, channels_last: bool, save: Any = None) -> dict[str
     )
     wall = time.perf_counter() - t0
     row: dict[str, Any] = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "dtype": dtype_name,
         "channels_last": channels_last,
         "wall_s": wall,
@@ -115,27 +124,50 @@ def validate(dtype_name: str, channels_last: bool, save: Any = None) -> dict[str
     model = target.prepared.module.eval()
     with torch.inference_mode():
         if dtype_name == "fp32":  # one configuration is enough to show nothing leaks
-            again = find_max_fit(
-                in_process_prober(target.prepared.call_for, target.device),
-                SearchLimits(),
-                target.device,
-            )
-            row["second_search_max_fit"] = again.max_fit
+            # Two searches back to back on one model copy: the second starts after the
+            # first one's OOMs, so a leak would lower its max-fit.
+            row["repeat_search_max_fits"] = [
+                find_max_fit(
+                    in_process_prober(target.prepared.call_for, target.device),
+                    SearchLimits(),
+                    target.device,
+                ).max_fit
+                for _ in range(2)
+            ]
         t1 = time.perf_counter()
         torch_dtype = torch.float32 if dtype_name == "fp32" else torch.bfloat16
-        dense = [
-            (b, dense_point(model, b, torch_dtype, channels_last))
-            for b in dense_batches(r.max_fit_batch)
-        ]
-        row["dense_s"] = time.perf_counter() - t1
-    row["dense"] = dense
-    best_b, best = max(((b, t) for b, t in dense if t), key=lambda bt: bt[1])
+        dense: dict[int, float | None] = {}
+
+        def sweep(batches: list[int], model: Any) -> None:
+            for b in batches:
+                if b in dense:
+                    continue
+                dense[b] = dense_point(model, b, torch_dtype, channels_last)
+                row["dense_s"] = time.perf_counter() - t1
+                if save is not None:  # a sweep cut short by a time limit keeps its points
+                    save({**row, "dense_partial": sorted(dense.items())})
+
+        coarse = dense_batches(r.max_fit_batch)
+        sweep(coarse, model)
+        # The coarse grid can step over the optimum (bf16 has a cliff inside one step), so
+        # sweep finely between the best coarse point's neighbours, and at infertime's peak.
+        sweep([*fine_batches(coarse, dense), r.peak_batch], model)
+    row["dense"] = sorted(dense.items())
+    best_b, best = max(((b, t) for b, t in dense.items() if t), key=lambda bt: bt[1])
     row["dense_best_batch"], row["dense_best_items_per_s"] = best_b, best
-    dense_at_peak = dict(dense).get(r.peak_batch)
-    row["dense_at_peak"] = dense_at_peak
+    # The choice judged by one method: the dense reading at infertime's peak batch.
+    row["dense_at_peak"] = dense.get(r.peak_batch)
     del model, target
     torch.cuda.empty_cache()
     return row
+
+
+def _vs_dense(r: dict[str, Any]) -> str:
+    """infertime's peak against the dense best: the dense reading there, and infertime's own."""
+    best = r["dense_best_items_per_s"]
+    at = r["dense_at_peak"]
+    own = r["peak_items_per_s"] / best - 1
+    return (f"{at / best - 1:+.2%} dense, " if at else "") + f"{own:+.2%} own reading"
 
 
 def report(rows: list[dict[str, Any]], header: dict[str, Any]) -> str:
@@ -151,20 +183,22 @@ def report(rows: list[dict[str, Any]], header: dict[str, Any]) -> str:
         "default settings; dense sweep: this script, events around blocks of back-to-back calls",
         "",
         "| config | max-fit | probes (bound) | search s | whole run s | peak batch | peak items/s "
-        "| knee | max-fit items/s | dense best (batch) | peak vs dense best | 2nd search max-fit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| knee | max-fit items/s | dense best (batch) | dense at peak | peak vs dense best "
+        "| max-fit of two more searches |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         name = r["dtype"] + (" channels-last" if r["channels_last"] else "")
-        vs = r["peak_items_per_s"] / r["dense_best_items_per_s"] - 1
         mf = r["max_fit_items_per_s"]
+        at = r["dense_at_peak"]
         out.append(
             f"| {name} | {r['max_fit']} | {r['probes']} ({r['probe_bound']:.1f}) "
             f"| {r['search_s']:.1f} "
             f"| {r['wall_s']:.1f} | {r['peak']} | {r['peak_items_per_s']:,.0f} | {r['knee']} "
             f"({r['knee_items_per_s']:,.0f}) | {f'{mf:,.0f}' if mf else 'n/a'} "
-            f"| {r['dense_best_items_per_s']:,.0f} ({r['dense_best_batch']}) | {vs:+.2%} "
-            f"| {r.get('second_search_max_fit', 'not run')} |"
+            f"| {r['dense_best_items_per_s']:,.0f} ({r['dense_best_batch']}) "
+            f"| {f'{at:,.0f}' if at else 'n/a'} | {_vs_dense(r)} "
+            f"| {', '.join(map(str, r.get('repeat_search_max_fits', []))) or 'not run'} |"
         )
     out += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
 
@@ -181,19 +215,23 @@ def report(rows: list[dict[str, Any]], header: dict[str, Any]) -> str:
     target("search ≤ 15 s, fp32", f"{fp32['search_s']:.1f} s", fp32["search_s"] <= 15)
     for r in rows:
         name = r["dtype"] + (" channels-last" if r["channels_last"] else "")
-        vs = r["peak_items_per_s"] / r["dense_best_items_per_s"] - 1
-        target(f"peak within 1 % of dense best, {name}", f"{vs:+.2%}", vs >= -0.01)
+        at = r["dense_at_peak"] or 0.0
+        target(
+            f"peak within 1 % of dense best (dense sweep's reading at infertime's peak), {name}",
+            _vs_dense(r),
+            at / r["dense_best_items_per_s"] - 1 >= -0.01,
+        )
     target(
         "whole `infertime throughput` ≤ 60 s, fp32", f"{fp32['wall_s']:.1f} s", fp32["wall_s"] <= 60
     )
     for r in rows:
-        if "second_search_max_fit" not in r:
+        if "repeat_search_max_fits" not in r:
             continue
-        again = r["second_search_max_fit"]
+        first, second = r["repeat_search_max_fits"]
         target(
-            f"second search after OOMs finds the same max-fit, {r['dtype']}",
-            f"{r['max_fit']} → {again}",
-            again == r["max_fit"],
+            f"second search after the first one's OOMs, same model copy, {r['dtype']}",
+            f"{first} → {second}",
+            first == second,
         )
     out += ["", "## Curves (batch: infertime items/s; dense items/s)", ""]
     for r in rows:
