@@ -24,6 +24,26 @@ def tiny_cnn_module() -> nn.Module:
     return TinyCnn()
 
 
+class BigActivations(nn.Module):
+    """64 MiB of activations per item: a GPU search under a small memory fraction meets OOMs.
+
+    The matrix product makes every process that runs it hold a cuBLAS workspace, as real
+    models do, so a probe in a fresh process and the curve in the test process see the same
+    fixed memory (a process that has used cuBLAS keeps ~33 MiB allocated for it).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mix = nn.Linear(256, 256)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mix(x).repeat(1, 1 << 16).sum(dim=1)
+
+
+def big_activations() -> tuple[nn.Module, torch.Tensor]:
+    return BigActivations(), torch.randn(2, 256)
+
+
 class NanModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * float("nan")

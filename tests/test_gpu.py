@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -204,6 +208,33 @@ def test_search_survives_ooms_and_finds_the_same_max_fit_twice() -> None:
         run = measure_curve(make, dev, QUICK, ThroughputPolicy(memory_fraction=0.05))
         assert run.search.max_fit == first.max_fit
         assert all(p.status == "ok" for p in run.points)
+
+
+def _throughput_in_own_process(tmp_path: Path, name: str, *flags: str) -> dict[str, Any]:
+    """`infertime throughput` in a fresh process, as users run it: no other test's memory."""
+    path = tmp_path / f"{name}.json"
+    paths = [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    command = [sys.executable, "-m", "infertime", "throughput", "models_for_tests:big_activations"]
+    command += ["--device", "cuda:0", "--memory-fraction", "0.02", "--preset", "quick"]
+    done = subprocess.run(
+        [*command, *flags, "--json", str(path)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def test_isolated_search_on_cuda_meets_ooms_in_fresh_processes(tmp_path: Path) -> None:
+    isolated = _throughput_in_own_process(tmp_path, "isolated", "--isolate")
+    in_process = _throughput_in_own_process(tmp_path, "in_process")
+    assert isolated["settings"]["isolate"]
+    assert any(not p["fit"] for p in isolated["search"]["probes"]), "no probe ran out of memory"
+    assert all(p["status"] == "ok" for p in isolated["points"])
+    # The same limit in fresh processes and in one process after its own OOMs: the same
+    # boundary, give or take allocator state.
+    mf_isolated, mf_in_process = isolated["search"]["max_fit"], in_process["search"]["max_fit"]
+    assert mf_isolated == pytest.approx(mf_in_process, rel=0.1)
 
 
 def test_cli_throughput_on_cuda(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

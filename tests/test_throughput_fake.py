@@ -9,6 +9,7 @@ import pytest
 from infertime.config import MeasureConfig, StopPolicy
 from infertime.devices import fake
 from infertime.devices.fake import FakeDevice
+from infertime.diagnose.throughput import check_throughput
 from infertime.engine.batch_search import (
     ProbeOutcome,
     SearchLimits,
@@ -18,6 +19,7 @@ from infertime.engine.batch_search import (
 from infertime.engine.curve import geometric_grid, midpoint
 from infertime.engine.throughput import ThroughputPolicy, measure_curve
 from infertime.errors import ConfigError, OutOfMemoryError
+from infertime.throughput_results import CurveSettings, ThroughputResult
 
 CFG = MeasureConfig(stop=StopPolicy(precision=0.01, max_time_s=2.0))
 
@@ -208,3 +210,24 @@ def test_grid_and_midpoints() -> None:
     assert midpoint(1024, 2048) == 1448
     assert midpoint(4, 5) is None
     assert midpoint(2, 4) == 3
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_max_fit_that_fails_in_this_process_is_reported_with_the_likely_cause(
+    isolate: bool,
+) -> None:
+    # Fresh processes (the prober) fit up to 1000; this process, holding more, only up to 900.
+    fresh = FakeDevice(fake.by_batch(saturating), oom_above_batch=1000)
+    here = FakeDevice(fake.by_batch(saturating), oom_above_batch=900)
+    run = measure_curve(
+        here.make_call, here, CFG, ThroughputPolicy(), in_process_prober(fresh.make_call, fresh)
+    )
+    settings = CurveSettings(
+        "fake", ((4,),), "fp32", "fp32", False, "fake", None, 0, "", "fake", {}, {}, isolate
+    )
+    result = ThroughputResult(
+        settings, run.search, run.points, run.peak_batch, run.knee_batch, None, 0.0, {}
+    )
+    found = {d.code: d for d in check_throughput(result)}
+    assert found["points_out_of_memory"].data["batches"] == [1000]
+    assert ("fresh processes" in found["points_out_of_memory"].advice) == isolate

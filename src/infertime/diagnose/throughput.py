@@ -43,8 +43,14 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
                 "warning",
                 f"batches {failed} ran out of memory during the curve although the search "
                 f"found {r.max_fit_batch} to fit",
-                "the allocator is fragmented or other work took memory; rerun with --isolate or "
-                "a lower --memory-fraction",
+                (
+                    "the search ran in fresh processes, and this process holds more memory than "
+                    "they did (other models or tensors in it); measure in a process of its own "
+                    "or pass a lower --memory-fraction"
+                    if r.settings.isolate
+                    else "the allocator is fragmented or other work took memory; rerun with "
+                    "--isolate or a lower --memory-fraction"
+                ),
                 {"batches": failed},
             )
         )
