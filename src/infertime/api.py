@@ -94,6 +94,24 @@ class Target:
             model_training=self.prepared.module.training,
         )
 
+    def child_spec(self) -> dict[str, Any]:
+        """This run spec as JSON, for a fresh process to rebuild it with `prepare_child_target`.
+
+        Only a model reference can be rebuilt; callers check that the model was one.
+        """
+        s = self.spec
+        return {
+            "model": s.model,
+            "device": self.device.name,
+            "batch_size": s.batch_size,
+            "input_shape": list(s.input_shape) if s.input_shape else None,
+            "dtype": s.dtype,
+            "autocast": s.dtype_mode == "autocast",
+            "channels_last": s.channels_last,
+            "threads": s.threads,
+            "seed": s.seed,
+        }
+
     def settings(self, batch: int, config: MeasureConfig) -> Settings:
         w = self.prepared.workload
         integer = any(not s.is_float for s in w.inputs)
@@ -151,6 +169,11 @@ def prepare_target(
         device=dev.name,
     )
     return Target(spec, dev, PreparedModel(workload, dev, spec))
+
+
+def prepare_child_target(spec: dict[str, Any]) -> Target:
+    """In a fresh process: the target a parent described with `Target.child_spec`."""
+    return prepare_target(spec["model"], None, **{k: v for k, v in spec.items() if k != "model"})
 
 
 def measure_latency(

@@ -17,6 +17,7 @@ from .devices import Device
 from .diagnose.throughput import check_throughput
 from .engine.progress import ProgressSink, no_progress
 from .engine.throughput import ThroughputPolicy, measure_curve
+from .errors import ConfigError
 from .isolated import isolated_prober
 from .models import check_finite
 from .passes.kernel_time import cupti_attached
@@ -61,6 +62,10 @@ def measure_throughput(
         budget_stat=budget_stat,
     )
     cfg = resolve_config(config, preset, precision, max_time_s, None)
+    if isolate and not isinstance(model, str):
+        raise ConfigError(
+            "--isolate rebuilds the model in a new process: it needs a model reference"
+        )
     cupti_before = cupti_attached()
     target = prepare_target(
         model,
@@ -76,18 +81,7 @@ def measure_throughput(
     )
     prepared, dev = target.prepared, target.device
     cfg = budget_for_device(cfg, dev, max_time_s, config)
-    spec = {
-        "model": model,
-        "device": dev.name,
-        "input_shape": list(input_shape or []) or None,
-        "dtype": dtype,
-        "autocast": autocast,
-        "channels_last": channels_last,
-        "threads": threads,
-        "seed": seed,
-        "memory_fraction": memory_fraction,
-    }
-    prober = isolated_prober(spec) if isolate else None
+    prober = isolated_prober(target.child_spec(), memory_fraction) if isolate else None
     what = f"{prepared.workload.reference} ({target.spec.dtype_label})"
     with prepared.in_eval_mode(), torch_threads(threads), torch.inference_mode():
         guarded(target, 1, lambda: check_finite(prepared.call_for(1)(), f"{what} at batch 1"))

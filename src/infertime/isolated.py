@@ -12,19 +12,21 @@ from typing import Any
 
 from .child import run_json_child
 from .engine.batch_search import ProbeOutcome, Prober
-from .errors import ConfigError
 
 PROBE_TIMEOUT_S = 900
 
 
-def isolated_prober(spec: dict[str, Any]) -> Prober:
-    if not isinstance(spec.get("model"), str):
-        raise ConfigError(
-            "--isolate rebuilds the model in a new process: it needs a model reference"
-        )
+def isolated_prober(target: dict[str, Any], memory_fraction: float | None) -> Prober:
+    """Probes in fresh processes; `target` is `Target.child_spec()` of a model reference."""
 
     def probe(batch: int, calls: int, phase: str) -> ProbeOutcome:
-        request = {**spec, "batch": batch, "calls": calls, "phase": phase}
+        request = {
+            "target": target,
+            "memory_fraction": memory_fraction,
+            "batch": batch,
+            "calls": calls,
+            "phase": phase,
+        }
         answer = run_json_child(
             "infertime.isolated", request, PROBE_TIMEOUT_S, f"isolated probe at batch {batch}"
         )
@@ -36,22 +38,11 @@ def isolated_prober(spec: dict[str, Any]) -> Prober:
 def _child(request: dict[str, Any]) -> ProbeOutcome:
     import torch
 
-    from .api import prepare_target
+    from .api import prepare_child_target
     from .engine.batch_search import in_process_prober
 
     with torch.inference_mode():
-        target = prepare_target(
-            request["model"],
-            None,
-            device=request["device"],
-            batch_size=1,
-            input_shape=request.get("input_shape"),
-            dtype=request["dtype"],
-            autocast=request["autocast"],
-            channels_last=request["channels_last"],
-            threads=request.get("threads"),
-            seed=request["seed"],
-        )
+        target = prepare_child_target(request["target"])
         device = target.device
         if request.get("memory_fraction") is not None:
             device.limit_memory(request["memory_fraction"])

@@ -19,36 +19,25 @@ def run_cold(spec: dict[str, Any], n: int, timeout_s: float = 600) -> dict[str, 
     """Measure in a fresh interpreter so that nothing is initialised yet."""
     spawned = time.time()
     data = run_json_child(
-        "infertime.pitfalls.cold", {**spec, "n": n}, timeout_s, "the cold-start process"
+        "infertime.pitfalls.cold", {"target": spec, "n": n}, timeout_s, "the cold-start process"
     )
     data["startup_s"] = data.pop("ready_unix") - spawned
     return data
 
 
-def _child(spec: dict[str, Any]) -> dict[str, Any]:
+def _child(request: dict[str, Any]) -> dict[str, Any]:
     import torch
 
-    from ..api import prepare_target
+    from ..api import prepare_child_target
     from .methods import correct
 
     with torch.inference_mode():
-        target = prepare_target(
-            spec["model"],
-            None,
-            device=spec["device"],
-            batch_size=spec["batch"],
-            input_shape=spec.get("input_shape"),
-            dtype=spec["dtype"],
-            autocast=spec["autocast"],
-            channels_last=spec["channels_last"],
-            threads=spec.get("threads"),
-            seed=spec["seed"],
-        )
-        call = target.prepared.call_for(spec["batch"])
+        target = prepare_child_target(request["target"])
+        call = target.prepared.call_for(target.spec.batch_size)
         target.device.synchronize()
         ready = time.time()
         with target.device.activate():
-            samples = correct(call, target.device, spec["n"])
+            samples = correct(call, target.device, request["n"])
     return {"ready_unix": ready, "samples_s": samples}
 
 

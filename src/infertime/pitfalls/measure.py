@@ -61,18 +61,7 @@ def measure_pitfalls(
     rows: list[PitfallRow] = []
     if isinstance(model, str):
         progress("no warm-up", None, "fresh process")
-        spec = {
-            "model": model,
-            "device": dev.name,
-            "batch": batch,
-            "dtype": dtype,
-            "autocast": autocast,
-            "channels_last": channels_last,
-            "threads": threads,
-            "seed": seed,
-            "input_shape": list(input_shape) if input_shape else None,
-        }
-        cold = run_cold(spec, samples)
+        cold = run_cold(target.child_spec(), samples)
         rows.append(
             PitfallRow(
                 "no_warmup", tuple(cold["samples_s"]), extra={"startup_s": cold["startup_s"]}
