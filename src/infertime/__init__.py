@@ -1,45 +1,79 @@
 """infertime: measure deep-network inference time correctly (latency, throughput, memory)."""
 
 from ._version import __version__
-from .api import measure_latency
-from .api_throughput import measure_throughput
-from .config import MeasureConfig, RunSpec, StopPolicy, TimingPolicy, WarmupPolicy
-from .devices import CpuDevice, Device, FakeDevice, resolve_device
+from .devices import CpuDevice, Device, resolve_device
+from .devices.base import MemoryReading
+from .engine.batch_search import ProbeOutcome, SearchResult
+from .engine.budget import BudgetChoice
+from .engine.curve import CurvePoint
 from .errors import (
+    CaptureError,
     ConfigError,
     DeviceUnavailableError,
     InfertimeError,
     InputShapeError,
+    MissingDependencyError,
+    ModelCallError,
     ModelNotFoundError,
     NonFiniteOutputError,
     OutOfMemoryError,
+    ResultFileError,
 )
+from .latency.measure import measure_latency
+from .latency.result import LatencyResult
 from .pitfalls.measure import measure_pitfalls
-from .reporting.json_io import load_result, save_json
-from .results import Diagnostic, LatencyResult, Series, WarmupRecord
-from .throughput_results import ThroughputResult
+from .pitfalls.result import PitfallRow, PitfallsResult
+from .policies import MeasureConfig, StopPolicy, ThroughputPolicy, TimingPolicy, WarmupPolicy
+from .records import (
+    ContextRecord,
+    Diagnostic,
+    InputsRecord,
+    Series,
+    Settings,
+    StopRecord,
+    WarmupRecord,
+)
+from .resultfile import load_result, save_json
+from .throughput.measure import measure_throughput
+from .throughput.result import ThroughputResult
+from .workload.spec import WorkloadSpec
 
 __all__ = [
+    "BudgetChoice",
+    "CaptureError",
     "ConfigError",
+    "ContextRecord",
     "CpuDevice",
+    "CurvePoint",
     "Device",
     "DeviceUnavailableError",
     "Diagnostic",
-    "FakeDevice",
     "InfertimeError",
     "InputShapeError",
+    "InputsRecord",
     "LatencyResult",
     "MeasureConfig",
+    "MemoryReading",
+    "MissingDependencyError",
+    "ModelCallError",
     "ModelNotFoundError",
     "NonFiniteOutputError",
     "OutOfMemoryError",
-    "RunSpec",
+    "PitfallRow",
+    "PitfallsResult",
+    "ProbeOutcome",
+    "ResultFileError",
+    "SearchResult",
     "Series",
+    "Settings",
     "StopPolicy",
+    "StopRecord",
+    "ThroughputPolicy",
     "ThroughputResult",
     "TimingPolicy",
     "WarmupPolicy",
     "WarmupRecord",
+    "WorkloadSpec",
     "__version__",
     "load_result",
     "measure_latency",

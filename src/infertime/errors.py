@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def first_line(exc: BaseException, limit: int | None = 300) -> str:
+    """The first line of an exception's message (its type name when it has none), shortened."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return line if limit is None else line[:limit]
+
+
 class InfertimeError(Exception):
     """Base of every error infertime raises on purpose; the CLI prints it as one line."""
 

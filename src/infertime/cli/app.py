@@ -9,11 +9,11 @@ import traceback
 import typer
 
 from ..errors import InfertimeError
-from .cmd_env import env
-from .cmd_pitfalls import pitfalls
-from .cmd_run import run
-from .cmd_show import show
-from .cmd_throughput import throughput
+from .env import env
+from .pitfalls import pitfalls
+from .run import run
+from .show import show
+from .throughput import throughput
 
 app = typer.Typer(
     name="infertime",
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     code = main()
-    from ..passes.kernel_time import cupti_attached
+    from ..telemetry.kernel_time import cupti_attached
 
     if cupti_attached():
         # With CUPTI attached, interpreter teardown has taken seconds to minutes on an H100

@@ -26,9 +26,6 @@ class MemoryReading:
     total_bytes: int | None
     source: str  # how it was read, e.g. "torch.cuda.max_memory_allocated" or "VmHWM"
 
-    def to_dict(self) -> dict[str, Any]:
-        return vars(self).copy()
-
 
 @runtime_checkable
 class Device(Protocol):

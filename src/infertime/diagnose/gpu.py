@@ -7,8 +7,8 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..gpu_state import GpuReading, decode_reasons, is_throttled
-from ..results import Diagnostic, Series
+from ..records import Diagnostic, Series
+from ..telemetry.nvml import GpuReading, decode_reasons, is_throttled
 
 LOW_CLOCK_RATIO = 0.9
 

@@ -1,10 +1,10 @@
-"""Host and framework state that distorts figures: env vars, grad mode, TF32, threads, load."""
+"""Host, framework and context state that distorts figures: env vars, grad mode, TF32, threads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..results import Diagnostic
+from ..records import ContextRecord, Diagnostic
 
 PROFILER_VARS = ("CUDA_INJECTION64_PATH", "NSYS_PROFILING_SESSION_ID", "NVTX_INJECTION64_PATH")
 
@@ -29,25 +29,6 @@ def check_environment(env: dict[str, Any], device_kind: str) -> list[Diagnostic]
                 "warning",
                 f"a profiler seems attached ({', '.join(profilers)} set)",
                 "profilers add cost to every CUDA call; time without them",
-            )
-        )
-    mode = env.get("mode", {})
-    if mode.get("grad_enabled"):
-        found.append(
-            Diagnostic(
-                "grad_enabled",
-                "warning",
-                "autograd was on during timing: the model kept activations for a backward pass",
-                "time inference under torch.inference_mode(), as infertime does by default",
-            )
-        )
-    if mode.get("model_training"):
-        found.append(
-            Diagnostic(
-                "training_mode",
-                "warning",
-                "the model was in training mode (dropout and batch-norm statistics active)",
-                "call model.eval() before timing",
             )
         )
     fw = env.get("framework", {})
@@ -93,6 +74,30 @@ def check_environment(env: dict[str, Any], device_kind: str) -> list[Diagnostic]
                 "warning",
                 f"{threads} torch threads on {cores} available cores",
                 "use --threads at most the number of physical cores",
+            )
+        )
+    return found
+
+
+def check_context(context: ContextRecord) -> list[Diagnostic]:
+    """The measurement context as read back from inside it: inference, not training."""
+    found: list[Diagnostic] = []
+    if context.grad_enabled:
+        found.append(
+            Diagnostic(
+                "grad_enabled",
+                "warning",
+                "autograd was on during timing: the model kept activations for a backward pass",
+                "time inference under torch.inference_mode(), as infertime does by default",
+            )
+        )
+    if context.model_training:
+        found.append(
+            Diagnostic(
+                "training_mode",
+                "warning",
+                "the model was in training mode (dropout and batch-norm statistics active)",
+                "call model.eval() before timing",
             )
         )
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..results import Diagnostic
+from ..records import Diagnostic
 
 LAUNCH_BOUND_BELOW = 0.5  # the GPU idles more than half of what the caller waits
 GPU_BOUND_ABOVE = 0.9
@@ -54,3 +54,19 @@ def launch_diagnostic(analysis: dict[str, Any]) -> Diagnostic:
         ADVICE[verdict],
         {k: analysis[k] for k in ("busy_fraction", "verdict")},
     )
+
+
+CUPTI_ATTACHED = Diagnostic(
+    "cupti_attached",
+    "warning",
+    "a kernel-time pass (CUPTI) ran earlier in this process: every kernel launch now costs "
+    "more, so launch-bound figures are inflated (batch-1 EfficientNet-B0 on an H100: +10 % to "
+    "+100 %)",
+    "measure in a fresh process (as `infertime run` does), or pass diagnose=False to every "
+    "measurement but the last one in a process",
+)
+
+
+def check_cupti(attached_before: bool) -> list[Diagnostic]:
+    """A kernel-time pass earlier in the process inflates launch-bound figures."""
+    return [CUPTI_ATTACHED] if attached_before else []

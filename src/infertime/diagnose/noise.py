@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import stats
-from ..results import Diagnostic, Series, WarmupRecord
+from ..records import Diagnostic, Series, WarmupRecord
 
 IQR_WARN_REL = 0.10  # torch.utils.benchmark warns at the same spread
 DRIFT_MIN_REL = 0.01

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..devices.base import Device
-from ..errors import OutOfMemoryError
+from ..errors import OutOfMemoryError, first_line
 from .progress import ProgressSink, no_progress
 from .timing import time_block
 
@@ -31,13 +31,6 @@ class ProbeOutcome:
     peak_allocated_bytes: int | None
     peak_reserved_bytes: int | None
     error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return vars(self).copy()
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> ProbeOutcome:
-        return ProbeOutcome(**d)
 
 
 # (batch, calls, phase) -> outcome. In-process or in a fresh subprocess (--isolate).
@@ -64,24 +57,6 @@ class SearchResult:
     probes: tuple[ProbeOutcome, ...]
     seconds: float
     message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "max_fit": self.max_fit,
-            "stopped_by": self.stopped_by,
-            "seconds": self.seconds,
-            "message": self.message,
-            "probes": [p.to_dict() for p in self.probes],
-        }
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> SearchResult:
-        probes = tuple(ProbeOutcome.from_dict(p) for p in d["probes"])
-        return SearchResult(d["max_fit"], d["stopped_by"], probes, d["seconds"], d["message"])
-
-
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def in_process_prober(make_call: Callable[[int], Callable[[], Any]], device: Device) -> Prober:

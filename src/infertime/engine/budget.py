@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .. import stats
-from ..results import Series
+from ..records import Series
 from .curve import CurvePoint, midpoint, ok_points
 
 P99_SAMPLES = stats.min_samples_for_percentile(0.99)
@@ -24,16 +23,6 @@ class BudgetChoice:
     exact: bool  # False: p99 from fewer than 662 samples, a conservative bound is used
     message: str
     tail: Series | None = None  # the extra latency samples behind a p99
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in vars(self).items() if k != "tail"}
-        d["tail"] = self.tail.to_dict() if self.tail else None
-        return d
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> BudgetChoice:
-        tail = Series.from_dict(d["tail"]) if d.get("tail") else None
-        return BudgetChoice(**{**d, "tail": tail})
 
 
 def p99_estimate(samples: tuple[float, ...]) -> tuple[float, bool, str]:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import stats
-from ..config import MeasureConfig, StopPolicy, WarmupPolicy
-from ..devices.base import Device
-from ..results import Series
-from .batch_search import first_line
+from ..devices.base import Device, MemoryReading
+from ..errors import first_line
+from ..policies import MeasureConfig, StopPolicy, WarmupPolicy
+from ..records import Series
 from .progress import ProgressSink, no_progress
-from .sampler import latency_calls_per_sample, sample_series
+from .sampler import sample_device_time, sample_latency
 from .timing import gc_paused
 from .warmup import warm_up
 
@@ -41,7 +40,7 @@ class CurvePoint:
     device_time: Series | None = None
     latency: Series | None = None
     warmup_steady: bool | None = None
-    memory: dict[str, Any] = field(default_factory=dict)
+    memory: MemoryReading | None = None  # peak memory of the point (None when it did not run)
     seconds: float = 0.0
     error: str | None = None
 
@@ -61,35 +60,6 @@ class CurvePoint:
         if ci is None or ci[0] <= 0:
             return None
         return self.batch / ci[1], self.batch / ci[0]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "batch": self.batch,
-            "reason": self.reason,
-            "status": self.status,
-            "items_per_s": self.items_per_s if self.ok else None,
-            "items_per_s_ci": list(self.items_per_s_ci or []) if self.ok else None,
-            "device_time": self.device_time.to_dict() if self.device_time else None,
-            "latency": self.latency.to_dict() if self.latency else None,
-            "warmup_steady": self.warmup_steady,
-            "memory": self.memory,
-            "seconds": self.seconds,
-            "error": self.error,
-        }
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> CurvePoint:
-        return CurvePoint(
-            batch=d["batch"],
-            reason=d["reason"],
-            status=d["status"],
-            device_time=Series.from_dict(d["device_time"]) if d.get("device_time") else None,
-            latency=Series.from_dict(d["latency"]) if d.get("latency") else None,
-            warmup_steady=d.get("warmup_steady"),
-            memory=d.get("memory", {}),
-            seconds=d.get("seconds", 0.0),
-            error=d.get("error"),
-        )
 
 
 def point_policies(config: MeasureConfig) -> tuple[WarmupPolicy, StopPolicy, StopPolicy]:
@@ -150,7 +120,7 @@ def measure_point(
             raise
         error = first_line(exc)
     else:
-        memory = device.memory().to_dict()
+        memory = device.memory()
         return CurvePoint(
             batch,
             reason,
@@ -178,15 +148,13 @@ def _sample_point(
 ) -> tuple[Series, Series, bool]:
     call = make_call(batch)
     warm = warm_up(call, device, warm_policy, 0.0, progress)  # its first call is the cold one
-    call_s = stats.median(warm.samples_s[-4:])
+    call_s = warm.recent_call_s(4)
     k = pipelined_calls(call_s)
     enough = (POINT_MIN_SAMPLES + 0.5) * k * call_s
-    device_time = sample_series(
-        "device_time",
+    device_time = sample_device_time(
         call,
         device,
         calls_per_sample=k,
-        sync_each=False,
         policy=stop,
         budget_s=min(max(stop.max_time_s, enough), POINT_MAX_TIME_S),
         progress=progress,
@@ -195,12 +163,13 @@ def _sample_point(
         # One call per sample, synchronized: the pipelined samples are latency samples.
         latency = replace(device_time, figure="latency")
     else:
-        latency = sample_series(
+        latency = sample_latency(
             "latency",
             call,
             device,
-            calls_per_sample=latency_calls_per_sample(call_s, overhead_s, config.timing),
-            sync_each=True,
+            call_s=call_s,
+            overhead_s=overhead_s,
+            timing=config.timing,
             policy=latency_stop,
             budget_s=latency_stop.max_time_s,
             progress=progress,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import stats
-from ..config import StopPolicy, TimingPolicy
 from ..devices.base import Device
-from ..results import Series, StopRecord
+from ..policies import StopPolicy, TimingPolicy
+from ..records import Series, StopRecord
 from .progress import ProgressSink, no_progress
 from .timing import time_block
 
@@ -93,4 +93,51 @@ def sample_series(
         stop=_stop_record(reason, samples, policy, elapsed, budget_s),
         confidence=policy.confidence,
         start_ns=t0,
+    )
+
+
+def sample_latency(
+    figure: str,
+    call: Callable[[], Any],
+    device: Device,
+    *,
+    call_s: float,
+    overhead_s: float,
+    timing: TimingPolicy,
+    policy: StopPolicy,
+    budget_s: float,
+    progress: ProgressSink = no_progress,
+) -> Series:
+    """Synchronous requests: each call synchronized; short calls timed in blocks of calls."""
+    return sample_series(
+        figure,
+        call,
+        device,
+        calls_per_sample=latency_calls_per_sample(call_s, overhead_s, timing),
+        sync_each=True,
+        policy=policy,
+        budget_s=budget_s,
+        progress=progress,
+    )
+
+
+def sample_device_time(
+    call: Callable[[], Any],
+    device: Device,
+    *,
+    calls_per_sample: int,
+    policy: StopPolicy,
+    budget_s: float,
+    progress: ProgressSink = no_progress,
+) -> Series:
+    """Pipelined: blocks of back-to-back calls, one synchronize per block."""
+    return sample_series(
+        "device_time",
+        call,
+        device,
+        calls_per_sample=calls_per_sample,
+        sync_each=False,
+        policy=policy,
+        budget_s=budget_s,
+        progress=progress,
     )

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import MeasureConfig, StopPolicy
 from ..devices.base import Device
-from ..errors import ConfigError, OutOfMemoryError
-from ..results import Series
+from ..errors import OutOfMemoryError
+from ..policies import MeasureConfig, StopPolicy, ThroughputPolicy
+from ..records import Series
 from .batch_search import Prober, SearchLimits, SearchResult, find_max_fit, in_process_prober
 from .budget import P99_SAMPLES, BudgetChoice, choose_under_budget
 from .curve import (
@@ -26,39 +26,11 @@ from .progress import ProgressSink, no_progress
 from .sampler import sample_series
 from .timing import calibrate_timer_overhead, gc_paused
 
-BUDGET_STATS = ("p99", "median")
-
 
 @dataclass(frozen=True)
-class ThroughputPolicy:
-    max_batch: int | None = None
-    memory_fraction: float | None = None  # GPU: allocator limit; CPU: share of MemAvailable
-    knee_fraction: float = 0.95
-    latency_budget_s: float | None = None
-    budget_stat: str = "p99"
-    max_refine: int = 8
-    p99_max_time_s: float = 15.0  # time allowed to collect 662 latency samples per candidate
-    cpu_max_call_s: float = 2.0
+class ThroughputRun:
+    """What the engine measured; the kind's measure step adds settings and environment."""
 
-    def __post_init__(self) -> None:
-        if self.max_batch is not None and self.max_batch < 1:
-            raise ConfigError(f"--max-batch must be at least 1, got {self.max_batch}")
-        f = self.memory_fraction
-        if f is not None and not 0 < f <= 1:
-            raise ConfigError(f"--memory-fraction must be in (0, 1], got {f}")
-        if not 0 < self.knee_fraction < 1:
-            raise ConfigError(f"--knee must be a fraction in (0, 1), got {self.knee_fraction}")
-        if self.budget_stat not in BUDGET_STATS:
-            raise ConfigError(f"--budget-stat must be p99 or median, got {self.budget_stat!r}")
-        if self.latency_budget_s is not None and self.latency_budget_s <= 0:
-            raise ConfigError("--latency-budget must be positive")
-
-    def to_dict(self) -> dict[str, Any]:
-        return vars(self).copy()
-
-
-@dataclass(frozen=True)
-class EngineThroughput:
     search: SearchResult
     points: tuple[CurvePoint, ...]
     peak_batch: int
@@ -67,14 +39,14 @@ class EngineThroughput:
     timer_overhead_s: float
 
 
-def measure_curve(
+def run_throughput(
     make_call: Callable[[int], Callable[[], Any]],
     device: Device,
     config: MeasureConfig,
     policy: ThroughputPolicy,
     prober: Prober | None = None,
     progress: ProgressSink = no_progress,
-) -> EngineThroughput:
+) -> ThroughputRun:
     """Find the max-fit batch, measure the curve up to it, refine, and choose batches."""
     with device.activate():
         if device.oom_signal and policy.memory_fraction is not None:
@@ -93,7 +65,7 @@ def _measure(
     policy: ThroughputPolicy,
     prober: Prober | None,
     progress: ProgressSink,
-) -> EngineThroughput:
+) -> ThroughputRun:
     limits = SearchLimits(
         max_batch=policy.max_batch,
         oom_signal=device.oom_signal,
@@ -127,7 +99,7 @@ def _measure(
         )
     peak = pick_peak(points)
     knee = pick_knee(points, peak, policy.knee_fraction)
-    return EngineThroughput(
+    return ThroughputRun(
         search=search,
         points=tuple(sorted(points, key=lambda p: p.batch)),
         peak_batch=peak.batch,
@@ -154,6 +126,7 @@ def tail_latency(
         for _ in range(3):
             call()
         device.synchronize()
+        # One call per sample, whatever its length: a p99 is a tail of single calls.
         return sample_series(
             "latency",
             call,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import stats
-from ..config import WarmupPolicy
 from ..devices.base import Device
-from ..results import WarmupRecord
+from ..policies import WarmupPolicy
+from ..records import WarmupRecord
 from .progress import ProgressSink, no_progress
 from .timing import time_block
 

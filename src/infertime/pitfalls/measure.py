@@ -2,122 +2,104 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-import torch
+from typing_extensions import Unpack
 
 from .._version import __version__
-from ..api import guarded, prepare_target, torch_threads
-from ..config import DEFAULT_MODEL, MeasureConfig, StopPolicy, WarmupPolicy
-from ..devices import Device
-from ..diagnose import check_environment
 from ..engine.progress import ProgressSink, no_progress
-from ..engine.timing import gc_paused, time_block
+from ..engine.timing import time_block
 from ..engine.warmup import warm_up
 from ..errors import ConfigError
-from ..models import check_finite
-from ..results import Diagnostic
+from ..isolation.cold_start import run_cold_start
+from ..policies import MeasureConfig, StopPolicy
+from ..records import Settings
+from ..telemetry.environment import capture
+from ..workload.backends.eager import EAGER
+from ..workload.context import measurement_context
+from ..workload.prepare import check_finite, prepare_workload
+from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
 from . import methods
-from .cold import run_cold
+from .checks import check_pitfalls
 from .result import PitfallRow, PitfallsResult
 
 GPU_ONLY = "exists only on GPUs: a CPU has no separate device memory and runs calls synchronously"
+ORDER = ("correct", "copy_pageable", "copy_pinned", "no_sync", "no_warmup", "single_sample")
 
 
 def measure_pitfalls(
-    model: str | torch.nn.Module = DEFAULT_MODEL,
+    model: Any = DEFAULT_MODEL,
     example_inputs: Any = None,
     *,
-    device: str | Device = "auto",
-    batch_size: int | None = None,
-    input_shape: Sequence[int] | None = None,
-    dtype: str = "fp32",
-    autocast: bool = False,
-    channels_last: bool = False,
-    threads: int | None = None,
-    seed: int = 0,
     samples: int = 200,
     progress: ProgressSink = no_progress,
+    **options: Unpack[WorkloadOptions],
 ) -> PitfallsResult:
     """Time the model correctly and with each of the article's four mistakes, side by side."""
-    if samples < 6:
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 6:
         raise ConfigError(f"--samples must be at least 6, got {samples}")
-    target = prepare_target(
-        model,
-        example_inputs,
-        device=device,
-        batch_size=batch_size,
-        input_shape=input_shape,
-        dtype=dtype,
-        autocast=autocast,
-        channels_last=channels_last,
-        threads=threads,
-        seed=seed,
-    )
-    dev, prepared, batch = target.device, target.prepared, target.spec.batch_size
-    on_gpu = dev.kind == "cuda"
+    workload, _ = split_options(options, frozenset(), "measure_pitfalls")
+    prepared = prepare_workload(model, example_inputs, workload)
+    dev, batch = prepared.device, prepared.spec.batch_size
+    assert batch is not None
+    config = _pitfall_config(samples)
     rows: list[PitfallRow] = []
-    if isinstance(model, str):
-        progress("no warm-up", None, "fresh process")
-        cold = run_cold(target.child_spec(), samples)
-        rows.append(
-            PitfallRow(
-                "no_warmup", tuple(cold["samples_s"]), extra={"startup_s": cold["startup_s"]}
-            )
-        )
-    else:
-        rows.append(
-            PitfallRow(
-                "no_warmup", (), "needs a model reference to rebuild the model in a fresh process"
-            )
-        )
-    what = f"{prepared.workload.reference} at batch {batch}"
-    with prepared.in_eval_mode(), torch_threads(threads), torch.inference_mode():
-        with dev.activate(), gc_paused(True):
-            call = guarded(target, batch, lambda: prepared.call_for(batch))
-            first: list[Any] = []
-            guarded(
-                target,
-                batch,
-                lambda: time_block(lambda: first.append(call()), dev, dev.new_timer(), 1, True),
-            )
-            check_finite(first.pop(), what)
-            progress("warm-up", None, "")
-            warm_up(call, dev, WarmupPolicy(), 0.0, progress)
-            progress("correct", None, f"{samples} samples")
-            correct = methods.correct(call, dev, samples)
-            rows.insert(0, PitfallRow("correct", tuple(correct)))
-            if on_gpu:
-                progress("copies", None, "pageable and pinned")
-                rows.append(
-                    PitfallRow(
-                        "copy_pageable",
-                        tuple(methods.with_copy(prepared, batch, dev, samples, False)),
-                    )
+    what = f"{prepared.reference} at batch {batch}"
+    with (
+        measurement_context(prepared, pause_gc=True) as context,
+        prepared.explaining_failures(batch),
+    ):
+        if prepared.rebuildable:
+            progress("no warm-up", None, "fresh process")
+            # The fresh process gets the threads this one runs with, whatever was asked.
+            cold = run_cold_start(replace(prepared.spec, threads=context.threads), samples)
+            extra = {"startup_s": cold["startup_s"], "context": cold["context"]}
+            rows.append(PitfallRow("no_warmup", tuple(cold["samples_s"]), extra=extra))
+        else:
+            rows.append(
+                PitfallRow(
+                    "no_warmup",
+                    (),
+                    "needs a model reference to rebuild the model in a fresh process",
                 )
-                rows.append(
-                    PitfallRow(
-                        "copy_pinned", tuple(methods.with_copy(prepared, batch, dev, samples, True))
-                    )
-                )
-                progress("no synchronize", None, "")
-                rows.append(
-                    PitfallRow("no_sync", tuple(methods.cpu_timer_without_sync(call, dev, samples)))
-                )
-            else:
-                rows += [
-                    PitfallRow(code, (), GPU_ONLY)
-                    for code in ("copy_pageable", "copy_pinned", "no_sync")
-                ]
-        env = target.capture_environment()
+            )
+        call = EAGER.build(prepared, batch)
+        first: list[Any] = []
+        time_block(lambda: first.append(call()), dev, dev.new_timer(), 1, True)
+        check_finite(first.pop(), what)
+        progress("warm-up", None, "")
+        warm_up(call, dev, config.warmup, 0.0, progress)
+        progress("correct", None, f"{samples} samples")
+        correct = methods.correct(call, dev, samples)
+        rows.append(PitfallRow("correct", tuple(correct)))
+        if dev.kind == "cuda":
+            progress("copies", None, "pageable and pinned")
+            for code, pinned in (("copy_pageable", False), ("copy_pinned", True)):
+                samples_s = methods.with_copy(prepared, batch, dev, samples, pinned)
+                rows.append(PitfallRow(code, tuple(samples_s)))
+            progress("no synchronize", None, "")
+            rows.append(
+                PitfallRow("no_sync", tuple(methods.cpu_timer_without_sync(call, dev, samples)))
+            )
+        else:
+            rows += [
+                PitfallRow(code, (), GPU_ONLY)
+                for code in ("copy_pageable", "copy_pinned", "no_sync")
+            ]
+        env = capture(dev)
     rows.append(
         PitfallRow("single_sample", tuple(correct), "each sample of the correct method taken alone")
     )
-    order = ["correct", "copy_pageable", "copy_pinned", "no_sync", "no_warmup", "single_sample"]
-    rows.sort(key=lambda r: order.index(r.code))
-    settings = target.settings(batch, _pitfall_config(samples))
+    rows.sort(key=lambda r: ORDER.index(r.code))
+    settings = Settings(
+        workload=prepared.spec,
+        context=context,
+        inputs=prepared.describe_inputs(),
+        timer=dev.timer_name,
+        method=config,
+    )
     result = PitfallsResult(
         settings=settings,
         rows=tuple(rows),
@@ -125,28 +107,12 @@ def measure_pitfalls(
         created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         infertime_version=__version__,
     )
-    return result.with_diagnostics(tuple(_findings(result)))
+    return result.with_diagnostics(tuple(check_pitfalls(result)))
 
 
 def _pitfall_config(samples: int) -> MeasureConfig:
+    """The default warm-up, and exactly `samples` samples per method."""
     n = samples
     return MeasureConfig(
         stop=StopPolicy(min_samples=n, max_samples=n), preset=f"pitfalls: {n} samples"
     )
-
-
-def _findings(r: PitfallsResult) -> list[Diagnostic]:
-    found = check_environment(r.environment, r.settings.device.split(":")[0])
-    for code in ("copy_pageable", "copy_pinned", "no_sync", "no_warmup"):
-        err = r.error(code)
-        if err is not None and abs(err) > 0.05:
-            found.append(
-                Diagnostic(
-                    f"pitfall_{code}",
-                    "info",
-                    f"{r.row(code).label}: the mean is {err:+.0%} off the correct median",
-                    None,
-                    {"error": err},
-                )
-            )
-    return found

@@ -10,7 +10,7 @@ import torch
 
 from ..devices.base import Device
 from ..engine.timing import time_block
-from ..models.prepare import PreparedModel
+from ..workload.prepare import PreparedModel
 
 
 def correct(call: Callable[[], Any], device: Device, n: int) -> list[float]:

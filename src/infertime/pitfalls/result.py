@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 from .. import stats
-from ..results import Diagnostic, Settings, document_header
+from ..records import Diagnostic, Settings
+from ..resultfile import Document, KindFormat, settings_from_v1
 
 LABELS = {
     "correct": "correct: warm-up, device timer, synchronize",
@@ -32,7 +33,7 @@ class PitfallRow:
     code: str
     samples_s: tuple[float, ...]  # empty when the mistake does not apply here
     note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # cold start: startup_s, context
 
     @property
     def label(self) -> str:
@@ -46,18 +47,11 @@ class PitfallRow:
     def summary(self) -> stats.Summary:
         return stats.summarize(self.samples_s)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = vars(self).copy()
-        d["samples_s"] = list(self.samples_s)
-        return d
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> PitfallRow:
-        return PitfallRow(**{**d, "samples_s": tuple(d["samples_s"])})
-
 
 @dataclass(frozen=True)
 class PitfallsResult:
+    """The correct method and each classic mistake on the same model, inputs and sample count."""
+
     kind: ClassVar[str] = "pitfalls"
 
     settings: Settings
@@ -95,28 +89,41 @@ class PitfallsResult:
     def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> PitfallsResult:
         return replace(self, diagnostics=self.diagnostics + extra)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **document_header(self.kind, self.infertime_version, self.created_utc),
-            "settings": self.settings.to_dict(),
-            "reference_s": self.reference_s,
-            "errors_vs_correct_median": {
-                r.code: {"mean": self.error(r.code, "mean"), "median": self.error(r.code, "median")}
-                for r in self.rows
-            },
-            "single_sample_errors": self.single_sample_errors(),
-            "rows": [r.to_dict() for r in self.rows],
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-            "environment": self.environment,
-        }
 
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> PitfallsResult:
-        return PitfallsResult(
-            settings=Settings.from_dict(d["settings"]),
-            rows=tuple(PitfallRow.from_dict(r) for r in d["rows"]),
-            environment=d.get("environment", {}),
-            diagnostics=tuple(Diagnostic.from_dict(x) for x in d.get("diagnostics", ())),
-            created_utc=d.get("created_utc", ""),
-            infertime_version=d.get("infertime_version", ""),
-        )
+# -- file form ------------------------------------------------------------------------------
+
+
+class Errors(TypedDict):
+    mean: float | None
+    median: float | None
+
+
+class PitfallsDerived(TypedDict):
+    reference_s: float
+    errors_vs_correct_median: dict[str, Errors]
+    single_sample_errors: dict[str, float]
+
+
+def _derived(r: PitfallsResult) -> Document:
+    derived: PitfallsDerived = {
+        "reference_s": r.reference_s,
+        "errors_vs_correct_median": {
+            row.code: {"mean": r.error(row.code, "mean"), "median": r.error(row.code, "median")}
+            for row in r.rows
+        },
+        "single_sample_errors": r.single_sample_errors(),
+    }
+    return dict(derived)
+
+
+def _from_v1(document: Document) -> Document:
+    return {**document, "settings": settings_from_v1(document)}
+
+
+FORMAT = KindFormat(
+    kind=PitfallsResult.kind,
+    result_type=PitfallsResult,
+    derived=_derived,
+    upgrades={1: _from_v1},
+    derived_type=PitfallsDerived,
+)

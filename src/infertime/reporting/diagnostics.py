@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.markup import escape
 
-from ..results import Diagnostic
+from ..records import Diagnostic
 
 
 def print_diagnostics(

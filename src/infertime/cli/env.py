@@ -1,0 +1,41 @@
+"""`infertime env`: everything a result will depend on, before measuring anything."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .options import Options, command
+from .output import stdout
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out.append((prefix, json.dumps(value) if not isinstance(value, str) else value))
+
+
+@command("device", "debug")
+def env(o: Options) -> None:
+    """Show versions, device identity and state, numeric flags, threads and host state."""
+    from rich.table import Table
+
+    from ..devices import resolve_device
+    from ..diagnose.host import check_environment
+    from ..reporting.diagnostics import print_diagnostics
+    from ..telemetry.environment import capture
+    from .output import stderr
+
+    dev = resolve_device(o.device)
+    data = capture(dev)
+    rows: list[tuple[str, str]] = []
+    _flatten("", data, rows)
+    table = Table(title=f"environment for {dev.name}", title_justify="left")
+    table.add_column("key")
+    table.add_column("value", overflow="fold")
+    for k, v in rows:
+        table.add_row(k, v)
+    stdout.print(table)
+    print_diagnostics(check_environment(data, dev.kind), stderr, include_info=True)

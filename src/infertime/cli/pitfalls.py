@@ -1,0 +1,32 @@
+"""`infertime pitfalls`: the classic timing mistakes, shown on your model."""
+
+from __future__ import annotations
+
+from ..reporting.progress import terminal_progress
+from ..resultfile import check_writable
+from .options import OUTPUT, WORKLOAD, Options, command
+from .output import finish, precheck_json, say, stdout
+
+
+@command(*WORKLOAD[:1], "batch_size", *WORKLOAD[1:], "samples", "plot", *OUTPUT)
+def pitfalls(o: Options) -> None:
+    """Time the model correctly and with each classic mistake (copies, no sync, no warm-up)."""
+    from ..pitfalls.measure import measure_pitfalls
+    from ..pitfalls.render import print_pitfalls
+
+    precheck_json(o.json_path)
+    if o.plot is not None:
+        check_writable(o.plot)
+        from ..pitfalls.plot import pyplot
+
+        pyplot()  # a missing matplotlib fails now, not after the measurement
+    with terminal_progress(not o.quiet) as progress:
+        result = measure_pitfalls(o.model, samples=o.samples, progress=progress, **o.workload())
+    print_pitfalls(result, stdout)
+    if o.plot is not None:
+        from ..pitfalls.plot import plot_pitfalls
+
+        written = plot_pitfalls(result, o.plot)
+        if not o.quiet:
+            say(f"wrote {written}")
+    finish(result, o.json_path, o.quiet)

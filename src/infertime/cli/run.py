@@ -1,0 +1,31 @@
+"""`infertime run`: latency and device time of one configuration."""
+
+from __future__ import annotations
+
+from ..reporting.progress import terminal_progress
+from .options import OUTPUT, SAMPLING, WORKLOAD, Options, command
+from .output import finish, precheck_json, stdout
+
+
+@command(
+    *WORKLOAD[:1], "batch_size", *WORKLOAD[1:], *SAMPLING, "min_samples", "cuda_graph",
+    "diagnose", *OUTPUT,
+)  # fmt: skip
+def run(o: Options) -> None:
+    """Measure latency (synchronous request) and device time per call (pipelined) of a model."""
+    from ..latency.measure import measure_latency
+    from ..latency.render import print_latency
+
+    precheck_json(o.json_path)
+    with terminal_progress(not o.quiet) as progress:
+        result = measure_latency(
+            o.model,
+            cuda_graph=o.cuda_graph,
+            diagnose=o.diagnose,
+            progress=progress,
+            min_samples=o.min_samples,
+            **o.workload(),
+            **o.sampling(),
+        )
+    print_latency(result, stdout)
+    finish(result, o.json_path, o.quiet)

@@ -1,0 +1,1 @@
+"""`infertime run`: latency and device time of one configuration."""

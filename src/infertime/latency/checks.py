@@ -1,0 +1,39 @@
+"""All checks of a latency result, in one place, in the order they are shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnose.gpu import check_gpu_state, throttled_samples, timed_clock_summary
+from ..diagnose.host import check_context, check_environment
+from ..diagnose.launch import check_cupti, launch_diagnostic
+from ..diagnose.noise import check_series, check_warmup
+from ..records import Diagnostic
+from ..telemetry.gpu_monitor import readings_of
+from .result import LatencyResult
+
+
+def check_latency(result: LatencyResult) -> list[Diagnostic]:
+    found = check_cupti(bool(result.analysis.get("cupti_attached_before")))
+    launch = result.analysis.get("launch")
+    if launch:
+        found.append(launch_diagnostic(launch))
+    found.extend(check_warmup(result.warmup))
+    for series in result.figures.values():
+        found.extend(check_series(series))
+    state = result.analysis.get("gpu_state")
+    if state:
+        found.extend(check_state(result, state))
+    found.extend(check_context(result.settings.context))
+    device_kind = result.settings.device.split(":")[0]
+    found.extend(check_environment(result.environment, device_kind))
+    return found
+
+
+def check_state(result: LatencyResult, state: dict[str, Any]) -> list[Diagnostic]:
+    readings = readings_of(state)
+    flagged = {
+        name: len(throttled_samples(series, readings)) for name, series in result.figures.items()
+    }
+    summary = timed_clock_summary(result.figures, readings)
+    return check_gpu_state(state.get("before", {}), summary, flagged)

@@ -1,0 +1,139 @@
+"""measure_latency: latency and device time of one configuration, with its diagnosis passes."""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from datetime import datetime, timezone
+from typing import Any
+
+from typing_extensions import Unpack
+
+from .._version import __version__
+from ..devices.base import Device
+from ..diagnose.launch import launch_analysis
+from ..engine.latency import measure_figures, measure_replay_latency
+from ..engine.progress import ProgressSink, no_progress
+from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, sampling_config
+from ..records import Settings
+from ..telemetry.environment import capture
+from ..telemetry.gpu_monitor import watch_gpu
+from ..telemetry.kernel_time import cupti_attached, kernel_pass_calls, profile_kernel_time
+from ..workload.backends import opened
+from ..workload.backends.cuda_graph import CUDA_GRAPH
+from ..workload.backends.eager import EAGER
+from ..workload.context import measurement_context
+from ..workload.prepare import check_finite, prepare_workload
+from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
+from .checks import check_latency
+from .result import LatencyResult
+
+
+class LatencyOptions(WorkloadOptions, SamplingOptions, total=False):
+    """Keyword options of measure_latency: what is measured, and how to sample it."""
+
+    min_samples: int | None  # samples before stopping (662 gives a p99)
+
+
+OPTION_NAMES = SAMPLING_OPTION_NAMES | {"min_samples"}
+
+
+def measure_latency(
+    model: Any = DEFAULT_MODEL,
+    example_inputs: Any = None,
+    *,
+    cuda_graph: bool = False,
+    diagnose: bool = True,
+    progress: ProgressSink = no_progress,
+    **options: Unpack[LatencyOptions],
+) -> LatencyResult:
+    """Latency (synchronous request) and device time per call (pipelined) of one configuration.
+
+    `model` is a reference ("timm:resnet50", "torchvision:resnet50", "pkg.mod:factory"), a
+    WorkloadSpec, or an nn.Module with `example_inputs` (a tensor, a sequence of tensors or a
+    dict of tensors, batch dimension first). Inputs are fresh seeded N(0, 1) tensors of the
+    example's shape on the device. On a GPU, `diagnose` adds a CUPTI kernel-time pass and NVML
+    monitoring; `cuda_graph` adds CUDA-graph replay latency as its own figure.
+    """
+    t_start = time.perf_counter()
+    workload, sampling = split_options(options, OPTION_NAMES, "measure_latency")
+    sampling_config(sampling)  # flags are checked before anything slow happens
+    cupti_was_attached = cupti_attached()
+
+    def check_device(device: Device) -> None:
+        if cuda_graph:
+            CUDA_GRAPH.check(device)
+
+    # Prepared outside inference mode, so a caller's module keeps ordinary parameters.
+    prepared = prepare_workload(model, example_inputs, workload, check_device=check_device)
+    dev = prepared.device
+    cfg = sampling_config(sampling, dev.kind)
+    on_gpu = dev.kind == "cuda"
+    batch = prepared.spec.batch_size
+    assert batch is not None
+    what = f"{prepared.reference} at batch {batch} ({prepared.spec.dtype_label})"
+    wall: dict[str, float] = {}
+    analysis: dict[str, Any] = {"cupti_attached_before": cupti_was_attached}
+    with (
+        measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as context,
+        prepared.explaining_failures(batch),
+    ):
+        call = EAGER.build(prepared, batch)
+        watch = watch_gpu(dev) if diagnose and on_gpu else None
+        wall["prepare_s"] = elapsed_s(t_start)
+        t0 = time.perf_counter()
+        with watch if watch is not None else nullcontext():
+            run = measure_figures(
+                call,
+                dev,
+                cfg,
+                on_first_output=lambda out: check_finite(out, what),
+                progress=progress,
+            )
+        figures = dict(run.figures)
+        wall["engine_s"] = elapsed_s(t0)
+        if watch is not None:
+            analysis["gpu_state"] = watch.record()
+        if cuda_graph:
+            t1 = time.perf_counter()
+            with opened(CUDA_GRAPH, prepared, batch) as replay:
+                figures["graph_latency"] = measure_replay_latency(
+                    "graph_latency", replay, dev, cfg, run.timer_overhead_s, progress
+                )
+            wall["graph_pass_s"] = elapsed_s(t1)
+        if diagnose and on_gpu:  # last: CUPTI slows every later launch in this process
+            t1 = time.perf_counter()
+            latency_s = figures["latency"].summary.median
+            kernel = profile_kernel_time(call, dev, kernel_pass_calls(latency_s))
+            analysis["launch"] = {
+                **launch_analysis(kernel.kernel_time_s, kernel.kernels_per_call, latency_s),
+                "device_time_s": figures["device_time"].summary.median,
+                "profiled_calls": kernel.calls,
+            }
+            wall["kernel_pass_s"] = elapsed_s(t1)
+        wall["total_s"] = elapsed_s(t_start)
+        analysis["wall_s"] = wall
+        env = capture(dev)
+    settings = Settings(
+        workload=prepared.spec,
+        context=context,
+        inputs=prepared.describe_inputs(),
+        timer=dev.timer_name,
+        method=cfg,
+    )
+    result = LatencyResult(
+        settings=settings,
+        warmup=run.warmup,
+        figures=figures,
+        timer_overhead_s=run.timer_overhead_s,
+        memory=run.memory,
+        environment=env,
+        analysis=analysis,
+        created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        infertime_version=__version__,
+    )
+    return result.with_diagnostics(tuple(check_latency(result)))
+
+
+def elapsed_s(since: float) -> float:
+    return time.perf_counter() - since

@@ -1,0 +1,27 @@
+"""Findings about a pitfalls result: each mistake's error, the context, the environment."""
+
+from __future__ import annotations
+
+from ..diagnose.host import check_context, check_environment
+from ..records import Diagnostic
+from .result import PitfallsResult
+
+REPORTED_ERROR = 0.05  # a mistake that moves the mean by more than this is called out
+
+
+def check_pitfalls(r: PitfallsResult) -> list[Diagnostic]:
+    found = check_context(r.settings.context)
+    found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
+    for code in ("copy_pageable", "copy_pinned", "no_sync", "no_warmup"):
+        err = r.error(code)
+        if err is not None and abs(err) > REPORTED_ERROR:
+            found.append(
+                Diagnostic(
+                    f"pitfall_{code}",
+                    "info",
+                    f"{r.row(code).label}: the mean is {err:+.0%} off the correct median",
+                    None,
+                    {"error": err},
+                )
+            )
+    return found

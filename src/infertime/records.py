@@ -1,0 +1,150 @@
+"""The parts every result is made of: raw series, stop and warm-up records, findings, settings.
+
+Plain frozen dataclasses, torch-free. Their file form is declared by their fields (see
+resultfile.py); statistics are never stored in them, only derived from raw samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from . import stats
+from .policies import MeasureConfig
+from .workload.spec import WorkloadSpec
+
+FIGURE_LABELS = {
+    "latency": "latency (synchronous request, per call)",
+    "device_time": "device time per call (pipelined)",
+    "graph_latency": "CUDA-graph replay latency (per call)",
+}
+
+
+@dataclass(frozen=True)
+class StopRecord:
+    """Why sampling of one figure stopped."""
+
+    reason: str  # "precision" | "max_time" | "max_samples"
+    message: str
+    target_rel: float
+    achieved_rel: float | None
+    elapsed_s: float
+
+    @property
+    def met_target(self) -> bool:
+        return self.achieved_rel is not None and self.achieved_rel <= self.target_rel
+
+
+@dataclass(frozen=True)
+class Series:
+    """Raw per-call durations of one figure, one per sample; a sample may cover a block of calls."""
+
+    figure: str
+    samples_s: tuple[float, ...]
+    calls_per_sample: int
+    sample_end_offsets_s: tuple[float, ...] = ()  # host time at each sample's end, from the start
+    stop: StopRecord | None = None
+    start_ns: int = 0  # device.now_ns() at the series start (CLOCK_MONOTONIC on Linux hosts)
+    confidence: float = 0.95
+
+    @cached_property
+    def summary(self) -> stats.Summary:
+        return stats.summarize(self.samples_s, self.confidence)
+
+    @property
+    def label(self) -> str:
+        return FIGURE_LABELS.get(self.figure, self.figure)
+
+
+@dataclass(frozen=True)
+class WarmupRecord:
+    """How warm-up went: its length is measured, not assumed."""
+
+    calls: int
+    seconds: float
+    steady: bool
+    message: str
+    cold_call_s: float  # the first call in this process on these inputs (latency)
+    samples_s: tuple[float, ...] = ()
+
+    def recent_call_s(self, calls: int) -> float:
+        """Median of the last `calls` warm-up samples: what a settled call takes."""
+        return stats.median(self.samples_s[-calls:])
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a measurement: what, how serious, and what would help."""
+
+    code: str
+    severity: str  # "info" | "warning"
+    message: str
+    advice: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContextRecord:
+    """What the measurement context set, read back from inside it (workload/context.py)."""
+
+    threads: int  # torch intra-op threads
+    interop_threads: int
+    grad_enabled: bool
+    inference_mode: bool
+    model_training: bool
+    current_device: str  # the device code that allocates on "the current device" uses
+    gc_enabled: bool  # Python's garbage collector (paused while timing)
+
+
+@dataclass(frozen=True)
+class InputsRecord:
+    """The inputs each call gets, per item (no batch dimension), and how they were made."""
+
+    item_shapes: tuple[tuple[int, ...], ...]
+    dtypes: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What was measured and how: the resolved workload, the context it ran in, its inputs."""
+
+    workload: WorkloadSpec  # model reference, batch, device resolved; threads as requested
+    context: ContextRecord
+    inputs: InputsRecord
+    timer: str
+    method: MeasureConfig
+
+    @property
+    def model(self) -> str:
+        return self.workload.model
+
+    @property
+    def batch_size(self) -> int:
+        """The batch of every call (latency and pitfalls; throughput results vary it)."""
+        if self.workload.batch_size is None:
+            raise ValueError("this result varies the batch size; see its points")
+        return self.workload.batch_size
+
+    @property
+    def device(self) -> str:
+        return self.workload.device
+
+    @property
+    def threads(self) -> int:
+        """The intra-op threads the measurement ran with (read inside the context)."""
+        return self.context.threads
+
+    @property
+    def dtype_label(self) -> str:
+        return self.workload.dtype_label
+
+    @property
+    def channels_last(self) -> bool:
+        return self.workload.channels_last
+
+    @property
+    def input_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """Full shapes of one call's inputs, batch dimension first."""
+        return tuple((self.batch_size, *s) for s in self.inputs.item_shapes)

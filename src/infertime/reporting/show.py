@@ -1,0 +1,20 @@
+"""Render a result of any kind to the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+
+def _renderers() -> dict[str, Callable[[Any, Console], None]]:
+    from ..latency.render import print_latency
+    from ..pitfalls.render import print_pitfalls
+    from ..throughput.render import print_throughput
+
+    return {"latency": print_latency, "throughput": print_throughput, "pitfalls": print_pitfalls}
+
+
+def render_result(result: Any, console: Console) -> None:
+    _renderers()[result.kind](result, console)

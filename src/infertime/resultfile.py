@@ -1,0 +1,246 @@
+"""Result files: one versioned JSON schema for every kind, written atomically, read back checked.
+
+A file is a header (schema, version, kind, infertime version, time), the result's own fields as
+its dataclass declares them (serialization.py), and derived sections written for readers
+(statistics, choices), which are ignored on load and recomputed from raw samples. Each kind's
+result module describes its file form in a `KindFormat`: the result type, its derived sections,
+and how to read files of older schema versions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InfertimeError, ResultFileError
+from .serialization import DataError, dump, json_schema, load
+
+SCHEMA_NAME = "infertime.result"
+SCHEMA_VERSION = 2
+SCHEMA_HISTORY = {
+    1: "latency, throughput and pitfalls results; raw samples in seconds per call",
+    2: "settings hold the workload spec, the measurement context read back from inside it, the "
+    "inputs, the timer and the method; throughput keeps its policy and choices as fields; "
+    "memory readings are typed. Version-1 files are read by rebuilding these from their old "
+    "settings and environment",
+}
+HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KindFormat:
+    """How one result kind is kept on disk."""
+
+    kind: str
+    result_type: type[Any]
+    # Sections written for readers of the file, derived from the result, ignored on load.
+    derived: Callable[[Any], Document]
+    # For each older schema version: turn such a document into the next version's form.
+    upgrades: Mapping[int, Callable[[Document], Document]] = field(default_factory=dict)
+    # Type of the derived sections, for the published JSON Schema.
+    derived_type: type[Any] | None = None
+
+
+def kind_formats() -> dict[str, KindFormat]:
+    from .latency.result import FORMAT as LATENCY
+    from .pitfalls.result import FORMAT as PITFALLS
+    from .throughput.result import FORMAT as THROUGHPUT
+
+    return {f.kind: f for f in (LATENCY, THROUGHPUT, PITFALLS)}
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN or infinity: write null instead of producing an invalid document."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def to_document(result: Any) -> Document:
+    """The file form of a result: header first, then its fields, then the derived sections."""
+    fmt = kind_formats()[result.kind]
+    body = dump(result)
+    header = {
+        "schema": SCHEMA_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "kind": result.kind,
+        "infertime_version": body.pop("infertime_version"),
+        "created_utc": body.pop("created_utc"),
+    }
+    document: Document = _finite({**header, **body, **fmt.derived(result)})
+    return document
+
+
+def from_document(data: Any, where: str = "the document") -> Any:
+    """A result from its file form, of any kind and any schema version this infertime reads."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_NAME:
+        raise ResultFileError(f"{where} is not an infertime result file")
+    version = data.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ResultFileError(f"{where} has an invalid schema_version {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ResultFileError(
+            f"{where} has schema version {version}; this infertime reads up to {SCHEMA_VERSION}",
+            advice="upgrade infertime",
+        )
+    fmt = kind_formats().get(str(data.get("kind")))
+    if fmt is None:
+        raise ResultFileError(f"{where} holds an unknown result kind {data.get('kind')!r}")
+    document = dict(data)
+    try:
+        for v in range(version, SCHEMA_VERSION):
+            document = fmt.upgrades[v](document)
+        fields = {
+            k: v for k, v in document.items() if k not in ("schema", "schema_version", "kind")
+        }
+        return load(fmt.result_type, fields)
+    except DataError as exc:
+        raise ResultFileError(f"{where} is damaged or incomplete: {exc}") from None
+    except InfertimeError as exc:  # a field's own check (e.g. a spec with a bad dtype)
+        raise ResultFileError(f"{where} is damaged: {exc.one_line()}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ResultFileError(f"{where} is damaged or incomplete: {exc!r}") from None
+
+
+def document_schema(kind: str) -> dict[str, Any]:
+    """JSON Schema of one kind's files: header, the fields read back, the derived sections."""
+    fmt = kind_formats()[kind]
+    schema = json_schema(fmt.result_type)
+    defs = dict(schema.pop("$defs", {}))
+    properties = dict(schema.get("properties", {}))
+    required = [k for k in schema.get("required", []) if k not in ("created_utc",)]
+    header = {
+        "schema": {"const": SCHEMA_NAME},
+        "schema_version": {"const": SCHEMA_VERSION},
+        "kind": {"const": kind},
+        "infertime_version": {"type": "string"},
+        "created_utc": {"type": "string", "description": "ISO 8601, UTC"},
+    }
+    derived: dict[str, Any] = {}
+    if fmt.derived_type is not None:
+        extra = json_schema(fmt.derived_type)
+        defs.update(extra.pop("$defs", {}))
+        derived = {
+            k: {**v, "description": "derived for readers; ignored on load"}
+            for k, v in extra.get("properties", {}).items()
+        }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"infertime {kind} result, schema version {SCHEMA_VERSION}",
+        "type": "object",
+        "properties": {**header, **properties, **derived},
+        "required": [*HEADER_KEYS, *required],
+        "$defs": defs,
+    }
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail before a long measurement, not after it, when the result cannot be written."""
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise ResultFileError(f"cannot write result to {p}: it is a directory")
+    if not parent.is_dir():
+        raise ResultFileError(f"cannot write result to {p}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ResultFileError(f"cannot write result to {p}: folder {parent} is not writable")
+    return p
+
+
+def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
+    """Write atomically: a temporary file in the same folder, flushed, then renamed over `path`."""
+    p = check_writable(path)
+    text = json.dumps(to_document(result), indent=1, allow_nan=False)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, p)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ResultFileError(f"cannot write result to {p}: {exc.strerror or exc}") from exc
+        raise
+    return p
+
+
+def load_result(path: str | os.PathLike[str]) -> Any:
+    """Read a result file written by infertime, of any kind, checking its schema version."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultFileError(f"no such result file: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultFileError(f"cannot read {p}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ResultFileError(f"{p} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    return from_document(data, str(p))
+
+
+# -- reading version-1 files -------------------------------------------------------------------
+
+
+def settings_from_v1(document: Document) -> dict[str, Any]:
+    """Version-2 settings from a version-1 file's settings and environment.
+
+    Version 1 recorded the thread count read after the thread context had closed (wrong for
+    throughput and pitfalls); the environment's framework threads were read inside it, so the
+    context is rebuilt from the environment. The input dtypes were not recorded (left empty).
+    """
+    old = document["settings"]
+    env = document.get("environment") or {}
+    mode = env.get("mode") or {}
+    framework = env.get("framework") or {}
+    threads = framework.get("threads", old.get("threads"))
+    if "item_shapes" in old:
+        items = old["item_shapes"]
+    else:
+        items = [list(s)[1:] for s in old["input_shapes"]]
+    return {
+        "workload": {
+            "model": old["model"],
+            "batch_size": old.get("batch_size"),
+            "input_shape": None,
+            "dtype": old["dtype"],
+            "autocast": "autocast" in str(old.get("dtype_label", "")),
+            "channels_last": old["channels_last"],
+            "device": old["device"],
+            "threads": threads,
+            "seed": old["seed"],
+        },
+        "context": {
+            "threads": threads,
+            "interop_threads": framework.get("interop_threads", 1),
+            "grad_enabled": bool(mode.get("grad_enabled", False)),
+            "inference_mode": bool(mode.get("inference_mode", True)),
+            "model_training": bool(mode.get("model_training") or False),
+            "current_device": old["device"],
+            "gc_enabled": not old["measure"]["timing"].get("disable_gc", True),
+        },
+        "inputs": {"item_shapes": items, "dtypes": [], "source": old["input_source"]},
+        "timer": old["timer"],
+        "method": old["measure"],
+    }

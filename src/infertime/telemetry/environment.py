@@ -1,0 +1,95 @@
+"""What a result depends on: versions, device identity and state, numeric flags, threads, host."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+from ..devices.base import Device
+from ..devices.cpu import cpu_model_name
+
+# Environment variables that change what is measured or how.
+RELEVANT_ENV_VARS = (
+    "CUDA_LAUNCH_BLOCKING",
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_DEVICE_ORDER",
+    "CUDA_MODULE_LOADING",
+    "PYTORCH_CUDA_ALLOC_CONF",
+    "PYTORCH_NO_CUDA_MEMORY_CACHING",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "KMP_AFFINITY",
+    "TORCH_CUDNN_V8_API_DISABLED",
+    "CUDA_INJECTION64_PATH",
+    "NSYS_PROFILING_SESSION_ID",
+    "NVTX_INJECTION64_PATH",
+)
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
+def host_state() -> dict[str, Any]:
+    try:
+        load: list[float] | None = list(os.getloadavg())
+    except OSError:
+        load = None
+    return {
+        "cpu_model": cpu_model_name(),
+        "logical_cores": os.cpu_count(),
+        "affinity_cores": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else None,
+        "frequency_governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+        "load_average": load,
+        "platform": platform.platform(),
+    }
+
+
+def torch_state() -> dict[str, Any]:
+    import torch
+
+    cudnn = torch.backends.cudnn
+    cudnn_version = cudnn.version() if cudnn.is_available() else None  # type: ignore[no-untyped-call]
+    return {
+        "torch": torch.__version__,
+        "cuda_runtime": torch.version.cuda,
+        "cudnn": cudnn_version,
+        "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
+        "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+        "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+    }
+
+
+def capture(device: Device) -> dict[str, Any]:
+    """Everything infertime knows about the machine that can change the numbers.
+
+    The state the measurement context sets (threads, modes) is recorded by the context itself;
+    called inside it, `framework.threads` shows the same count.
+    """
+    env: dict[str, Any] = {
+        "infertime": __version__,
+        "python": sys.version.split()[0],
+        "framework": torch_state(),
+        "env_vars": {k: os.environ[k] for k in RELEVANT_ENV_VARS if k in os.environ},
+        "host": host_state(),
+        "device": device.describe(),
+    }
+    if device.kind == "cuda":
+        from . import nvml
+
+        info = env["device"]
+        env["gpu"] = nvml.snapshot(info.get("uuid"), int(info.get("index", 0)))
+    return env

@@ -1,0 +1,1 @@
+"""`infertime throughput`: the max-fit search, the curve and the batches worth using."""

@@ -1,0 +1,81 @@
+"""Findings about a throughput curve: largest batch not fastest, failed points, noisy points."""
+
+from __future__ import annotations
+
+from ..diagnose.host import check_context, check_environment
+from ..diagnose.launch import check_cupti
+from ..records import Diagnostic
+from .result import ThroughputResult
+
+
+def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
+    found = check_cupti(bool(r.analysis.get("cupti_attached_before")))
+    peak = r.point(r.peak_batch)
+    max_fit = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
+    if max_fit and max_fit[0].batch != peak.batch:
+        m = max_fit[0]
+        loss = 1 - m.items_per_s / peak.items_per_s
+        mem_peak = peak.memory.peak_reserved_bytes if peak.memory else None
+        mem_max = m.memory.peak_reserved_bytes if m.memory else None
+        ratio = f", and needs {mem_max / mem_peak:.1f}x the memory" if mem_peak and mem_max else ""
+        found.append(
+            Diagnostic(
+                "largest_not_fastest",
+                "info",
+                f"the largest batch that fits ({m.batch}) gives {loss:.1%} less throughput than "
+                f"batch {peak.batch}{ratio}",
+                f"serve at the peak ({peak.batch}) or the knee ({r.knee_batch}) rather than the "
+                "max-fit batch",
+                {"loss": loss},
+            )
+        )
+    failed = [p.batch for p in r.points if p.status == "oom"]
+    if failed:
+        found.append(
+            Diagnostic(
+                "points_out_of_memory",
+                "warning",
+                f"batches {failed} ran out of memory during the curve although the search "
+                f"found {r.max_fit_batch} to fit",
+                (
+                    "the search ran in fresh processes, and this process holds more memory than "
+                    "they did (other models or tensors in it); measure in a process of its own "
+                    "or pass a lower --memory-fraction"
+                    if r.policy.isolate
+                    else "the allocator is fragmented or other work took memory; rerun with "
+                    "--isolate or a lower --memory-fraction"
+                ),
+                {"batches": failed},
+            )
+        )
+    loose = [
+        p.batch
+        for p in r.points
+        if p.ok and p.device_time and p.device_time.stop and not p.device_time.stop.met_target
+    ]
+    if loose:
+        found.append(
+            Diagnostic(
+                "points_imprecise",
+                "info",
+                f"the precision target was missed at batches {loose}; their CIs are shown",
+                "raise --max-time for tighter points",
+                {"batches": loose},
+            )
+        )
+    if r.budget is not None and r.budget.batch is None:
+        found.append(
+            Diagnostic("budget_unmet", "warning", r.budget.message, "relax the latency budget")
+        )
+    elif r.budget is not None and not r.budget.exact:
+        found.append(
+            Diagnostic(
+                "p99_estimated",
+                "info",
+                f"latency budget: {r.budget.message}",
+                "a p99 needs 662 samples; the bound used is conservative",
+            )
+        )
+    found.extend(check_context(r.settings.context))
+    found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
+    return found

@@ -1,0 +1,127 @@
+"""The result of `infertime throughput` and its file form: every probe, every curve point, the
+chosen batches. The engine's records (probes, points, budget choice) are kept as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, TypedDict
+
+from ..engine.batch_search import SearchResult
+from ..engine.budget import BudgetChoice
+from ..engine.curve import CurvePoint
+from ..policies import ThroughputPolicy
+from ..records import Diagnostic, Settings
+from ..resultfile import Document, KindFormat, settings_from_v1
+
+
+@dataclass(frozen=True)
+class ThroughputResult:
+    """Throughput against batch size: the max-fit search, the curve, peak, knee and budget."""
+
+    kind: ClassVar[str] = "throughput"
+
+    settings: Settings  # its workload has no batch size: the curve varies it
+    policy: ThroughputPolicy
+    search: SearchResult
+    points: tuple[CurvePoint, ...]
+    peak_batch: int
+    knee_batch: int
+    budget: BudgetChoice | None
+    timer_overhead_s: float
+    environment: dict[str, Any]
+    diagnostics: tuple[Diagnostic, ...] = ()
+    analysis: dict[str, Any] = field(default_factory=dict)
+    created_utc: str = ""
+    infertime_version: str = ""
+
+    @property
+    def max_fit_batch(self) -> int:
+        return self.search.max_fit
+
+    def point(self, batch: int) -> CurvePoint:
+        return next(p for p in self.points if p.batch == batch)
+
+    def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> ThroughputResult:
+        return replace(self, diagnostics=self.diagnostics + extra)
+
+
+# -- file form ------------------------------------------------------------------------------
+
+
+class Choice(TypedDict):
+    batch: int | None
+    items_per_s: float | None
+
+
+class Choices(TypedDict):
+    peak: Choice
+    knee: Choice
+    max_fit: Choice
+    budget: Choice | None
+    definitions: dict[str, str]
+
+
+class PointThroughput(TypedDict):
+    batch: int
+    items_per_s: float | None
+    items_per_s_ci: list[float] | None
+
+
+class ThroughputDerived(TypedDict):
+    choices: Choices
+    throughput_by_batch: list[PointThroughput]
+
+
+def _choice(r: ThroughputResult, batch: int | None) -> Choice:
+    ok = [p for p in r.points if p.batch == batch and p.ok]
+    return {"batch": batch, "items_per_s": ok[0].items_per_s if ok else None}
+
+
+def _derived(r: ThroughputResult) -> Document:
+    derived: ThroughputDerived = {
+        "choices": {
+            "peak": _choice(r, r.peak_batch),
+            "knee": _choice(r, r.knee_batch),
+            "max_fit": _choice(r, r.max_fit_batch),
+            "budget": _choice(r, r.budget.batch) if r.budget else None,
+            "definitions": {
+                "throughput": "batch / median device time per call (pipelined blocks)",
+                "peak": "highest throughput; within noise and 1 % the smaller batch wins",
+                "knee": f"smallest batch within {r.policy.knee_fraction:.0%} of peak throughput",
+                "max_fit": "largest batch that runs (confirmed with a sustained run)",
+            },
+        },
+        "throughput_by_batch": [
+            {
+                "batch": p.batch,
+                "items_per_s": p.items_per_s if p.ok else None,
+                "items_per_s_ci": list(p.items_per_s_ci or []) if p.ok else None,
+            }
+            for p in r.points
+        ],
+    }
+    return dict(derived)
+
+
+def _from_v1(document: Document) -> Document:
+    old = document["settings"]
+    choices = document["choices"]
+    points = [{**p, "memory": p.get("memory") or None} for p in document["points"]]
+    return {
+        **document,
+        "settings": settings_from_v1(document),
+        "policy": {**old["policy"], "isolate": old.get("isolate", False)},
+        "points": points,
+        "peak_batch": choices["peak"]["batch"],
+        "knee_batch": choices["knee"]["batch"],
+        "budget": choices.get("budget"),
+    }
+
+
+FORMAT = KindFormat(
+    kind=ThroughputResult.kind,
+    result_type=ThroughputResult,
+    derived=_derived,
+    upgrades={1: _from_v1},
+    derived_type=ThroughputDerived,
+)

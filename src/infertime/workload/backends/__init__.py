@@ -1,0 +1,56 @@
+"""Backends: one small interface that turns a prepared model into the call the engine times.
+
+A backend says whether it can run on a device (`check`, before anything is built) and builds,
+for one batch size, a callable that runs one forward pass on inputs already on the device.
+The callable owns what it needs (inputs, a captured graph) and frees it when closed or dropped.
+Adding a runtime (torch.compile, ONNX Runtime) is one file here and one entry in BACKENDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ...errors import ConfigError
+
+if TYPE_CHECKING:
+    from ...devices.base import Device
+    from ..prepare import PreparedModel
+
+
+class Backend(Protocol):
+    name: str
+
+    def check(self, device: Device) -> None:
+        """Raise ConfigError when this backend cannot run on `device`."""
+        ...
+
+    def build(self, prepared: PreparedModel, batch: int) -> Callable[[], Any]:
+        """The call to time: one forward pass at `batch`, inputs created on the device."""
+        ...
+
+
+@contextmanager
+def opened(backend: Backend, prepared: PreparedModel, batch: int) -> Iterator[Callable[[], Any]]:
+    """`backend.build(...)`, closed (its graph or buffers freed) when the block ends."""
+    call = backend.build(prepared, batch)
+    try:
+        yield call
+    finally:
+        close = getattr(call, "close", None)
+        if close is not None:
+            close()
+
+
+def get_backend(name: str) -> Backend:
+    from .cuda_graph import CudaGraph
+    from .eager import Eager
+
+    backends: dict[str, Backend] = {"eager": Eager(), "cuda-graph": CudaGraph()}
+    try:
+        return backends[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown backend {name!r}", advice=f"choose one of: {', '.join(backends)}"
+        ) from None
