@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from infertime.environment import torch_state
 from infertime.gpu_state import snapshot
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
-import infertime
 from infertime.environment import torch_state
 from infertime.reporting.plot import plot_pitfalls
+
+import infertime
 
 CASES = ((1, 200), (64, 200), (1024, 40))
 

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
-import infertime
 from infertime.api import prepare_target
-from infertime.engine.batch_search import SearchLimits, find_max_fit, in_process_prober
 from infertime.environment import torch_state
 from infertime.gpu_state import snapshot
+
+import infertime
+from infertime.engine.batch_search import SearchLimits, find_max_fit, in_process_prober
 
 CONFIGS = (("fp32", False), ("bf16", True))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infertime.config import MeasureConfig, StopPolicy, WarmupPolicy
+from infertime.policies import MeasureConfig, StopPolicy, WarmupPolicy
 
 
 def _cuda_count() -> int:

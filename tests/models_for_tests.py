@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 from torch import nn
 
@@ -85,3 +87,40 @@ def broken_factory() -> nn.Module:
 
 
 NOT_CALLABLE = 3
+
+
+class EvalOnly(nn.Module):
+    """Conv, BatchNorm1d, dropout, linear: fails unless called as a measurement must call it.
+
+    In training mode BatchNorm1d raises at batch 1 and dropout changes the output, so the
+    forward refuses training mode outright. With INFERTIME_TEST_EXPECT="THREADS,DTYPE,LAYOUT"
+    (e.g. "1,torch.bfloat16,channels_last") it also refuses other thread counts, input dtypes
+    and memory layouts; child processes inherit the variable, so they are checked too.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.norm = nn.BatchNorm1d(8)
+        self.drop = nn.Dropout(0.5)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            raise RuntimeError("EvalOnly was called in training mode")
+        expect = os.environ.get("INFERTIME_TEST_EXPECT")
+        if expect:
+            threads, dtype, layout = expect.split(",")
+            if torch.get_num_threads() != int(threads):
+                raise RuntimeError(f"EvalOnly ran with {torch.get_num_threads()} threads")
+            if str(x.dtype) != dtype:
+                raise RuntimeError(f"EvalOnly got {x.dtype} inputs")
+            channels_last = x.is_contiguous(memory_format=torch.channels_last)
+            if (layout == "channels_last") != channels_last or x.is_contiguous() == channels_last:
+                raise RuntimeError(f"EvalOnly got inputs in the wrong layout for {layout}")
+        y = self.norm(self.conv(x).mean(dim=(2, 3)))
+        return self.head(self.drop(y))
+
+
+def eval_only() -> tuple[nn.Module, torch.Tensor]:
+    return EvalOnly(), torch.randn(1, 3, 8, 8)

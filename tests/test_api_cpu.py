@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 import infertime
-from infertime.config import MeasureConfig
+from infertime.policies import MeasureConfig
 from models_for_tests import TinyCnn, text_model
 
 
@@ -33,7 +33,7 @@ def test_keyword_and_integer_inputs_keep_their_range(fast_config: MeasureConfig)
     seen: list[dict[str, torch.Tensor]] = []
     module.register_forward_pre_hook(lambda m, args, kwargs: seen.append(kwargs), with_kwargs=True)
     result = infertime.measure_latency(module, examples, device="cpu", config=fast_config)
-    assert "integer inputs uniform" in result.settings.input_source
+    assert "integer inputs uniform" in result.settings.inputs.source
     ids, mask = seen[0]["input_ids"], seen[0]["attention_mask"]
     assert ids.dtype == torch.long and int(ids.min()) >= 0 and int(ids.max()) <= 99
     assert bool((mask == 1).all())

@@ -31,15 +31,13 @@ def test_run_prints_labelled_figures_and_writes_json(
         assert label in out
     assert "models_for_tests:tiny_cnn · batch 4 · fp32 · NCHW · cpu" in out
     data = json.loads(path.read_text())
-    assert data["kind"] == "latency" and data["settings"]["batch_size"] == 4
-    assert data["settings"]["input_shapes"] == [[4, 3, 16, 16]]
+    assert data["kind"] == "latency" and data["settings"]["workload"]["batch_size"] == 4
+    assert data["settings"]["inputs"]["item_shapes"] == [[3, 16, 16]]
     assert len(data["figures"]["latency"]["samples_s"]) == data["statistics"]["latency"]["n"]
     assert data["environment"]["framework"]["torch"]
-    assert data["environment"]["mode"] == {
-        "grad_enabled": False,
-        "inference_mode": True,
-        "model_training": False,
-    }
+    context = data["settings"]["context"]
+    assert context["grad_enabled"] is False and context["inference_mode"] is True
+    assert context["model_training"] is False and context["gc_enabled"] is False
     assert data["figures"]["latency"]["stop"]["reason"] in ("precision", "max_time")
 
     code, shown, _ = run_cli(capsys, "show", str(path))
@@ -66,7 +64,8 @@ def test_run_labels_dtype_layout_and_threads(
     assert code == 0, err
     assert "bf16 (model cast)" in out and "channels-last" in out and "1 threads" in out
     data = json.loads(path.read_text())
-    assert data["settings"]["threads"] == 1 and data["settings"]["channels_last"] is True
+    assert data["settings"]["context"]["threads"] == 1
+    assert data["settings"]["workload"]["channels_last"] is True
     code, out, err = run_cli(capsys, "run", TINY, *FAST, "--dtype", "bf16", "--autocast")
     assert code == 0, err
     assert "bf16 (autocast)" in out

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from infertime.diagnose import check_environment, check_series, check_warmup
+from dataclasses import replace
+
 from infertime.diagnose.gpu import check_gpu_state, clock_summary, throttled_samples
+from infertime.diagnose.host import check_context, check_environment
 from infertime.diagnose.launch import launch_analysis, launch_diagnostic, verdict_for
-from infertime.gpu_state import GpuReading, decode_reasons, is_throttled
-from infertime.results import Series, StopRecord, WarmupRecord
+from infertime.diagnose.noise import check_series, check_warmup
+from infertime.records import Series, StopRecord, WarmupRecord
+from infertime.telemetry.nvml import GpuReading, decode_reasons, is_throttled
+from result_parts import fake_settings
 
 
 def series(xs: list[float], stop: StopRecord | None = None, start_ns: int = 0) -> Series:
@@ -71,7 +75,6 @@ def test_launch_verdicts_and_their_thresholds() -> None:
 def env(**overrides: object) -> dict:  # type: ignore[type-arg]
     base = {
         "env_vars": {},
-        "mode": {"grad_enabled": False, "inference_mode": True, "model_training": False},
         "framework": {
             "tf32_matmul": False,
             "tf32_cudnn": True,
@@ -89,14 +92,20 @@ def test_environment_checks() -> None:
     assert "numeric_flags" in codes(check_environment(env(), "cuda"))
     bad = env(
         env_vars={"CUDA_LAUNCH_BLOCKING": "1", "CUDA_INJECTION64_PATH": "/x"},
-        mode={"grad_enabled": True, "model_training": True},
         host={"load_average": [20.0, 1, 1], "logical_cores": 16, "frequency_governor": "powersave"},
     )
     found = codes(check_environment(bad, "cuda"))
-    assert {"launch_blocking", "profiler_attached", "grad_enabled", "training_mode"} <= found
+    assert {"launch_blocking", "profiler_attached"} <= found
     assert {"host_busy", "cpu_governor"} <= found
     over = env(framework={"threads": 64})
     assert "threads_oversubscribed" in codes(check_environment(over, "cpu"))
+
+
+def test_context_checks() -> None:
+    good = fake_settings().context
+    assert check_context(good) == []
+    bad = replace(good, grad_enabled=True, model_training=True)
+    assert codes(check_context(bad)) == {"grad_enabled", "training_mode"}
 
 
 def reading(t_s: float, mhz: int, reasons: int = 0) -> GpuReading:

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from infertime.config import MeasureConfig, StopPolicy, TimingPolicy, WarmupPolicy
 from infertime.devices import fake
 from infertime.devices.fake import CallCost, FakeDevice
-from infertime.engine import measure_call
+from infertime.engine.latency import measure_figures
 from infertime.engine.sampler import sample_series
 from infertime.engine.timing import calibrate_timer_overhead, time_block
 from infertime.engine.warmup import warm_up
-from infertime.results import Series
+from infertime.policies import MeasureConfig, StopPolicy, TimingPolicy, WarmupPolicy
+from infertime.records import Series
 
 
 def config(**stop: Any) -> MeasureConfig:
@@ -132,7 +132,7 @@ def test_sample_cap_is_a_stop_reason() -> None:
 
 def test_short_calls_are_timed_in_blocks_and_reported_per_call() -> None:
     dev = FakeDevice(fake.constant(host_s=1e-6, device_s=5e-6), event_cost_s=2e-6)
-    run = measure_call(dev.make_call(), dev, config(precision=0.01))
+    run = measure_figures(dev.make_call(), dev, config(precision=0.01))
     assert run.figures["latency"].calls_per_sample > 1
     assert run.figures["device_time"].calls_per_sample * 5e-6 >= 0.02  # a block lasts >= 20 ms
     assert run.figures["device_time"].summary.median == pytest.approx(5e-6, rel=0.01)
@@ -140,7 +140,7 @@ def test_short_calls_are_timed_in_blocks_and_reported_per_call() -> None:
 
 def test_long_calls_take_one_call_per_latency_sample() -> None:
     dev = FakeDevice(fake.constant(host_s=1e-4, device_s=30e-3))
-    run = measure_call(dev.make_call(), dev, config(precision=0.01))
+    run = measure_figures(dev.make_call(), dev, config(precision=0.01))
     assert run.figures["latency"].calls_per_sample == 1
     assert run.figures["device_time"].calls_per_sample == 2
     assert run.figures["latency"].summary.median == pytest.approx(30e-3)
@@ -150,7 +150,7 @@ def test_long_calls_take_one_call_per_latency_sample() -> None:
 def test_measure_call_records_cold_call_warmup_and_overhead() -> None:
     cold = CallCost(1e-6, 0.5)
     dev = FakeDevice(fake.scripted([cold], then=fake.constant(1e-6, 1e-3)), event_cost_s=1e-6)
-    run = measure_call(dev.make_call(), dev, config())
+    run = measure_figures(dev.make_call(), dev, config())
     assert run.warmup.cold_call_s == pytest.approx(0.5)
     assert run.warmup.steady
     assert run.timer_overhead_s == pytest.approx(1e-6)
@@ -159,7 +159,7 @@ def test_measure_call_records_cold_call_warmup_and_overhead() -> None:
 
 def test_latency_and_device_time_share_the_time_budget() -> None:
     dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.5, seed=3))
-    run = measure_call(dev.make_call(), dev, config(precision=0.0001, max_time_s=1.0))
+    run = measure_figures(dev.make_call(), dev, config(precision=0.0001, max_time_s=1.0))
     lat, pipe = run.figures["latency"].stop, run.figures["device_time"].stop
     assert lat is not None and pipe is not None
     assert lat.elapsed_s == pytest.approx(0.5, abs=0.01)
@@ -175,7 +175,7 @@ def test_first_output_is_checked_once_before_anything_is_timed() -> None:
         inner()
         return "output"
 
-    measure_call(call, dev, config(), on_first_output=seen.append)
+    measure_figures(call, dev, config(), on_first_output=seen.append)
     assert seen == ["output"]
 
     def reject(_: Any) -> None:
@@ -183,7 +183,7 @@ def test_first_output_is_checked_once_before_anything_is_timed() -> None:
 
     before = dev.calls
     with pytest.raises(ValueError):
-        measure_call(call, dev, config(), on_first_output=reject)
+        measure_figures(call, dev, config(), on_first_output=reject)
     assert dev.calls == before + 1
 
 
@@ -197,7 +197,7 @@ def test_garbage_collector_is_off_inside_timed_loops_and_restored() -> None:
         inner()
 
     assert gc.isenabled()
-    measure_call(call, dev, config())
+    measure_figures(call, dev, config())
     assert states and not any(states)
     assert gc.isenabled()
 
@@ -214,12 +214,12 @@ def test_gc_can_be_left_on() -> None:
     cfg = MeasureConfig(
         warmup=config().warmup, stop=config().stop, timing=TimingPolicy(disable_gc=False)
     )
-    measure_call(call, dev, cfg)
+    measure_figures(call, dev, cfg)
     assert all(states)
 
 
 def test_engine_records_and_synchronizes_only_on_the_device_it_was_given() -> None:
     dev = FakeDevice(index=1)
-    measure_call(dev.make_call(), dev, config())
+    measure_figures(dev.make_call(), dev, config())
     assert dev.events and {index for _, index in dev.events} == {1}
     assert {kind for kind, _ in dev.events} == {"record", "sync"}

@@ -15,11 +15,11 @@ from torch import nn
 
 import infertime
 from infertime.cli.app import main
-from infertime.config import MeasureConfig, StopPolicy, WarmupPolicy
 from infertime.devices import resolve_device
 from infertime.engine.timing import time_block
 from infertime.errors import CaptureError, OutOfMemoryError
-from infertime.passes.kernel_time import profile_kernel_time
+from infertime.policies import MeasureConfig, StopPolicy, WarmupPolicy
+from infertime.telemetry.kernel_time import profile_kernel_time
 from models_for_tests import TinyCnn
 
 pytestmark = pytest.mark.cuda
@@ -136,7 +136,7 @@ def test_cli_on_cuda(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0, err
     assert "graph replay" in out and "kernel time (CUPTI)" in out
     data = json.loads(path.read_text())
-    assert data["settings"]["device"].startswith("cuda:")
+    assert data["settings"]["workload"]["device"].startswith("cuda:")
     assert data["environment"]["gpu"].get("uuid") or "error" in data["environment"]["gpu"]
     code = main(
         ["run", "models_for_tests:tiny_cnn", "--device", f"cuda:{torch.cuda.device_count()}"]
@@ -187,7 +187,8 @@ class Wide(nn.Module):
 
 def test_search_survives_ooms_and_finds_the_same_max_fit_twice() -> None:
     from infertime.engine.batch_search import SearchLimits, find_max_fit, in_process_prober
-    from infertime.engine.throughput import ThroughputPolicy, measure_curve
+    from infertime.engine.throughput import run_throughput
+    from infertime.policies import ThroughputPolicy
 
     dev = resolve_device("cuda:0")
     model = Wide().cuda().eval()
@@ -205,7 +206,7 @@ def test_search_survives_ooms_and_finds_the_same_max_fit_twice() -> None:
         assert any(not p.fit for p in first.probes), "the search met no OOM"
         assert first.max_fit == second.max_fit
         assert after_first - before < (64 << 20)  # nothing the failed probes held is kept
-        run = measure_curve(make, dev, QUICK, ThroughputPolicy(memory_fraction=0.05))
+        run = run_throughput(make, dev, QUICK, ThroughputPolicy(memory_fraction=0.05))
         assert run.search.max_fit == first.max_fit
         assert all(p.status == "ok" for p in run.points)
 
@@ -228,7 +229,7 @@ def _throughput_in_own_process(tmp_path: Path, name: str, *flags: str) -> dict[s
 def test_isolated_search_on_cuda_meets_ooms_in_fresh_processes(tmp_path: Path) -> None:
     isolated = _throughput_in_own_process(tmp_path, "isolated", "--isolate")
     in_process = _throughput_in_own_process(tmp_path, "in_process")
-    assert isolated["settings"]["isolate"]
+    assert isolated["policy"]["isolate"]
     assert any(not p["fit"] for p in isolated["search"]["probes"]), "no probe ran out of memory"
     assert all(p["status"] == "ok" for p in isolated["points"])
     # The same limit in fresh processes and in one process after its own OOMs: the same

@@ -18,7 +18,7 @@ def fake_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_snapshot_reads_and_decodes_state(fake_nvml: None) -> None:
-    from infertime.gpu_state import snapshot
+    from infertime.telemetry.nvml import snapshot
 
     s = snapshot("GPU-fake")
     assert s["driver_version"] == "580.159.04" and s["persistence_mode"] is True
@@ -31,9 +31,9 @@ def test_snapshot_reads_and_decodes_state(fake_nvml: None) -> None:
 def test_monitor_child_samples_until_stopped(fake_nvml: None) -> None:
     import time
 
-    from infertime.gpu_monitor import GpuMonitor
+    from infertime.telemetry.gpu_monitor import GpuWatch
 
-    with GpuMonitor("GPU-fake", 0, interval_s=0.02) as monitor:
+    with GpuWatch("GPU-fake", 0, interval_s=0.02) as monitor:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and monitor._path and monitor._path.stat().st_size < 400:
             time.sleep(0.05)  # wait for the child's first lines (polling a file, not timing)
@@ -44,7 +44,7 @@ def test_monitor_child_samples_until_stopped(fake_nvml: None) -> None:
 
 
 def test_missing_pynvml_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    from infertime import gpu_state
+    from infertime.telemetry import nvml
 
     monkeypatch.setitem(sys.modules, "pynvml", None)
-    assert "error" in gpu_state.snapshot(None)
+    assert "error" in nvml.snapshot(None)

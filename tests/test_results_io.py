@@ -8,39 +8,27 @@ from pathlib import Path
 
 import pytest
 
-from infertime.config import MeasureConfig
+from infertime import resultfile as json_io
 from infertime.devices import fake
 from infertime.devices.fake import FakeDevice
-from infertime.engine import measure_call
+from infertime.engine.latency import measure_figures
 from infertime.errors import ResultFileError
-from infertime.reporting import json_io
-from infertime.results import SCHEMA_VERSION, LatencyResult, Settings
+from infertime.latency.result import LatencyResult
+from infertime.policies import MeasureConfig
+from infertime.resultfile import SCHEMA_VERSION
+from result_parts import fake_settings
 
 
 def make_result() -> LatencyResult:
     dev = FakeDevice(fake.noisy(fake.constant(1e-6, 1e-3), cv=0.05, seed=4))
     cfg = MeasureConfig()
-    run = measure_call(dev.make_call(), dev, cfg)
-    settings = Settings(
-        model="fake",
-        batch_size=4,
-        input_shapes=((4, 3, 8, 8),),
-        dtype="fp32",
-        dtype_label="fp32",
-        channels_last=False,
-        device=dev.name,
-        threads=1,
-        seed=0,
-        input_source="fake",
-        timer=dev.timer_name,
-        measure=cfg.to_dict(),
-    )
+    run = measure_figures(dev.make_call(), dev, cfg)
     return LatencyResult(
-        settings=settings,
+        settings=fake_settings(device=dev.name, method=cfg),
         warmup=run.warmup,
         figures=run.figures,
         timer_overhead_s=run.timer_overhead_s,
-        memory=run.memory.to_dict(),
+        memory=run.memory,
         environment={"x": 1},
     )
 
@@ -57,7 +45,7 @@ def test_round_trip_keeps_raw_samples_and_recomputes_statistics(tmp_path: Path) 
     data = json.loads(path.read_text())
     assert data["schema_version"] == SCHEMA_VERSION
     assert data["statistics"]["latency"]["n"] == r.latency.summary.n
-    assert MeasureConfig.from_dict(data["settings"]["measure"]) == MeasureConfig()
+    assert back.settings == r.settings and back.settings.method == MeasureConfig()
 
 
 def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,6 +75,8 @@ def test_existing_file_is_replaced_whole(tmp_path: Path) -> None:
         ('{"schema": "infertime.result", "schema_version": 99, "kind": "latency"}', "upgrade"),
         ('{"schema": "infertime.result", "schema_version": 1, "kind": "weird"}', "unknown result"),
         ('{"schema": "infertime.result", "schema_version": 1, "kind": "latency"}', "damaged"),
+        ('{"schema": "infertime.result", "schema_version": 2, "kind": "latency"}', "damaged"),
+        ('{"schema": "infertime.result", "schema_version": "1", "kind": "latency"}', "invalid"),
     ],
 )
 def test_bad_files_get_one_clear_error(tmp_path: Path, content: str, message: str) -> None:

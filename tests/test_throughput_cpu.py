@@ -10,7 +10,7 @@ import torch
 
 import infertime
 from infertime.cli.app import main
-from infertime.config import MeasureConfig
+from infertime.policies import MeasureConfig
 from models_for_tests import TinyCnn
 
 FAST = ["--device", "cpu", "--preset", "quick", "--max-time", "0.2"]
@@ -25,7 +25,7 @@ def test_measure_throughput_api(fast_config: MeasureConfig) -> None:
     assert all(p.ok and p.items_per_s > 0 for p in r.points)
     assert r.peak_batch in {p.batch for p in r.points}
     assert r.point(r.knee_batch).items_per_s >= 0.95 * r.point(r.peak_batch).items_per_s
-    assert r.settings.item_shapes == ((3, 16, 16),)
+    assert r.settings.inputs.item_shapes == ((3, 16, 16),)
 
 
 def test_cli_throughput_writes_every_probe_and_point(
@@ -69,7 +69,7 @@ def test_isolated_probes_run_in_fresh_processes(
     r = infertime.measure_throughput(
         "models_for_tests:tiny_cnn", device="cpu", max_batch=2, isolate=True, config=fast_config
     )
-    assert r.max_fit_batch == 2 and r.settings.isolate
+    assert r.max_fit_batch == 2 and r.policy.isolate
     assert all(p.fit for p in r.search.probes) and len(r.search.probes) == 3  # 1, 2, confirm
 
 

@@ -6,10 +6,8 @@ import math
 
 import pytest
 
-from infertime.config import MeasureConfig, StopPolicy
 from infertime.devices import fake
 from infertime.devices.fake import FakeDevice
-from infertime.diagnose.throughput import check_throughput
 from infertime.engine.batch_search import (
     ProbeOutcome,
     SearchLimits,
@@ -17,9 +15,12 @@ from infertime.engine.batch_search import (
     in_process_prober,
 )
 from infertime.engine.curve import geometric_grid, midpoint
-from infertime.engine.throughput import ThroughputPolicy, measure_curve
+from infertime.engine.throughput import run_throughput
 from infertime.errors import ConfigError, OutOfMemoryError
-from infertime.throughput_results import CurveSettings, ThroughputResult
+from infertime.policies import MeasureConfig, StopPolicy, ThroughputPolicy
+from infertime.throughput.checks import check_throughput
+from infertime.throughput.result import ThroughputResult
+from result_parts import fake_settings
 
 CFG = MeasureConfig(stop=StopPolicy(precision=0.01, max_time_s=2.0))
 
@@ -75,7 +76,7 @@ def test_failed_confirmation_steps_down_until_a_sustained_run_holds() -> None:
 def test_memory_fraction_limits_the_gpu_search() -> None:
     dev = FakeDevice(memory_per_item_bytes=1 << 20, base_memory_bytes=0, total_memory_bytes=1 << 30)
     policy = ThroughputPolicy(memory_fraction=0.5)
-    run = measure_curve(dev.make_call, dev, CFG, policy)
+    run = run_throughput(dev.make_call, dev, CFG, policy)
     assert run.search.max_fit == 512
     assert dev._memory_fraction is None  # the limit is lifted afterwards
 
@@ -110,7 +111,7 @@ def peak_then_fall(b: int) -> float:
 
 def test_curve_finds_a_peak_below_max_fit() -> None:
     dev = FakeDevice(fake.by_batch(peak_then_fall), oom_above_batch=6143)
-    run = measure_curve(dev.make_call, dev, CFG, ThroughputPolicy())
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy())
     assert set(geometric_grid(6143)) <= {p.batch for p in run.points}
     best_rate = max(b / peak_then_fall(b) for b in range(1, 6144))  # the dense truth
     peak = next(p for p in run.points if p.batch == run.peak_batch)
@@ -122,7 +123,7 @@ def test_curve_finds_a_peak_below_max_fit() -> None:
 
 def test_plateau_ties_go_to_the_smaller_batch() -> None:
     dev = FakeDevice(fake.by_batch(lambda b: b * 1e-4 + 1e-6), oom_above_batch=4096)
-    run = measure_curve(dev.make_call, dev, CFG, ThroughputPolicy())
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy())
     # Throughput is flat (~10,000/s) above small batches: the peak is the smallest tied batch.
     assert run.peak_batch <= 64
 
@@ -133,7 +134,7 @@ def test_dip_in_the_middle_does_not_fool_the_peak() -> None:
         return slow * (b / (10_000 * min(1.0, b / 512))) + 10e-6
 
     dev = FakeDevice(fake.by_batch(dip), oom_above_batch=2048)
-    run = measure_curve(dev.make_call, dev, CFG, ThroughputPolicy())
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy())
     assert run.peak_batch >= 512
     assert next(p for p in run.points if p.batch == 256).items_per_s < 8000
 
@@ -141,7 +142,7 @@ def test_dip_in_the_middle_does_not_fool_the_peak() -> None:
 def test_noisy_throughput_still_finds_the_plateau() -> None:
     base = fake.by_batch(lambda b: 100e-6 + b * 20e-6)
     dev = FakeDevice(fake.noisy(base, cv=0.03, seed=11), oom_above_batch=4096)
-    run = measure_curve(dev.make_call, dev, CFG, ThroughputPolicy())
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy())
     peak = next(p for p in run.points if p.batch == run.peak_batch)
     assert peak.items_per_s >= 0.97 * (4096 / (100e-6 + 4096 * 20e-6))
     assert all(p.items_per_s_ci is not None for p in run.points if p.ok)
@@ -149,7 +150,7 @@ def test_noisy_throughput_still_finds_the_plateau() -> None:
 
 def test_knee_is_the_smallest_batch_within_the_fraction() -> None:
     dev = FakeDevice(fake.by_batch(saturating), oom_above_batch=1024)
-    run = measure_curve(dev.make_call, dev, CFG, ThroughputPolicy(knee_fraction=0.9))
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy(knee_fraction=0.9))
     peak = next(p for p in run.points if p.batch == run.peak_batch)
     knee = next(p for p in run.points if p.batch == run.knee_batch)
     assert knee.items_per_s >= 0.9 * peak.items_per_s
@@ -163,7 +164,7 @@ def test_knee_is_the_smallest_batch_within_the_fraction() -> None:
 def test_latency_budget_picks_the_best_batch_that_meets_it() -> None:
     dev = FakeDevice(fake.by_batch(saturating), oom_above_batch=1024)
     policy = ThroughputPolicy(latency_budget_s=2e-3, budget_stat="p99")
-    run = measure_curve(dev.make_call, dev, CFG, policy)
+    run = run_throughput(dev.make_call, dev, CFG, policy)
     b = run.budget
     assert b is not None and b.batch is not None and b.exact and b.samples == 662
     assert b.value_s is not None and b.value_s <= 2e-3
@@ -173,7 +174,7 @@ def test_latency_budget_picks_the_best_batch_that_meets_it() -> None:
 
 def test_latency_budget_too_tight_says_so() -> None:
     dev = FakeDevice(fake.by_batch(saturating), oom_above_batch=64)
-    run = measure_curve(dev.make_call, dev, CFG, ThroughputPolicy(latency_budget_s=1e-4))
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy(latency_budget_s=1e-4))
     assert run.budget is not None and run.budget.batch is None
     assert "no batch meets the budget" in run.budget.message
 
@@ -188,7 +189,7 @@ def test_oom_during_the_curve_is_recorded_and_survived() -> None:
             raise fake.FakeOutOfMemory("fragmented")
         return original(batch)
 
-    run = measure_curve(flaky, dev, CFG, ThroughputPolicy())
+    run = run_throughput(flaky, dev, CFG, ThroughputPolicy())
     statuses = {p.batch: p.status for p in run.points}
     assert statuses[512] == "oom" and statuses[1000] == "ok"
 
@@ -219,14 +220,19 @@ def test_max_fit_that_fails_in_this_process_is_reported_with_the_likely_cause(
     # Fresh processes (the prober) fit up to 1000; this process, holding more, only up to 900.
     fresh = FakeDevice(fake.by_batch(saturating), oom_above_batch=1000)
     here = FakeDevice(fake.by_batch(saturating), oom_above_batch=900)
-    run = measure_curve(
+    run = run_throughput(
         here.make_call, here, CFG, ThroughputPolicy(), in_process_prober(fresh.make_call, fresh)
     )
-    settings = CurveSettings(
-        "fake", ((4,),), "fp32", "fp32", False, "fake", None, 0, "", "fake", {}, {}, isolate
-    )
     result = ThroughputResult(
-        settings, run.search, run.points, run.peak_batch, run.knee_batch, None, 0.0, {}
+        fake_settings(batch_size=None),
+        ThroughputPolicy(isolate=isolate),
+        run.search,
+        run.points,
+        run.peak_batch,
+        run.knee_batch,
+        None,
+        0.0,
+        {},
     )
     found = {d.code: d for d in check_throughput(result)}
     assert found["points_out_of_memory"].data["batches"] == [1000]

@@ -219,8 +219,9 @@ class ThroughputPolicy:
     isolate: bool = False  # each search probe in a fresh process
 
     def __post_init__(self) -> None:
-        if self.max_batch is not None:
-            _at_least("--max-batch", self.max_batch, 1)
+        b = self.max_batch
+        if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 1):
+            raise ConfigError(f"--max-batch must be at least 1, got {b}")
         f = self.memory_fraction
         if f is not None and not (_is_number(f) and 0 < f <= 1):
             raise ConfigError(f"--memory-fraction must be in (0, 1], got {f}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar
+
+from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
 from ..devices.base import MemoryReading

@@ -4,7 +4,9 @@ chosen batches. The engine's records (probes, points, budget choice) are kept as
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar
+
+from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from ..engine.batch_search import SearchResult
 from ..engine.budget import BudgetChoice

@@ -1,0 +1,110 @@
+"""Result files across versions: files written by 0.1.0 still load and render the same
+figures, every kind round-trips, and what is written matches the published JSON Schema."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from rich.console import Console
+
+from infertime import resultfile
+from infertime.errors import ResultFileError
+from infertime.reporting.show import render_result
+from infertime.schema import schema_text
+
+ROOT = Path(__file__).parent.parent
+RAW = ROOT / "docs" / "validation" / "raw"
+GOLDEN = Path(__file__).parent / "golden"
+SCHEMAS = ROOT / "docs" / "schema"
+
+
+def is_result_file(path: Path) -> bool:
+    data = json.loads(path.read_text())
+    return isinstance(data, dict) and data.get("schema") == "infertime.result"
+
+
+def rendered(result: Any) -> str:
+    out = io.StringIO()
+    render_result(result, Console(file=out, width=160))
+    return out.getvalue()
+
+
+OLD_FILES = sorted(p for p in [*RAW.glob("*.json"), *GOLDEN.glob("v1_*.json")] if is_result_file(p))
+
+
+def test_the_old_result_files_are_all_found() -> None:
+    names = {p.name for p in OLD_FILES}
+    assert {"run_default_quick_smoke.json", "throughput_fp32_final_cli.json"} <= names
+    assert {"v1_latency_cpu.json", "v1_throughput_cpu.json", "v1_pitfalls_cpu.json"} <= names
+
+
+@pytest.mark.parametrize("path", OLD_FILES, ids=lambda p: p.name)
+def test_version_1_files_load_and_render_their_own_figures(path: Path) -> None:
+    old = json.loads(path.read_text())
+    assert old["schema_version"] == 1
+    result = resultfile.load_result(path)
+    text = rendered(result)
+    assert result.settings.model in text
+    if old["kind"] == "latency":
+        for figure, stats in old["statistics"].items():
+            assert result.figures[figure].summary.median == pytest.approx(stats["median_s"])
+        assert result.throughput_items_per_s == pytest.approx(old["throughput"]["items_per_s"])
+        assert result.settings.batch_size == old["settings"]["batch_size"]
+        assert result.settings.input_shapes == tuple(map(tuple, old["settings"]["input_shapes"]))
+    elif old["kind"] == "throughput":
+        assert result.peak_batch == old["choices"]["peak"]["batch"]
+        peak = result.point(result.peak_batch).items_per_s
+        assert peak == pytest.approx(old["choices"]["peak"]["items_per_s"])
+        assert result.max_fit_batch == old["search"]["max_fit"]
+        assert result.policy.isolate == old["settings"]["isolate"]
+    else:
+        assert result.reference_s == pytest.approx(old["reference_s"])
+    assert result.settings.context.threads == old["environment"]["framework"]["threads"]
+    # Loaded old files are written in the current form, which matches the published schema.
+    jsonschema.validate(resultfile.to_document(result), json.loads(schema_text(old["kind"])))
+
+
+OTHER_FILES = sorted(p for p in RAW.glob("*.json") if not is_result_file(p))
+
+
+@pytest.mark.parametrize("path", OTHER_FILES, ids=lambda p: p.name)
+def test_other_files_in_the_validation_folder_are_refused_clearly(path: Path) -> None:
+    """Benchmark outputs (not results) in the same folder get one clear error."""
+    with pytest.raises(ResultFileError, match="not an infertime result file"):
+        resultfile.load_result(path)
+
+
+@pytest.mark.parametrize("kind", ["latency", "throughput", "pitfalls"])
+def test_published_schemas_are_current(kind: str) -> None:
+    published = (SCHEMAS / f"{kind}.schema.json").read_text()
+    assert published == schema_text(kind), "regenerate with: python -m infertime.schema docs/schema"
+
+
+@pytest.mark.parametrize("name", ["v1_latency_cpu", "v1_throughput_cpu", "v1_pitfalls_cpu"])
+def test_every_kind_round_trips_through_the_current_format(tmp_path: Path, name: str) -> None:
+    result = resultfile.load_result(GOLDEN / f"{name}.json")
+    path = resultfile.save_json(result, tmp_path / "again.json")
+    again = resultfile.load_result(path)
+    assert again == result
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == resultfile.SCHEMA_VERSION
+    jsonschema.validate(data, json.loads(schema_text(data["kind"])))
+    assert rendered(again) == rendered(result)
+
+
+def test_a_damaged_field_is_named(tmp_path: Path) -> None:
+    data = resultfile.to_document(resultfile.load_result(GOLDEN / "v1_latency_cpu.json"))
+    data["figures"]["latency"]["samples_s"] = "fast"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultFileError, match=r"damaged.*figures\.latency\.samples_s"):
+        resultfile.load_result(path)
+    data["settings"]["workload"]["dtype"] = "fp64"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultFileError, match="damaged"):
+        resultfile.load_result(path)
