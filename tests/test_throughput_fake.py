@@ -224,15 +224,15 @@ def test_max_fit_that_fails_in_this_process_is_reported_with_the_likely_cause(
         here.make_call, here, CFG, ThroughputPolicy(), in_process_prober(fresh.make_call, fresh)
     )
     result = ThroughputResult(
-        fake_settings(batch_size=None),
-        ThroughputPolicy(isolate=isolate),
-        run.search,
-        run.points,
-        run.peak_batch,
-        run.knee_batch,
-        None,
-        0.0,
-        {},
+        settings=fake_settings(batch_size=None),
+        environment={},
+        policy=ThroughputPolicy(isolate=isolate),
+        search=run.search,
+        points=run.points,
+        peak_batch=run.peak_batch,
+        knee_batch=run.knee_batch,
+        budget=None,
+        timer_overhead_s=0.0,
     )
     found = {d.code: d for d in check_throughput(result)}
     assert found["points_out_of_memory"].data["batches"] == [1000]

@@ -6,11 +6,15 @@ resultfile.py); statistics are never stored in them, only derived from raw sampl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import Self
+
 from . import stats
+from ._version import __version__
 from .policies import MeasureConfig
 from .workload.spec import WorkloadSpec
 
@@ -148,3 +152,22 @@ class Settings:
     def input_shapes(self) -> tuple[tuple[int, ...], ...]:
         """Full shapes of one call's inputs, batch dimension first."""
         return tuple((self.batch_size, *s) for s in self.inputs.item_shapes)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultBase:
+    """What every result kind has: its settings, the machine, findings, and when and by what."""
+
+    settings: Settings
+    environment: dict[str, Any]
+    diagnostics: tuple[Diagnostic, ...] = ()
+    analysis: dict[str, Any] = field(default_factory=dict)  # diagnosis passes, wall time
+    created_utc: str = field(default_factory=utc_now)
+    infertime_version: str = __version__
+
+    def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> Self:
+        return replace(self, diagnostics=self.diagnostics + extra)

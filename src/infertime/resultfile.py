@@ -79,7 +79,10 @@ def to_document(result: Any) -> Document:
         "infertime_version": body.pop("infertime_version"),
         "created_utc": body.pop("created_utc"),
     }
-    document: Document = _finite({**header, **body, **fmt.derived(result)})
+    environment = body.pop("environment")  # long and rarely read: last
+    document: Document = _finite(
+        {**header, **body, **fmt.derived(result), "environment": environment}
+    )
     return document
 
 
@@ -203,8 +206,8 @@ def load_result(path: str | os.PathLike[str]) -> Any:
 # -- reading version-1 files -------------------------------------------------------------------
 
 
-def settings_from_v1(document: Document) -> dict[str, Any]:
-    """Version-2 settings from a version-1 file's settings and environment.
+def settings_from_v1(document: Document) -> Document:
+    """A version-1 document with version-2 settings, rebuilt from its settings and environment.
 
     Version 1 recorded the thread count read after the thread context had closed (wrong for
     throughput and pitfalls); the environment's framework threads were read inside it, so the
@@ -219,7 +222,7 @@ def settings_from_v1(document: Document) -> dict[str, Any]:
         items = old["item_shapes"]
     else:
         items = [list(s)[1:] for s in old["input_shapes"]]
-    return {
+    settings = {
         "workload": {
             "model": old["model"],
             "batch_size": old.get("batch_size"),
@@ -244,3 +247,4 @@ def settings_from_v1(document: Document) -> dict[str, Any]:
         "timer": old["timer"],
         "method": old["measure"],
     }
+    return {**document, "settings": settings}

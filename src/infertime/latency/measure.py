@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from datetime import datetime, timezone
 from typing import Any
 
 from typing_extensions import Unpack
 
-from .._version import __version__
 from ..devices.base import Device
 from ..diagnose.launch import launch_analysis
 from ..engine.latency import measure_figures, measure_replay_latency
 from ..engine.progress import ProgressSink, no_progress
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, sampling_config
-from ..records import Settings
 from ..telemetry.environment import capture
 from ..telemetry.gpu_monitor import watch_gpu
 from ..telemetry.kernel_time import cupti_attached, kernel_pass_calls, profile_kernel_time
@@ -114,23 +111,14 @@ def measure_latency(
         wall["total_s"] = elapsed_s(t_start)
         analysis["wall_s"] = wall
         env = capture(dev)
-    settings = Settings(
-        workload=prepared.spec,
-        context=context,
-        inputs=prepared.describe_inputs(),
-        timer=dev.timer_name,
-        method=cfg,
-    )
     result = LatencyResult(
-        settings=settings,
+        settings=prepared.settings(context, cfg),
         warmup=run.warmup,
         figures=figures,
         timer_overhead_s=run.timer_overhead_s,
         memory=run.memory,
         environment=env,
         analysis=analysis,
-        created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        infertime_version=__version__,
     )
     return result.with_diagnostics(tuple(check_latency(result)))
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
 from ..devices.base import MemoryReading
-from ..records import Diagnostic, Series, Settings, WarmupRecord
+from ..records import ResultBase, Series, WarmupRecord
 from ..resultfile import Document, KindFormat, settings_from_v1
 
 
@@ -21,22 +21,19 @@ def ratio_ci(numerator: float, ci: tuple[float, float] | None) -> tuple[float, f
     return numerator / ci[1], numerator / ci[0]
 
 
-@dataclass(frozen=True)
-class LatencyResult:
-    """Latency and device time of one configuration, with warm-up, memory and environment."""
+@dataclass(frozen=True, kw_only=True)
+class LatencyResult(ResultBase):
+    """Latency and device time of one configuration, with warm-up, memory and environment.
+
+    `analysis` holds the kernel-time pass ("launch"), GPU state ("gpu_state") and wall time.
+    """
 
     kind: ClassVar[str] = "latency"
 
-    settings: Settings
     warmup: WarmupRecord
     figures: dict[str, Series]  # "latency", "device_time", optionally "graph_latency"
     timer_overhead_s: float
     memory: MemoryReading
-    environment: dict[str, Any]
-    diagnostics: tuple[Diagnostic, ...] = ()
-    analysis: dict[str, Any] = field(default_factory=dict)  # kernel time, GPU state, wall time
-    created_utc: str = ""
-    infertime_version: str = ""
 
     @property
     def latency(self) -> Series:
@@ -54,9 +51,6 @@ class LatencyResult:
     @property
     def throughput_ci(self) -> tuple[float, float] | None:
         return ratio_ci(self.settings.batch_size, self.device_time.summary.median_ci)
-
-    def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> LatencyResult:
-        return replace(self, diagnostics=self.diagnostics + extra)
 
 
 # -- file form ------------------------------------------------------------------------------
@@ -130,14 +124,10 @@ def _derived(r: LatencyResult) -> Document:
     return dict(derived)
 
 
-def _from_v1(document: Document) -> Document:
-    return {**document, "settings": settings_from_v1(document)}
-
-
 FORMAT = KindFormat(
     kind=LatencyResult.kind,
     result_type=LatencyResult,
     derived=_derived,
-    upgrades={1: _from_v1},
+    upgrades={1: settings_from_v1},
     derived_type=LatencyDerived,
 )

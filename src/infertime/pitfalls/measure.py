@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 
 from typing_extensions import Unpack
 
-from .._version import __version__
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.timing import time_block
 from ..engine.warmup import warm_up
 from ..errors import ConfigError
 from ..isolation.cold_start import run_cold_start
 from ..policies import MeasureConfig, StopPolicy
-from ..records import Settings
 from ..telemetry.environment import capture
 from ..workload.backends.eager import EAGER
 from ..workload.context import measurement_context
@@ -93,19 +90,10 @@ def measure_pitfalls(
         PitfallRow("single_sample", tuple(correct), "each sample of the correct method taken alone")
     )
     rows.sort(key=lambda r: ORDER.index(r.code))
-    settings = Settings(
-        workload=prepared.spec,
-        context=context,
-        inputs=prepared.describe_inputs(),
-        timer=dev.timer_name,
-        method=config,
-    )
     result = PitfallsResult(
-        settings=settings,
+        settings=prepared.settings(context, config),
         rows=tuple(rows),
         environment=env,
-        created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        infertime_version=__version__,
     )
     return result.with_diagnostics(tuple(check_pitfalls(result)))
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
-from ..records import Diagnostic, Settings
+from ..records import ResultBase
 from ..resultfile import Document, KindFormat, settings_from_v1
 
 LABELS = {
@@ -50,18 +50,13 @@ class PitfallRow:
         return stats.summarize(self.samples_s)
 
 
-@dataclass(frozen=True)
-class PitfallsResult:
+@dataclass(frozen=True, kw_only=True)
+class PitfallsResult(ResultBase):
     """The correct method and each classic mistake on the same model, inputs and sample count."""
 
     kind: ClassVar[str] = "pitfalls"
 
-    settings: Settings
     rows: tuple[PitfallRow, ...]
-    environment: dict[str, Any]
-    diagnostics: tuple[Diagnostic, ...] = ()
-    created_utc: str = ""
-    infertime_version: str = ""
 
     def row(self, code: str) -> PitfallRow:
         return next(r for r in self.rows if r.code == code)
@@ -87,9 +82,6 @@ class PitfallsResult:
             "p95": stats.quantile(errs, 0.95),
             "max": errs[-1],
         }
-
-    def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> PitfallsResult:
-        return replace(self, diagnostics=self.diagnostics + extra)
 
 
 # -- file form ------------------------------------------------------------------------------
@@ -118,14 +110,10 @@ def _derived(r: PitfallsResult) -> Document:
     return dict(derived)
 
 
-def _from_v1(document: Document) -> Document:
-    return {**document, "settings": settings_from_v1(document)}
-
-
 FORMAT = KindFormat(
     kind=PitfallsResult.kind,
     result_type=PitfallsResult,
     derived=_derived,
-    upgrades={1: _from_v1},
+    upgrades={1: settings_from_v1},
     derived_type=PitfallsDerived,
 )

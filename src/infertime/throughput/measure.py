@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 
 from typing_extensions import Unpack
 
-from .._version import __version__
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.throughput import run_throughput
 from ..isolation.probe import isolated_prober
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, ThroughputPolicy, sampling_config
-from ..records import Settings
 from ..telemetry.environment import capture
 from ..telemetry.kernel_time import cupti_attached
 from ..workload.backends.eager import EAGER
@@ -88,15 +85,8 @@ def measure_throughput(
         )
         run = run_throughput(make_call, dev, cfg, policy, prober, progress)
         env = capture(dev)
-    settings = Settings(
-        workload=prepared.spec,
-        context=context,
-        inputs=prepared.describe_inputs(),
-        timer=dev.timer_name,
-        method=cfg,
-    )
     result = ThroughputResult(
-        settings=settings,
+        settings=prepared.settings(context, cfg),
         policy=policy,
         search=run.search,
         points=run.points,
@@ -109,7 +99,5 @@ def measure_throughput(
             "cupti_attached_before": cupti_before,
             "wall_s": {"search_s": run.search.seconds, "total_s": time.perf_counter() - t_start},
         },
-        created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        infertime_version=__version__,
     )
     return result.with_diagnostics(tuple(check_throughput(result)))

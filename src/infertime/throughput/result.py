@@ -3,8 +3,8 @@ chosen batches. The engine's records (probes, points, budget choice) are kept as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
@@ -12,17 +12,19 @@ from ..engine.batch_search import SearchResult
 from ..engine.budget import BudgetChoice
 from ..engine.curve import CurvePoint
 from ..policies import ThroughputPolicy
-from ..records import Diagnostic, Settings
+from ..records import ResultBase
 from ..resultfile import Document, KindFormat, settings_from_v1
 
 
-@dataclass(frozen=True)
-class ThroughputResult:
-    """Throughput against batch size: the max-fit search, the curve, peak, knee and budget."""
+@dataclass(frozen=True, kw_only=True)
+class ThroughputResult(ResultBase):
+    """Throughput against batch size: the max-fit search, the curve, peak, knee and budget.
+
+    Its settings' workload has no batch size: the curve varies it.
+    """
 
     kind: ClassVar[str] = "throughput"
 
-    settings: Settings  # its workload has no batch size: the curve varies it
     policy: ThroughputPolicy
     search: SearchResult
     points: tuple[CurvePoint, ...]
@@ -30,11 +32,6 @@ class ThroughputResult:
     knee_batch: int
     budget: BudgetChoice | None
     timer_overhead_s: float
-    environment: dict[str, Any]
-    diagnostics: tuple[Diagnostic, ...] = ()
-    analysis: dict[str, Any] = field(default_factory=dict)
-    created_utc: str = ""
-    infertime_version: str = ""
 
     @property
     def max_fit_batch(self) -> int:
@@ -42,9 +39,6 @@ class ThroughputResult:
 
     def point(self, batch: int) -> CurvePoint:
         return next(p for p in self.points if p.batch == batch)
-
-    def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> ThroughputResult:
-        return replace(self, diagnostics=self.diagnostics + extra)
 
 
 # -- file form ------------------------------------------------------------------------------
@@ -110,8 +104,7 @@ def _from_v1(document: Document) -> Document:
     choices = document["choices"]
     points = [{**p, "memory": p.get("memory") or None} for p in document["points"]]
     return {
-        **document,
-        "settings": settings_from_v1(document),
+        **settings_from_v1(document),
         "policy": {**old["policy"], "isolate": old.get("isolate", False)},
         "points": points,
         "peak_batch": choices["peak"]["batch"],

@@ -21,7 +21,8 @@ from ..errors import (
     OutOfMemoryError,
     first_line,
 )
-from ..records import InputsRecord
+from ..policies import MeasureConfig
+from ..records import ContextRecord, InputsRecord, Settings
 from .inputs import Inputs, describe_inputs, full_shapes, make_inputs, torch_dtype
 from .loaded import LoadedModel
 from .references import from_module, load_reference
@@ -117,6 +118,16 @@ class PreparedModel:
     def describe_inputs(self) -> InputsRecord:
         return describe_inputs(
             self.loaded.inputs, self.float_dtype, self.spec.seed, self.device.name
+        )
+
+    def settings(self, context: ContextRecord, method: MeasureConfig) -> Settings:
+        """What a result records of this model: its spec, the context it ran in, its inputs."""
+        return Settings(
+            workload=self.spec,
+            context=context,
+            inputs=self.describe_inputs(),
+            timer=self.device.timer_name,
+            method=method,
         )
 
     def run(self, args: tuple[torch.Tensor, ...], kwargs: dict[str, torch.Tensor]) -> Any:
