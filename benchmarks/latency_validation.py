@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from infertime.environment import torch_state
-from infertime.gpu_state import snapshot
+
+from infertime.telemetry.environment import torch_state
+from infertime.telemetry.nvml import snapshot
 
 BATCHES = (1, 64, 256)
 RUNS = 5

@@ -45,7 +45,7 @@ def figures(device: str) -> dict[str, Any]:
     run = cli("run", MODEL, "-b", "256", "--device", device)
     tp = cli("throughput", MODEL, "--device", device, "--max-batch", "1024")
     return {
-        "device": run["settings"]["device"],
+        "device": run["settings"]["workload"]["device"],
         "gpu_uuid": run["environment"]["device"].get("uuid"),
         "latency_s": run["statistics"]["latency"]["median_s"],
         "device_time_s": run["statistics"]["device_time"]["median_s"],

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from infertime.environment import torch_state
-from infertime.reporting.plot import plot_pitfalls
 
 import infertime
+from infertime.pitfalls.plot import plot_pitfalls
+from infertime.telemetry.environment import torch_state
 
 CASES = ((1, 200), (64, 200), (1024, 40))
 

@@ -12,6 +12,7 @@ first one's OOMs; the whole run's wall time. Writes throughput_validation.md and
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import statistics
@@ -22,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from infertime.api import prepare_target
-from infertime.environment import torch_state
-from infertime.gpu_state import snapshot
 
 import infertime
 from infertime.engine.batch_search import SearchLimits, find_max_fit, in_process_prober
+from infertime.telemetry.environment import torch_state
+from infertime.telemetry.nvml import snapshot
+from infertime.workload.backends.eager import EAGER
+from infertime.workload.context import measurement_context
+from infertime.workload.prepare import prepare_workload
 
 CONFIGS = (("fp32", False), ("bf16", True))
 
@@ -109,28 +112,20 @@ def validate(dtype_name: str, channels_last: bool, save: Any = None) -> dict[str
         flush=True,
     )
 
-    target = prepare_target(
-        "timm:efficientnet_b0",
-        None,
-        device="cuda:0",
-        batch_size=1,
-        input_shape=None,
-        dtype=dtype_name,
-        autocast=False,
-        channels_last=channels_last,
-        threads=None,
-        seed=0,
-    )
-    model = target.prepared.module.eval()
-    with torch.inference_mode():
+    options = {"device": "cuda:0", "dtype": dtype_name, "channels_last": channels_last}
+    prepared = prepare_workload("timm:efficientnet_b0", None, options, vary_batch=True)
+    model = prepared.module
+    device = prepared.device
+    make_call = functools.partial(EAGER.build, prepared)
+    with measurement_context(prepared):
         if dtype_name == "fp32":  # one configuration is enough to show nothing leaks
             # Two searches back to back on one model copy: the second starts after the
             # first one's OOMs, so a leak would lower its max-fit.
             row["repeat_search_max_fits"] = [
                 find_max_fit(
-                    in_process_prober(target.prepared.call_for, target.device),
+                    in_process_prober(make_call, device),
                     SearchLimits(),
-                    target.device,
+                    device,
                 ).max_fit
                 for _ in range(2)
             ]
@@ -157,7 +152,7 @@ def validate(dtype_name: str, channels_last: bool, save: Any = None) -> dict[str
     row["dense_best_batch"], row["dense_best_items_per_s"] = best_b, best
     # The choice judged by one method: the dense reading at infertime's peak batch.
     row["dense_at_peak"] = dense.get(r.peak_batch)
-    del model, target
+    del model, prepared, make_call
     torch.cuda.empty_cache()
     return row
 
