@@ -49,11 +49,12 @@ def main() -> None:
                 "stds_s": {row.code: row.summary.std for row in r.rows if row.applies},
                 "single_sample": r.single_sample_errors(),
                 "startup_s": r.row("no_warmup").extra.get("startup_s"),
+                "cold_context": r.row("no_warmup").extra.get("context"),
             }
         )
         print(f"batch {batch} done", flush=True)
     lines = [
-        "# Pitfalls validation (issue 4)",
+        "# Pitfalls validation",
         "",
         f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- GPU: {torch.cuda.get_device_name(0)}; torch {fw['torch']}, CUDA {fw['cuda_runtime']}",
