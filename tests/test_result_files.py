@@ -34,38 +34,47 @@ def rendered(result: Any) -> str:
     return out.getvalue()
 
 
-OLD_FILES = sorted(p for p in [*RAW.glob("*.json"), *GOLDEN.glob("v1_*.json")] if is_result_file(p))
+RESULT_FILES = sorted(p for p in [*RAW.glob("*.json"), *GOLDEN.glob("*.json")] if is_result_file(p))
 
 
-def test_the_old_result_files_are_all_found() -> None:
-    names = {p.name for p in OLD_FILES}
+def test_the_result_files_of_every_version_are_all_found() -> None:
+    names = {p.name for p in RESULT_FILES}
     assert {"run_default_quick_smoke.json", "throughput_fp32_final_cli.json"} <= names
-    assert {"v1_latency_cpu.json", "v1_throughput_cpu.json", "v1_pitfalls_cpu.json"} <= names
+    for version in (1, 2):
+        for kind in ("latency", "throughput", "pitfalls"):
+            assert f"v{version}_{kind}_cpu.json" in names
 
 
-@pytest.mark.parametrize("path", OLD_FILES, ids=lambda p: p.name)
-def test_version_1_files_load_and_render_their_own_figures(path: Path) -> None:
+@pytest.mark.parametrize("path", RESULT_FILES, ids=lambda p: p.name)
+def test_result_files_load_and_render_the_figures_they_hold(path: Path) -> None:
+    """Every file infertime wrote, 0.1.0's included, reads back to the figures it states."""
     old = json.loads(path.read_text())
-    assert old["schema_version"] == 1
     result = resultfile.load_result(path)
-    text = rendered(result)
-    assert result.settings.model in text
+    assert rendered(result) and result.settings.model in rendered(result)
     if old["kind"] == "latency":
         for figure, stats in old["statistics"].items():
             assert result.figures[figure].summary.median == pytest.approx(stats["median_s"])
         assert result.throughput_items_per_s == pytest.approx(old["throughput"]["items_per_s"])
-        assert result.settings.batch_size == old["settings"]["batch_size"]
-        assert result.settings.input_shapes == tuple(map(tuple, old["settings"]["input_shapes"]))
     elif old["kind"] == "throughput":
         assert result.peak_batch == old["choices"]["peak"]["batch"]
         peak = result.point(result.peak_batch).items_per_s
         assert peak == pytest.approx(old["choices"]["peak"]["items_per_s"])
         assert result.max_fit_batch == old["search"]["max_fit"]
-        assert result.policy.isolate == old["settings"]["isolate"]
     else:
         assert result.reference_s == pytest.approx(old["reference_s"])
     assert result.settings.context.threads == old["environment"]["framework"]["threads"]
-    # Loaded old files are written in the current form, which matches the published schema.
+    if old["schema_version"] == 1:  # the version-1 settings, rebuilt
+        settings = old["settings"]
+        assert result.settings.model == settings["model"]
+        assert result.settings.dtype_label == settings["dtype_label"]
+        if "input_shapes" in settings:
+            shapes = tuple(map(tuple, settings["input_shapes"]))
+            assert result.settings.input_shapes == shapes
+        else:
+            assert result.policy.isolate == settings["isolate"]
+    else:
+        assert resultfile.to_document(result) == old  # read back exactly as written
+    # Loaded files are written in the current form, which matches the published schema.
     jsonschema.validate(resultfile.to_document(result), json.loads(schema_text(old["kind"])))
 
 
