@@ -39,14 +39,18 @@ Document = dict[str, Any]
 class KindFormat:
     """How one result kind is kept on disk."""
 
-    kind: str
-    result_type: type[Any]
-    # Sections written for readers of the file, derived from the result, ignored on load.
+    result_type: type[Any]  # its `kind` names the kind in the file's header
+    # Sections written for readers of the file, derived from the result, ignored on load,
+    # and their type (a TypedDict), for the published JSON Schema.
     derived: Callable[[Any], Document]
+    derived_type: type[Any]
     # For each older schema version: turn such a document into the next version's form.
     upgrades: Mapping[int, Callable[[Document], Document]] = field(default_factory=dict)
-    # Type of the derived sections, for the published JSON Schema.
-    derived_type: type[Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        kind: str = self.result_type.kind
+        return kind
 
 
 def kind_formats() -> dict[str, KindFormat]:
@@ -131,14 +135,12 @@ def document_schema(kind: str) -> dict[str, Any]:
         "infertime_version": {"type": "string"},
         "created_utc": {"type": "string", "description": "ISO 8601, UTC"},
     }
-    derived: dict[str, Any] = {}
-    if fmt.derived_type is not None:
-        extra = json_schema(fmt.derived_type)
-        defs.update(extra.pop("$defs", {}))
-        derived = {
-            k: {**v, "description": "derived for readers; ignored on load"}
-            for k, v in extra.get("properties", {}).items()
-        }
+    extra = json_schema(fmt.derived_type)
+    defs.update(extra.pop("$defs", {}))
+    derived = {
+        k: {**v, "description": "derived for readers; ignored on load"}
+        for k, v in extra.get("properties", {}).items()
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"infertime {kind} result, schema version {SCHEMA_VERSION}",

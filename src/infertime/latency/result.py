@@ -124,10 +124,4 @@ def _derived(r: LatencyResult) -> Document:
     return dict(derived)
 
 
-FORMAT = KindFormat(
-    kind=LatencyResult.kind,
-    result_type=LatencyResult,
-    derived=_derived,
-    upgrades={1: settings_from_v1},
-    derived_type=LatencyDerived,
-)
+FORMAT = KindFormat(LatencyResult, _derived, LatencyDerived, upgrades={1: settings_from_v1})

@@ -110,10 +110,4 @@ def _derived(r: PitfallsResult) -> Document:
     return dict(derived)
 
 
-FORMAT = KindFormat(
-    kind=PitfallsResult.kind,
-    result_type=PitfallsResult,
-    derived=_derived,
-    upgrades={1: settings_from_v1},
-    derived_type=PitfallsDerived,
-)
+FORMAT = KindFormat(PitfallsResult, _derived, PitfallsDerived, upgrades={1: settings_from_v1})

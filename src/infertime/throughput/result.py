@@ -113,10 +113,4 @@ def _from_v1(document: Document) -> Document:
     }
 
 
-FORMAT = KindFormat(
-    kind=ThroughputResult.kind,
-    result_type=ThroughputResult,
-    derived=_derived,
-    upgrades={1: _from_v1},
-    derived_type=ThroughputDerived,
-)
+FORMAT = KindFormat(ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1})
