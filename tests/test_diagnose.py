@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 from infertime.diagnose.gpu import check_gpu_state, clock_summary, throttled_samples
@@ -47,10 +48,16 @@ def test_outliers_are_counted_never_dropped() -> None:
     assert len(series(xs).samples_s) == 100
 
 
-def test_drift_between_first_and_last_quarter() -> None:
-    xs = [1e-3 * (1 + 0.002 * i) for i in range(100)]
-    drift = [d for d in check_series(series(xs)) if d.code == "drift"]
-    assert drift and drift[0].data["change_rel"] > 0.1 and "slower" in drift[0].message
+def test_a_trend_through_the_samples_is_drift_or_not_steady() -> None:
+    rng = random.Random(2)
+    slower = [1e-3 * (1 + 0.002 * i) * (1 + rng.gauss(0, 0.02)) for i in range(100)]
+    drift = [d for d in check_series(series(slower)) if d.code == "drift"]
+    assert drift and drift[0].data["change_rel"] > 0.05 and "slower" in drift[0].message
+    faster = list(reversed(slower))
+    found = [d for d in check_series(series(faster)) if d.code == "not_steady"]
+    assert found and found[0].data["change_rel"] < -0.05 and "faster" in found[0].message
+    flat = [1e-3 * (1 + rng.gauss(0, 0.02)) for _ in range(100)]
+    assert not {"drift", "not_steady"} & codes(check_series(series(flat)))
 
 
 def test_unsteady_warmup_is_reported() -> None:

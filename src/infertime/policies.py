@@ -59,6 +59,7 @@ class StopPolicy:
     min_samples: int = 20  # 4 batches of 5: the least for the batch-medians CI
     max_samples: int = 1_000_000
     max_time_s: float = 1.5  # sampling budget for all figures of one measurement
+    consecutive_passes: int = 2  # checks in a row that must meet the precision to stop
 
     def __post_init__(self) -> None:
         _positive("--precision", self.precision)
@@ -69,6 +70,7 @@ class StopPolicy:
         _at_least("--min-samples", self.min_samples, 1)
         _at_least("max samples", self.max_samples, self.min_samples)
         _positive("--max-time", self.max_time_s)
+        _at_least("consecutive passes", self.consecutive_passes, 1)
 
 
 @dataclass(frozen=True)
@@ -109,14 +111,21 @@ class MeasureConfig:
         """A copy with the user's flags applied on top of the preset."""
         stop = self.stop
         changes: dict[str, Any] = {}
+        warmup = self.warmup
         if precision is not None:
             changes["precision"] = precision
         if max_time_s is not None:
             changes["max_time_s"] = max_time_s
+            _positive("--max-time", max_time_s)
+            # A budget the user gives bounds warm-up too: it may take as long, not longer.
+            cap = min(warmup.max_time_s, max(warmup.min_time_s, max_time_s))
+            warmup = replace(warmup, max_time_s=cap, min_time_s=min(warmup.min_time_s, cap))
         if min_samples is not None:
             changes["min_samples"] = min_samples
             changes["max_samples"] = max(stop.max_samples, min_samples)
-        return replace(self, stop=replace(stop, **changes)) if changes else self
+        if not changes:
+            return self
+        return replace(self, warmup=warmup, stop=replace(stop, **changes))
 
 
 PRESETS: dict[str, MeasureConfig] = {
@@ -167,7 +176,7 @@ def budget_for_device(
     """The sampling budget for this kind of device (CPUs get CPU_BUDGET_FACTOR times more)."""
     if device_kind != "cpu" or max_time_s is not None or config is not None:
         return cfg
-    return cfg.with_overrides(max_time_s=cfg.stop.max_time_s * CPU_BUDGET_FACTOR)
+    return replace(cfg, stop=replace(cfg.stop, max_time_s=cfg.stop.max_time_s * CPU_BUDGET_FACTOR))
 
 
 class SamplingOptions(TypedDict, total=False):

@@ -54,7 +54,7 @@ class Series:
 
     @cached_property
     def summary(self) -> stats.Summary:
-        return stats.summarize(self.samples_s, self.confidence)
+        return stats.summarize(self.samples_s, self.confidence, self.calls_per_sample)
 
     @property
     def label(self) -> str:

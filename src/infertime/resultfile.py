@@ -22,13 +22,15 @@ from .errors import InfertimeError, ResultFileError
 from .serialization import DataError, dump, json_schema, load
 
 SCHEMA_NAME = "infertime.result"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_HISTORY = {
     1: "latency, throughput and pitfalls results; raw samples in seconds per call",
     2: "settings hold the workload spec, the measurement context read back from inside it, the "
     "inputs, the timer and the method; throughput keeps its policy and choices as fields; "
     "memory readings are typed. Version-1 files are read by rebuilding these from their old "
     "settings and environment",
+    3: "the stop policy records how many checks in a row must meet the precision "
+    "(`consecutive_passes`); files before it stopped at the first one",
 }
 HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
 
@@ -250,3 +252,11 @@ def settings_from_v1(document: Document) -> Document:
         "method": old["measure"],
     }
     return {**document, "settings": settings}
+
+
+def stop_rule_from_v2(document: Document) -> Document:
+    """Version 2 (and 1) stopped sampling at the first check that met the precision."""
+    settings = document["settings"]
+    method = settings["method"]
+    stop = {"consecutive_passes": 1, **method["stop"]}
+    return {**document, "settings": {**settings, "method": {**method, "stop": stop}}}

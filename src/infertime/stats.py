@@ -3,10 +3,11 @@
 Estimators (named in docs/statistics.md):
 - quantiles: linear interpolation between order statistics (Hyndman & Fan type 7, numpy's default);
 - CI of a quantile: distribution-free, from binomial order statistics (exact up to 2000 samples,
-  normal approximation beyond); no normality assumed; assumes independent samples;
+  normal approximation beyond), with the variance inflated by the serial correlation of the
+  series (`serial_inflation`), so that correlated samples do not count as independent ones;
 - CI of the median of a series (what infertime reports and stops on): the wider of that interval
-  and a batch-medians interval (10 consecutive batches, median ± t(9) x SD of batch medians /
-  sqrt(10)), which stays honest when consecutive samples are correlated, as host noise makes them;
+  and a batch-medians interval (up to 10 consecutive batches, median ± t(b - 1) x SD of batch
+  medians / sqrt(b)), which also sees slow states that an AR(1) model of the noise misses;
 - mean ± std: arithmetic mean and sample standard deviation (n - 1), as in the article;
 - MAD: median absolute deviation (raw); robust SD = 1.4826 x MAD.
 """
@@ -22,16 +23,24 @@ from statistics import NormalDist
 EXACT_BINOMIAL_MAX_N = 2000
 MAD_TO_SD = 1.4826
 
-# Samples needed before a tail percentile is printed. MLPerf LoadGen's floors for p90 and p99;
-# p95 by the rule behind them (about 6.6 samples expected above the percentile).
-PERCENTILE_MIN_SAMPLES: dict[float, int] = {0.90: 64, 0.95: 133, 0.99: 662, 0.999: 6636}
 
-
+@lru_cache(maxsize=64)
 def min_samples_for_percentile(q: float) -> int:
-    """Fewest samples for which a q-quantile (0 < q < 1) of the tail is reported."""
-    if q in PERCENTILE_MIN_SAMPLES:
-        return PERCENTILE_MIN_SAMPLES[q]
-    return math.ceil(6.62 / (1.0 - q))
+    """Fewest samples for which a q-quantile (0 < q < 1) of the tail is reported.
+
+    MLPerf LoadGen's rule (early stopping, SingleStream): the smallest n with
+    P(Binomial(n, 1 - q) <= 1) < 1 %, at which the second-largest sample is a 99 % upper bound
+    of the percentile. It gives 64 for p90, 130 for p95, 662 for p99 and 6636 for p99.9.
+    """
+    p = 1.0 - q
+    n = 2
+    while True:
+        # P(X <= 1) = (1 - p)^n + n p (1 - p)^(n - 1), in logs to stay finite.
+        log_q = math.log1p(-p)
+        tail = math.exp(n * log_q) + n * p * math.exp((n - 1) * log_q)
+        if tail < 0.01:
+            return n
+        n += 1
 
 
 def quantile(sorted_xs: Sequence[float], q: float) -> float:
@@ -48,13 +57,32 @@ def quantile(sorted_xs: Sequence[float], q: float) -> float:
 
 
 @lru_cache(maxsize=4096)
-def order_statistic_ci_ranks(n: int, q: float, confidence: float) -> tuple[int, int] | None:
+def order_statistic_ci_ranks(
+    n: int, q: float, confidence: float, inflation: float = 1.0
+) -> tuple[int, int] | None:
     """0-based ranks (lo, hi) such that [x_lo, x_hi] covers the q-quantile with >= confidence.
 
-    Returns None when n is too small for any such interval (e.g. n < 6 for the median at 95 %).
+    `inflation` > 1: the samples are serially correlated, and the count of samples at or below
+    the quantile varies that many times more than a binomial count; the ranks then come from
+    the normal approximation with that variance, and are never narrower than the exact
+    independent-samples ranks. Returns None when n is too small for any such interval (e.g.
+    n < 6 for the median at 95 % with independent samples).
     """
     if n < 1:
         return None
+    iid = _iid_ranks(n, q, confidence)
+    if inflation <= 1.0 or iid is None:
+        return iid
+    z = NormalDist().inv_cdf(1 - (1.0 - confidence) / 2)
+    half = z * math.sqrt(n * q * (1 - q) * inflation)
+    lo_rank = math.floor(n * q - half)
+    hi_rank = math.ceil(n * q + half) + 1
+    if lo_rank < 1 or hi_rank > n:
+        return None
+    return min(lo_rank - 1, iid[0]), max(hi_rank - 1, iid[1])
+
+
+def _iid_ranks(n: int, q: float, confidence: float) -> tuple[int, int] | None:
     alpha = 1.0 - confidence
     if n <= EXACT_BINOMIAL_MAX_N:
         cdf = _binomial_cdf(n, q)
@@ -92,13 +120,176 @@ def _binomial_cdf(n: int, p: float) -> list[float]:
 
 
 def quantile_ci(
-    sorted_xs: Sequence[float], q: float, confidence: float = 0.95
+    sorted_xs: Sequence[float], q: float, confidence: float = 0.95, inflation: float = 1.0
 ) -> tuple[float, float] | None:
-    """Distribution-free confidence interval of the q-quantile, or None with too few samples."""
-    ranks = order_statistic_ci_ranks(len(sorted_xs), q, confidence)
+    """Distribution-free confidence interval of the q-quantile, or None with too few samples.
+
+    `inflation`: the serial-correlation inflation of the series the values came from.
+    """
+    ranks = order_statistic_ci_ranks(len(sorted_xs), q, confidence, _rounded(inflation))
     if ranks is None:
         return None
     return sorted_xs[ranks[0]], sorted_xs[ranks[1]]
+
+
+def quantile_upper_bound(
+    sorted_xs: Sequence[float], q: float, confidence: float = 0.95, inflation: float = 1.0
+) -> float | None:
+    """A one-sided upper confidence bound of the q-quantile: the smallest order statistic
+    x_(k) with P(x_(k) >= the quantile) >= confidence, or None when even the largest sample
+    does not qualify (for p99 at 95 % with independent samples: fewer than 299 samples)."""
+    n = len(sorted_xs)
+    if n == 0:
+        return None
+    if inflation <= 1.0 and n <= EXACT_BINOMIAL_MAX_N:
+        # x_(k) >= quantile  <=>  fewer than k samples lie below it: P(Bin(n, q) <= k - 1).
+        cdf = _binomial_cdf(n, q)
+        k = next((k for k in range(1, n + 1) if cdf[k - 1] >= confidence), None)
+    else:
+        z = NormalDist().inv_cdf(confidence)
+        k = math.ceil(n * q + z * math.sqrt(n * q * (1 - q) * max(inflation, 1.0))) + 1
+        if k > n:
+            k = None
+    return sorted_xs[k - 1] if k is not None else None
+
+
+# The AR(1) coefficient is raised by this many standard errors before it inflates a CI: an
+# estimate from a short series is uncertain, and too small a one makes the CI too narrow.
+SERIAL_UPPER_SE = 1.0
+MAX_SERIAL_PHI = 0.99
+
+
+def centred_ranks(xs: Sequence[float]) -> list[float]:
+    """Ranks minus their mean; tied values (equal to 12 significant digits, as timer ticks and
+    float rounding make them) share their average rank, so ties carry no order."""
+    n = len(xs)
+    keys = [float(f"{x:.12g}") for x in xs]
+    order = sorted(range(n), key=keys.__getitem__)
+    ranks = [0.0] * n
+    start = 0
+    while start < n:
+        end = start
+        while end + 1 < n and keys[order[end + 1]] == keys[order[start]]:
+            end += 1
+        for j in range(start, end + 1):
+            ranks[order[j]] = (start + end) / 2 - (n - 1) / 2
+        start = end + 1
+    return ranks
+
+
+def lag1_rank_correlation(xs: Sequence[float]) -> float:
+    """Lag-1 autocorrelation of the ranks of a time-ordered series (robust to outliers)."""
+    n = len(xs)
+    if n < 3:
+        return 0.0
+    ranks = centred_ranks(xs)
+    den = math.fsum(r * r for r in ranks)
+    if den == 0:
+        return 0.0
+    return math.fsum(ranks[i] * ranks[i + 1] for i in range(n - 1)) / den
+
+
+def serial_inflation(xs: Sequence[float], upper_se: float = SERIAL_UPPER_SE) -> float:
+    """How many times more a quantile estimate varies than with independent samples.
+
+    The series is modelled as a Gaussian-copula AR(1) process: the coefficient comes from the
+    lag-1 rank correlation (phi = 2 sin(pi rho / 6)), corrected for its small-sample bias
+    ((1 + 4 phi) / n) and raised by `upper_se` standard errors; the inflation is then
+    1 + 2 sum_k (2 / pi) asin(phi^k), the sum of the autocorrelations of the indicator
+    {x <= median}. 1.0 means independent samples.
+    """
+    n = len(xs)
+    if n < 3:
+        return 1.0
+    rho = lag1_rank_correlation(xs)
+    phi = 2 * math.sin(math.pi * rho / 6)
+    phi += (1 + 4 * max(phi, 0.0)) / n
+    phi += upper_se * math.sqrt(max(1 - phi * phi, 0.01) / n)
+    return indicator_inflation(round(min(max(phi, 0.0), MAX_SERIAL_PHI), 3))
+
+
+@lru_cache(maxsize=1024)
+def indicator_inflation(phi: float) -> float:
+    """1 + 2 sum_k (2 / pi) asin(phi^k): variance inflation of a median under AR(1) phi."""
+    total, power = 1.0, phi
+    while power > 1e-6:
+        total += 2 * (2 / math.pi) * math.asin(power)
+        power *= phi
+    return total
+
+
+def detrended(xs: Sequence[float]) -> list[float]:
+    """The series minus its least-squares line in time: what is left when a drift is removed."""
+    n = len(xs)
+    if n < 3:
+        return list(xs)
+    t_mean = (n - 1) / 2
+    x_mean = mean(xs)
+    sxx = math.fsum((i - t_mean) ** 2 for i in range(n))
+    slope = math.fsum((i - t_mean) * (x - x_mean) for i, x in enumerate(xs)) / sxx
+    return [x - slope * (i - t_mean) for i, x in enumerate(xs)]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Whether a time-ordered series moves: the rank correlation of value with time, its z
+    score (allowing for serial correlation), and how much the second half differs from the
+    first (median of the paired differences x[i + n/2] - x[i], relative to the median)."""
+
+    n: int
+    rho: float
+    z: float
+    change_rel: float
+
+
+def trend(xs: Sequence[float]) -> Trend | None:
+    """Spearman's correlation with time, tested with an effective sample size: under AR(1)
+    noise its variance grows by (1 + phi) / (1 - phi), phi estimated from the detrended series.
+    None below 8 samples."""
+    n = len(xs)
+    if n < 8:
+        return None
+    ranks = centred_ranks(xs)
+    t = [i - (n - 1) / 2 for i in range(n)]
+    den = math.sqrt(math.fsum(r * r for r in ranks) * math.fsum(u * u for u in t))
+    rho = math.fsum(r * u for r, u in zip(ranks, t, strict=True)) / den if den else 0.0
+    residual = detrended(xs)
+    phi = 2 * math.sin(math.pi * lag1_rank_correlation(residual) / 6)
+    phi = min(max(phi + (1 + 4 * max(phi, 0.0)) / n, 0.0), MAX_SERIAL_PHI)
+    variance = (1 + phi) / (1 - phi) / (n - 1)
+    h = n // 2
+    level = median(xs)
+    change = median([xs[i + h] - xs[i] for i in range(n - h)]) / level if level > 0 else 0.0
+    return Trend(n, rho, rho / math.sqrt(variance), change)
+
+
+# A trend must be this many standard errors from none to count (two-sided 99 %: a finding that
+# a figure moved should rarely be noise), and move the level by at least TREND_MIN_REL.
+TREND_Z = 2.576
+TREND_MIN_REL = 0.01
+# The first warm-up calls carry first-call costs that warm-up exists to wait out.
+WARMUP_SKIP = 10
+
+
+def significant_trend(
+    segments: Sequence[Sequence[float]], z_needed: float = TREND_Z
+) -> float | None:
+    """The relative change from first to second half, pooled over segments measured one after
+    the other, when their trends together are significant (Stouffer's z weighted by samples,
+    at least `z_needed`); None when there is no such trend, or no segment has 8 samples."""
+    trends = [t for t in (trend(xs) for xs in segments) if t is not None]
+    if not trends:
+        return None
+    total = sum(t.n for t in trends)
+    z = sum(t.z * math.sqrt(t.n) for t in trends) / math.sqrt(total)
+    change = sum(t.change_rel * t.n for t in trends) / total
+    if abs(z) < z_needed or abs(change) < TREND_MIN_REL or (z > 0) != (change > 0):
+        return None
+    return change
+
+
+def _rounded(inflation: float) -> float:
+    return round(inflation, 2) if inflation > 1.0 else 1.0
 
 
 def _t_central_mass(t: float, df: int) -> float:
@@ -124,6 +315,8 @@ def t_quantile(p: float, df: int) -> float:
     """Student's t quantile (p > 0.5) for integer df, by bisection on the exact distribution."""
     target = 2 * p - 1
     lo, hi = 0.0, 1e3
+    while _t_central_mass(hi, df) < target:  # df = 1 at very high confidence needs more room
+        lo, hi = hi, hi * 10
     for _ in range(200):
         mid = (lo + hi) / 2
         if _t_central_mass(mid, df) < target:
@@ -152,10 +345,14 @@ def batch_median_half_width(xs: Sequence[float], confidence: float = 0.95) -> fl
     return t_quantile(1 - (1 - confidence) / 2, b - 1) * sample_std(meds) / math.sqrt(b)
 
 
-def median_ci(xs: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
-    """CI of the median of a time-ordered series: order-statistic CI widened by batch medians."""
+def median_ci(
+    xs: Sequence[float], confidence: float = 0.95, inflation: float | None = None
+) -> tuple[float, float] | None:
+    """CI of the median of a time-ordered series: the order-statistic CI with the serial
+    inflation (computed here unless given), widened by the batch-medians interval."""
     s = sorted(xs)
-    iid = quantile_ci(s, 0.5, confidence)
+    f = serial_inflation(xs) if inflation is None else inflation
+    iid = quantile_ci(s, 0.5, confidence, f)
     if iid is None:
         return None
     half = batch_median_half_width(xs, confidence)
@@ -234,7 +431,8 @@ def steadiness(tail: Sequence[float], windows: int, tolerance: float) -> Steadin
 
     The medians may differ by the larger of `tolerance` (relative) and three standard errors of
     a window median (1.2533 x robust SD / sqrt(window)), so noise alone does not block a verdict
-    while a trend larger than the noise does.
+    while a trend larger than the noise does. The noise is measured within each window (as
+    deviations from the window's own median), so a trend does not widen its own tolerance.
     """
     w = len(tail) // windows
     if w < 1:
@@ -242,16 +440,41 @@ def steadiness(tail: Sequence[float], windows: int, tolerance: float) -> Steadin
     chunks = [tail[i * w : (i + 1) * w] for i in range(windows)]
     meds = tuple(median(c) for c in chunks)
     center = median(meds)
-    pooled = [x for c in chunks for x in c]
-    noise = 3 * 1.2533 * robust_sd(pooled) / math.sqrt(w)
+    within = [x - m for c, m in zip(chunks, meds, strict=True) for x in c]
+    noise = 3 * 1.2533 * MAD_TO_SD * median([abs(d) for d in within]) / math.sqrt(w)
     allowed = max(tolerance, noise / center if center > 0 else math.inf)
     spread = (max(meds) - min(meds)) / center if center > 0 else math.inf
     return Steadiness(spread <= allowed, meds, spread, allowed)
 
 
 @dataclass(frozen=True)
+class Tail:
+    """One tail percentile of single calls: its value and CI, or why there is none."""
+
+    q: float
+    value: float | None
+    ci: tuple[float, float] | None  # distribution-free, with the series' serial inflation
+    min_samples: int  # MLPerf's floor for this percentile
+    withheld: str | None = None  # why `value` is None
+
+    @property
+    def label(self) -> str:
+        return f"p{q_label(self.q)}"
+
+
+def q_label(q: float) -> str:
+    """0.9 -> '90', 0.999 -> '99.9'."""
+    return f"{q * 100:.1f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
 class Summary:
-    """Statistics derived from one series of per-call durations (seconds)."""
+    """Statistics derived from one series of per-call durations (seconds).
+
+    When a sample is the mean of several calls (`calls_per_sample` > 1), the spread figures
+    (std, IQR, min, max, CV) describe those means, not single calls, and the tail percentiles
+    are withheld: a mean of k calls hides the slow ones.
+    """
 
     n: int
     mean: float
@@ -266,7 +489,23 @@ class Summary:
     cv: float
     mad: float
     confidence: float
-    percentiles: dict[float, float | None]  # None: too few samples (see min_samples_for_percentile)
+    tails: tuple[Tail, ...]
+    calls_per_sample: int = 1
+    inflation: float = 1.0  # serial-correlation inflation of the CIs (1: independent samples)
+
+    @property
+    def per_call(self) -> bool:
+        """Whether each sample is one call, so spread and tails are those of single calls."""
+        return self.calls_per_sample == 1
+
+    @property
+    def effective_n(self) -> float:
+        """Samples worth of independent information: n / inflation."""
+        return self.n / self.inflation
+
+    @property
+    def percentiles(self) -> dict[float, float | None]:
+        return {t.q: t.value for t in self.tails}
 
     @property
     def median_ci_rel(self) -> float | None:
@@ -281,7 +520,21 @@ class Summary:
 TAIL_PERCENTILES = (0.90, 0.95, 0.99)
 
 
-def summarize(xs: Sequence[float], confidence: float = 0.95) -> Summary:
+def tail(
+    sorted_xs: Sequence[float], q: float, confidence: float, inflation: float, calls: int
+) -> Tail:
+    """The q-quantile of single calls with its CI, once there are MLPerf's floor of samples."""
+    floor = min_samples_for_percentile(q)
+    if calls > 1:
+        why = f"each sample is the mean of {calls} calls, which hides the slow ones"
+        return Tail(q, None, None, floor, why)
+    if len(sorted_xs) < floor:
+        return Tail(q, None, None, floor, f"needs {floor} samples, have {len(sorted_xs)}")
+    ci = quantile_ci(sorted_xs, q, confidence, inflation)
+    return Tail(q, quantile(sorted_xs, q), ci, floor)
+
+
+def summarize(xs: Sequence[float], confidence: float = 0.95, calls_per_sample: int = 1) -> Summary:
     """Every statistic infertime reports, derived from raw samples in time order."""
     if not xs:
         raise ValueError("cannot summarize an empty series")
@@ -290,16 +543,14 @@ def summarize(xs: Sequence[float], confidence: float = 0.95) -> Summary:
     sd = sample_std(s)
     med = quantile(s, 0.5)
     q1, q3 = quantile(s, 0.25), quantile(s, 0.75)
-    tails = {
-        q: (quantile(s, q) if len(s) >= min_samples_for_percentile(q) else None)
-        for q in TAIL_PERCENTILES
-    }
+    inflation = serial_inflation(xs)
+    tails = tuple(tail(s, q, confidence, inflation, calls_per_sample) for q in TAIL_PERCENTILES)
     return Summary(
         n=len(s),
         mean=m,
         std=sd,
         median=med,
-        median_ci=median_ci(xs, confidence),
+        median_ci=median_ci(xs, confidence, inflation),
         q1=q1,
         q3=q3,
         iqr=q3 - q1,
@@ -308,5 +559,7 @@ def summarize(xs: Sequence[float], confidence: float = 0.95) -> Summary:
         cv=sd / m if m > 0 else math.inf,
         mad=mad(s),
         confidence=confidence,
-        percentiles=tails,
+        tails=tails,
+        calls_per_sample=calls_per_sample,
+        inflation=inflation,
     )

@@ -90,6 +90,54 @@ def noisy(base: CostModel, cv: float = 0.02, seed: int = 0) -> CostModel:
     return model
 
 
+def autocorrelated(base: CostModel, phi: float, cv: float, seed: int = 0) -> CostModel:
+    """Multiplies both costs by 1 + cv * z, with z a stationary AR(1) series of unit variance:
+    neighbouring calls share slow and fast host states."""
+    rng = random.Random(seed)
+    state = {"z": rng.gauss(0.0, 1.0)}
+    scale = math.sqrt(1.0 - phi * phi)
+
+    def model(i: int, b: int) -> CallCost:
+        state["z"] = phi * state["z"] + scale * rng.gauss(0.0, 1.0)
+        f = max(1.0 + cv * state["z"], 0.05)
+        c = base(i, b)
+        return CallCost(c.host_s * f, c.device_s * f)
+
+    return model
+
+
+def two_state(
+    base: CostModel, slow_factor: float, enter: float, leave: float, cv: float, seed: int = 0
+) -> CostModel:
+    """A host with a persistent slow state: entered with probability `enter` per call, left
+    with `leave`; both costs times `slow_factor` there, and lognormal noise of `cv` always."""
+    rng = random.Random(seed)
+    state = {"slow": rng.random() < enter / (enter + leave)}
+    sigma = math.sqrt(math.log1p(cv * cv))
+
+    def model(i: int, b: int) -> CallCost:
+        if state["slow"]:
+            state["slow"] = rng.random() >= leave
+        else:
+            state["slow"] = rng.random() < enter
+        f = (slow_factor if state["slow"] else 1.0) * rng.lognormvariate(0, sigma)
+        c = base(i, b)
+        return CallCost(c.host_s * f, c.device_s * f)
+
+    return model
+
+
+def spiky(base: CostModel, every: int, factor: float) -> CostModel:
+    """Every `every`-th call is `factor` times slower (a periodic hiccup: GC, an interrupt)."""
+
+    def model(i: int, b: int) -> CallCost:
+        c = base(i, b)
+        f = factor if i % every == every - 1 else 1.0
+        return CallCost(c.host_s * f, c.device_s * f)
+
+    return model
+
+
 def drifting(base: CostModel, slowdown_per_call: float) -> CostModel:
     """Device time grows by a relative `slowdown_per_call` each call (a throttling GPU)."""
     return lambda i, b: CallCost(

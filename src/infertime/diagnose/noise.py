@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .. import stats
 from ..records import Diagnostic, Series, WarmupRecord
 
 IQR_WARN_REL = 0.10  # torch.utils.benchmark warns at the same spread
-DRIFT_MIN_REL = 0.01
 OUTLIER_SHARE_WARN = 0.05
 
 
-def check_series(series: Series) -> list[Diagnostic]:
+def check_series(series: Series, trend: bool = True) -> list[Diagnostic]:
     s = series.summary
     found: list[Diagnostic] = []
     name = series.label
@@ -52,37 +53,51 @@ def check_series(series: Series) -> list[Diagnostic]:
                 {"figure": series.figure, "count": len(outliers), "share": share},
             )
         )
-    drift = check_drift(series)
+    drift = check_drift(series) if trend else None
     if drift is not None:
         found.append(drift)
     return found
 
 
 def check_drift(series: Series) -> Diagnostic | None:
-    """First quarter against last quarter: a difference beyond both CIs is drift."""
-    xs = series.samples_s
-    q = len(xs) // 4
-    if q < 6:
+    """A trend through the samples (rank correlation with time, allowing for serial
+    correlation) that moves the level by more than stats.TREND_MIN_REL."""
+    found = stats.significant_trend([series.samples_s])
+    if found is None:
         return None
-    first, last = xs[:q], xs[-q:]
-    m1, m2 = stats.median(first), stats.median(last)
-    ci1, ci2 = stats.median_ci(first), stats.median_ci(last)
-    if ci1 is None or ci2 is None:
-        return None
-    separated = ci1[1] < ci2[0] or ci2[1] < ci1[0]
-    change = (m2 - m1) / m1
-    if not separated or abs(change) < DRIFT_MIN_REL:
-        return None
-    direction = "slower" if change > 0 else "faster"
+    return trend_diagnostic(found, [series.figure], series.label)
+
+
+def trend_diagnostic(change: float, figures: list[str], label: str) -> Diagnostic:
+    if change < 0:  # still getting faster: warm-up ended before the figure settled
+        return Diagnostic(
+            "not_steady",
+            "warning",
+            f"{label} was not steady: calls kept getting faster while it was measured (the "
+            f"second half {-change:.1%} faster than the first), so warm-up ended too early "
+            "and the median is too slow",
+            "use --preset rigorous (longer warm-up) or a longer --max-time",
+            {"figures": figures, "change_rel": change},
+        )
     return Diagnostic(
         "drift",
         "warning",
-        f"{series.label}: the last quarter of samples is {abs(change):.1%} {direction} "
-        "than the first",
-        "a GPU that heats up or hits its power cap slows down over a run; see the GPU state "
-        "block, and prefer figures from a run without drift",
-        {"figure": series.figure, "change_rel": change},
+        f"{label}: calls got slower while it was measured (the second half {change:.1%} "
+        "slower than the first)",
+        "a device that heats up or hits its power cap slows down over a run, and so does a "
+        "busy host; prefer figures from a run without drift",
+        {"figures": figures, "change_rel": change},
     )
+
+
+def check_settling(figures: Mapping[str, Series]) -> list[Diagnostic]:
+    """Did the calls keep getting faster through all the figures, measured one after the
+    other? (The engine already extended warm-up while the latency samples showed it.) Each
+    figure is a segment of its own: their levels differ."""
+    change = stats.significant_trend([s.samples_s for s in figures.values()])
+    if change is None or change > 0:
+        return []
+    return [trend_diagnostic(change, list(figures), "the measurement")]
 
 
 def check_warmup(warmup: WarmupRecord) -> list[Diagnostic]:

@@ -21,8 +21,10 @@ from .sampler import sample_device_time, sample_latency
 from .timing import gc_paused
 from .warmup import warm_up
 
-POINT_BLOCK_S = 0.05  # a pipelined sample of a curve point lasts at least this long
-POINT_MIN_SAMPLES = 6  # the fewest for a distribution-free 95 % CI of the median
+POINT_BLOCK_S = 0.02  # a pipelined sample of a curve point lasts at least this long (as in run)
+# The fewest samples for a 95 % CI of the median that allows for serial correlation
+# (stats.serial_inflation) when the samples look independent.
+POINT_MIN_SAMPLES = 16
 POINT_MAX_TIME_S = 10.0  # a point may outrun --max-time to reach its minimum samples, not this
 TIE_TOLERANCE = 0.01  # a smaller batch ties with the peak if within noise and within 1 %
 # Differences below this are never told apart, however tight the CIs: between-process spread

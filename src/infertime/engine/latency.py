@@ -1,4 +1,10 @@
-"""Latency measurements, device-agnostic: cold call, timer calibration, warm-up, the figures."""
+"""Latency measurements, device-agnostic: cold call, timer calibration, warm-up, the figures.
+
+A measurement is a warm-up and then a round of sampling. When the calls were still getting
+faster through the round (a transient slower than the warm-up's windows can see), the round is
+counted as more warm-up and taken again, for as long as the warm-up's time cap allows; a
+figure that never settled is marked so (WarmupRecord.steady is False).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import stats
 from ..devices.base import Device, MemoryReading
 from ..policies import MeasureConfig, WarmupPolicy
 from ..records import Series, WarmupRecord
@@ -18,6 +25,10 @@ from .warmup import warm_up, window_calls
 LATENCY_BUDGET_SHARE = 0.5
 # A captured graph on a warm device needs little warm-up (no allocation or algorithm choice).
 REPLAY_WARMUP_MIN_S = 0.1
+# One-sided 95 %: a false alarm costs only another round, a miss costs a biased median.
+SETTLING_Z = 1.645
+
+Round = Callable[[WarmupRecord], dict[str, Series]]
 
 
 @dataclass(frozen=True)
@@ -30,32 +41,77 @@ class FiguresRun:
     memory: MemoryReading
 
 
-def _warm_then_latency(
-    figure: str,
-    call: Callable[[], Any],
-    device: Device,
-    config: MeasureConfig,
-    warmup: WarmupPolicy,
-    cold_s: float,
-    overhead_s: float,
-    budget_s: float,
-    progress: ProgressSink,
-) -> tuple[WarmupRecord, float, Series]:
-    """Warm up until steady, then sample synchronous latency: (warm-up, settled call, series)."""
-    warm = warm_up(call, device, warmup, cold_s, progress)
-    call_s = warm.recent_call_s(window_calls(warm.recent_call_s(10), warmup))
-    latency = sample_latency(
-        figure,
-        call,
-        device,
-        call_s=call_s,
-        overhead_s=overhead_s,
-        timing=config.timing,
-        policy=config.stop,
-        budget_s=budget_s,
-        progress=progress,
+def settled_call_s(warm: WarmupRecord, warmup: WarmupPolicy) -> float:
+    """What one call takes once warm: the median of the last warm-up window."""
+    return warm.recent_call_s(window_calls(warm.recent_call_s(10), warmup))
+
+
+def sample_until_settled(
+    warm: WarmupRecord, take_round: Round, warmup: WarmupPolicy, progress: ProgressSink
+) -> tuple[WarmupRecord, dict[str, Series]]:
+    """Rounds of sampling until one shows no calls still getting faster (or the cap)."""
+    rewarms = 0
+    while True:
+        figures = take_round(warm)
+        spent = sum(s.stop.elapsed_s for s in figures.values() if s.stop)
+        if not still_settling(warm, figures):
+            return warm, figures
+        if warm.seconds + spent > warmup.max_time_s:
+            return unsettled(warm, warmup), figures
+        rewarms += 1
+        progress("warm-up", None, "calls still getting faster: warming up longer")
+        warm = extended(warm, figures, spent, rewarms)
+
+
+def still_settling(warm: WarmupRecord, figures: dict[str, Series]) -> bool:
+    """Did the calls keep getting faster from the warm-up's end through these figures?
+
+    The latency record is its samples and, before them, as many of the latest warm-up calls,
+    or the second half of the warm-up when that is longer (a slow transient shows over
+    seconds, not within one sampling budget); each other figure is a segment of its own.
+    """
+    segments: list[list[float]] = []
+    for name, series in figures.items():
+        if name != "latency" or series.calls_per_sample != 1:
+            segments.append(list(series.samples_s))  # not on the warm-up's single-call scale
+            continue
+        # The first warm-up calls carry first-call costs; a short warm-up keeps two thirds.
+        warm_calls = len(warm.samples_s) - min(stats.WARMUP_SKIP, len(warm.samples_s) // 3)
+        tail = min(warm_calls, max(len(series.samples_s), warm_calls // 2))
+        head = warm.samples_s[-tail:] if tail > 0 else ()
+        segments.append([*head, *series.samples_s])
+    change = stats.significant_trend(segments, z_needed=SETTLING_Z)
+    return change is not None and change < 0
+
+
+def unsettled(warm: WarmupRecord, warmup: WarmupPolicy) -> WarmupRecord:
+    return replace(
+        warm,
+        steady=False,
+        message=f"{warm.message}; calls were still getting faster when the warm-up's "
+        f"{warmup.max_time_s:g} s cap was reached",
     )
-    return warm, call_s, latency
+
+
+def extended(
+    warm: WarmupRecord, figures: dict[str, Series], spent_s: float, rewarms: int
+) -> WarmupRecord:
+    """The warm-up with a round of samples counted in (single-call latency samples kept)."""
+    calls = warm.calls + sum(s.summary.n * s.calls_per_sample for s in figures.values())
+    seconds = warm.seconds + spent_s
+    latency = figures.get("latency")
+    kept = latency.samples_s if latency is not None and latency.calls_per_sample == 1 else ()
+    first = warm.message.split("; warm-up extended", 1)[0]
+    return replace(
+        warm,
+        calls=calls,
+        seconds=seconds,
+        samples_s=(*warm.samples_s, *kept),
+        message=(
+            f"{first}; warm-up extended {rewarms} time(s), to {calls} calls and "
+            f"{seconds:.2f} s, because calls were still getting faster while being sampled"
+        ),
+    )
 
 
 def measure_figures(
@@ -81,36 +137,38 @@ def measure_figures(
 
         overhead_s = calibrate_timer_overhead(device, config.timing.timer_calibration_pairs)
         budget = config.stop.max_time_s
-        warm, call_s, latency = _warm_then_latency(
-            "latency",
-            call,
-            device,
-            config,
-            config.warmup,
-            cold_s,
-            overhead_s,
-            budget * LATENCY_BUDGET_SHARE,
-            progress,
-        )
-        # One untimed block moves the device into the pipelined regime and sizes its blocks.
-        settle_calls = pipelined_calls_per_sample(call_s, overhead_s, config.timing)
-        pipe_s = time_block(call, device, device.new_timer(), settle_calls, sync_each=False)
-        spent = latency.stop.elapsed_s if latency.stop else 0.0
-        device_time = sample_device_time(
-            call,
-            device,
-            calls_per_sample=pipelined_calls_per_sample(pipe_s, overhead_s, config.timing),
-            policy=config.stop,
-            budget_s=budget - spent,  # at least the other share: latency stops at its own
-            progress=progress,
-        )
+
+        def take_round(warm: WarmupRecord) -> dict[str, Series]:
+            call_s = settled_call_s(warm, config.warmup)
+            latency = sample_latency(
+                "latency",
+                call,
+                device,
+                call_s=call_s,
+                overhead_s=overhead_s,
+                timing=config.timing,
+                policy=config.stop,
+                budget_s=budget * LATENCY_BUDGET_SHARE,
+                progress=progress,
+            )
+            # One untimed block moves the device into the pipelined regime and sizes blocks.
+            settle_calls = pipelined_calls_per_sample(call_s, overhead_s, config.timing)
+            pipe_s = time_block(call, device, device.new_timer(), settle_calls, sync_each=False)
+            spent = latency.stop.elapsed_s if latency.stop else 0.0
+            device_time = sample_device_time(
+                call,
+                device,
+                calls_per_sample=pipelined_calls_per_sample(pipe_s, overhead_s, config.timing),
+                policy=config.stop,
+                budget_s=budget - spent,  # at least the other share: latency stops at its own
+                progress=progress,
+            )
+            return {"latency": latency, "device_time": device_time}
+
+        warm = warm_up(call, device, config.warmup, cold_s, progress)
+        warm, figures = sample_until_settled(warm, take_round, config.warmup, progress)
         memory = device.memory()
-    return FiguresRun(
-        warmup=warm,
-        timer_overhead_s=overhead_s,
-        figures={"latency": latency, "device_time": device_time},
-        memory=memory,
-    )
+    return FiguresRun(warmup=warm, timer_overhead_s=overhead_s, figures=figures, memory=memory)
 
 
 def measure_replay_latency(
@@ -122,17 +180,23 @@ def measure_replay_latency(
     progress: ProgressSink = no_progress,
 ) -> Series:
     """Latency of an already warm call (a graph replay): short warm-up, half the budget."""
-    with device.activate(), gc_paused(config.timing.disable_gc):
-        warmup = replace(config.warmup, min_time_s=REPLAY_WARMUP_MIN_S)
-        _, _, series = _warm_then_latency(
+    warmup = replace(config.warmup, min_time_s=REPLAY_WARMUP_MIN_S)
+
+    def take_round(warm: WarmupRecord) -> dict[str, Series]:
+        series = sample_latency(
             figure,
             call,
             device,
-            config,
-            warmup,
-            0.0,
-            overhead_s,
-            config.stop.max_time_s * LATENCY_BUDGET_SHARE,
-            progress,
+            call_s=settled_call_s(warm, warmup),
+            overhead_s=overhead_s,
+            timing=config.timing,
+            policy=config.stop,
+            budget_s=config.stop.max_time_s * LATENCY_BUDGET_SHARE,
+            progress=progress,
         )
-    return series
+        return {"latency": series}
+
+    with device.activate(), gc_paused(config.timing.disable_gc):
+        warm = warm_up(call, device, warmup, 0.0, progress)
+        _, figures = sample_until_settled(warm, take_round, warmup, progress)
+    return figures["latency"]

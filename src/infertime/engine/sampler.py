@@ -13,6 +13,8 @@ from ..records import Series, StopRecord
 from .progress import ProgressSink, no_progress
 from .timing import time_block
 
+PROGRESS_INTERVAL_S = 0.1  # how often the progress sink hears from a sampling loop
+
 
 def latency_calls_per_sample(call_s: float, overhead_s: float, timing: TimingPolicy) -> int:
     """1 for calls long enough that the timer's overhead is negligible, else a block."""
@@ -36,7 +38,11 @@ def _stop_record(
     ci = f"CI of the median ±{rel:.2%}" if rel is not None else "CI of the median undefined"
     target = f"target ±{policy.precision:.2%}"
     if reason == "precision":
-        message = f"{ci} ≤ {target} after {n} samples ({elapsed:.2f} s)"
+        passes = policy.consecutive_passes
+        checks = f" at {passes} checks in a row" if passes > 1 else ""
+        message = f"{ci} ≤ {target}{checks}, after {n} samples ({elapsed:.2f} s)"
+    elif reason == "max_time" and budget_s <= 0:
+        message = f"no time budget left (earlier figures used it) after {n} samples; {ci}"
     elif reason == "max_time":
         short = (
             f" (fewer than the {policy.min_samples} asked for)" if n < policy.min_samples else ""
@@ -68,6 +74,8 @@ def sample_series(
     offsets: list[float] = []
     t0 = device.now_ns()
     next_check = policy.min_samples
+    passes = 0  # consecutive checks that met the precision target
+    reported = -PROGRESS_INTERVAL_S
     reason = ""
     while not reason:
         samples.append(time_block(call, device, timer, calls_per_sample, sync_each))
@@ -76,11 +84,16 @@ def sample_series(
         n = len(samples)
         if n >= next_check:
             rel = stats.median_ci_half_width(samples, policy.confidence)
-            if rel is not None and rel <= policy.precision:
+            # One passing check is not enough: stopping on the first CI that happens to be
+            # narrow makes the reported CIs cover less than they say (docs/statistics.md).
+            passes = passes + 1 if rel is not None and rel <= policy.precision else 0
+            if passes >= policy.consecutive_passes:
                 reason = "precision"
             # Re-check at ~10 % more samples: sorting stays off the per-sample path.
             next_check = max(n + 1, math.ceil(n * 1.1))
-            progress(figure, min(elapsed / budget_s, 1.0), f"{n} samples")
+        if elapsed - reported >= PROGRESS_INTERVAL_S:  # slow calls report every sample
+            reported = elapsed
+            progress(figure, min(elapsed / budget_s, 1.0) if budget_s > 0 else 1.0, f"{n} samples")
         if not reason and elapsed >= budget_s:
             reason = "max_time"
         if not reason and n >= policy.max_samples:

@@ -11,6 +11,7 @@ from ..devices.base import Device
 from ..policies import WarmupPolicy
 from ..records import WarmupRecord
 from .progress import ProgressSink, no_progress
+from .sampler import PROGRESS_INTERVAL_S
 from .timing import time_block
 
 
@@ -32,34 +33,56 @@ def warm_up(
     t0 = device.now_ns()
     next_check = 0
     last: stats.Steadiness | None = None
+    reported = 0.0
     while True:
         samples.append(time_block(call, device, timer, 1, sync_each=True))
         elapsed = (device.now_ns() - t0) * 1e-9
         n = len(samples)
-        if n >= policy.max_calls or elapsed >= policy.max_time_s:
+        at_cap = n >= policy.max_calls or elapsed >= policy.max_time_s
+        if elapsed - reported >= PROGRESS_INTERVAL_S or at_cap:
+            reported = elapsed
+            progress("warm-up", min(elapsed / policy.max_time_s, 1.0), f"{n} calls")
+        ready = elapsed >= policy.min_time_s and n >= policy.min_calls and n >= next_check
+        if ready or at_cap:
+            w = window_calls(stats.median(samples[-10:]), policy)
+            need = policy.windows * w
+            if n >= need:
+                last = stats.steadiness(samples[-need:], policy.windows, policy.tolerance)
+                # The cap is checked after steadiness: a series steady at the cap is steady.
+                if last.steady and (ready or n >= policy.min_calls):
+                    return _steady(samples, elapsed, cold_call_s, policy, last, w)
+                next_check = n + max(1, w // 2)
+            else:
+                next_check = need
+        if at_cap:
             return _not_steady(samples, elapsed, cold_call_s, policy, last)
-        if elapsed < policy.min_time_s or n < policy.min_calls or n < next_check:
-            continue
-        w = window_calls(stats.median(samples[-10:]), policy)
-        need = policy.windows * w
-        if n < need:
-            next_check = need
-            continue
-        last = stats.steadiness(samples[-need:], policy.windows, policy.tolerance)
-        progress("warm-up", min(elapsed / policy.max_time_s, 1.0), f"{n} calls")
-        if last.steady:
-            return WarmupRecord(
-                calls=n,
-                seconds=elapsed,
-                steady=True,
-                message=(
-                    f"steady after {n} calls, {elapsed:.2f} s (last {policy.windows} windows of "
-                    f"{w} calls within {last.spread_rel:.1%}, allowed {last.allowed_rel:.1%})"
-                ),
-                cold_call_s=cold_call_s,
-                samples_s=tuple(samples),
-            )
-        next_check = n + max(1, w // 2)
+
+
+def _steady(
+    samples: list[float],
+    elapsed: float,
+    cold_call_s: float,
+    policy: WarmupPolicy,
+    last: stats.Steadiness,
+    w: int,
+) -> WarmupRecord:
+    # What the test can rule out: a trend larger than the allowed spread over the time the
+    # windows span. A slower one (a GPU heating for minutes) passes, and the drift check on
+    # the measured samples has to catch it.
+    span_s = stats.median(samples[-10:]) * w * (policy.windows - 1)
+    slope = f"; rules out a trend steeper than {last.allowed_rel / span_s:.0%}/s" if span_s else ""
+    n = len(samples)
+    return WarmupRecord(
+        calls=n,
+        seconds=elapsed,
+        steady=True,
+        message=(
+            f"steady after {n} calls, {elapsed:.2f} s (last {policy.windows} windows of "
+            f"{w} calls within {last.spread_rel:.1%}, allowed {last.allowed_rel:.1%}{slope})"
+        ),
+        cold_call_s=cold_call_s,
+        samples_s=tuple(samples),
+    )
 
 
 def _not_steady(

@@ -7,7 +7,7 @@ from typing import Any
 from ..diagnose.gpu import check_gpu_state, throttled_samples, timed_clock_summary
 from ..diagnose.host import check_context, check_environment
 from ..diagnose.launch import check_cupti, launch_diagnostic
-from ..diagnose.noise import check_series, check_warmup
+from ..diagnose.noise import check_drift, check_series, check_settling, check_warmup
 from ..records import Diagnostic
 from ..telemetry.gpu_monitor import readings_of
 from .result import LatencyResult
@@ -20,7 +20,14 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
         found.append(launch_diagnostic(launch))
     found.extend(check_warmup(result.warmup))
     for series in result.figures.values():
-        found.extend(check_series(series))
+        found.extend(check_series(series, trend=False))
+    # Calls still getting faster through warm-up and sampling: the whole measurement is
+    # flagged; otherwise each figure is checked for a drift of its own.
+    settling = check_settling(result.figures)
+    found.extend(settling)
+    if not settling:
+        drifts = (check_drift(series) for series in result.figures.values())
+        found.extend(d for d in drifts if d is not None)
     state = result.analysis.get("gpu_state")
     if state:
         found.extend(check_state(result, state))

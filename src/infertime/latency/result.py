@@ -11,7 +11,7 @@ from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 from .. import stats
 from ..devices.base import MemoryReading
 from ..records import ResultBase, Series, WarmupRecord
-from ..resultfile import Document, KindFormat, settings_from_v1
+from ..resultfile import Document, KindFormat, settings_from_v1, stop_rule_from_v2
 
 
 def ratio_ci(numerator: float, ci: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -73,8 +73,12 @@ class SummaryRecord(TypedDict):
     max_s: float
     cv: float | None
     mad_s: float
-    percentiles_s: dict[str, float | None]
+    percentiles_s: dict[str, float | None]  # of single calls; None: withheld (see below)
+    percentile_ci_s: dict[str, list[float] | None]
+    percentiles_withheld: dict[str, str | None]
     percentile_min_samples: dict[str, int]
+    serial_inflation: float  # how much serial correlation widens the CIs (1: none)
+    per_call_spread: bool  # False: std, IQR, min, max describe means of several calls
 
 
 class ThroughputRecord(TypedDict):
@@ -105,10 +109,12 @@ def summary_record(s: stats.Summary) -> SummaryRecord:
         "max_s": s.max,
         "cv": s.cv if math.isfinite(s.cv) else None,
         "mad_s": s.mad,
-        "percentiles_s": {f"p{round(q * 100):d}": v for q, v in s.percentiles.items()},
-        "percentile_min_samples": {
-            f"p{round(q * 100):d}": stats.min_samples_for_percentile(q) for q in s.percentiles
-        },
+        "percentiles_s": {t.label: t.value for t in s.tails},
+        "percentile_ci_s": {t.label: list(t.ci) if t.ci else None for t in s.tails},
+        "percentiles_withheld": {t.label: t.withheld for t in s.tails},
+        "percentile_min_samples": {t.label: t.min_samples for t in s.tails},
+        "serial_inflation": s.inflation,
+        "per_call_spread": s.per_call,
     }
 
 
@@ -124,4 +130,6 @@ def _derived(r: LatencyResult) -> Document:
     return dict(derived)
 
 
-FORMAT = KindFormat(LatencyResult, _derived, LatencyDerived, upgrades={1: settings_from_v1})
+FORMAT = KindFormat(
+    LatencyResult, _derived, LatencyDerived, upgrades={1: settings_from_v1, 2: stop_rule_from_v2}
+)

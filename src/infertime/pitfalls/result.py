@@ -9,7 +9,7 @@ from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
 from ..records import ResultBase
-from ..resultfile import Document, KindFormat, settings_from_v1
+from ..resultfile import Document, KindFormat, settings_from_v1, stop_rule_from_v2
 
 LABELS = {
     "correct": "correct: warm-up, device timer, synchronize",
@@ -110,4 +110,6 @@ def _derived(r: PitfallsResult) -> Document:
     return dict(derived)
 
 
-FORMAT = KindFormat(PitfallsResult, _derived, PitfallsDerived, upgrades={1: settings_from_v1})
+FORMAT = KindFormat(
+    PitfallsResult, _derived, PitfallsDerived, upgrades={1: settings_from_v1, 2: stop_rule_from_v2}
+)

@@ -13,7 +13,7 @@ from ..engine.budget import BudgetChoice
 from ..engine.curve import CurvePoint
 from ..policies import ThroughputPolicy
 from ..records import ResultBase
-from ..resultfile import Document, KindFormat, settings_from_v1
+from ..resultfile import Document, KindFormat, settings_from_v1, stop_rule_from_v2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,4 +113,6 @@ def _from_v1(document: Document) -> Document:
     }
 
 
-FORMAT = KindFormat(ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1})
+FORMAT = KindFormat(
+    ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1, 2: stop_rule_from_v2}
+)
