@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
+from infertime import stats
 from infertime.devices import fake
 from infertime.devices.fake import FakeDevice
 from infertime.engine.batch_search import (
@@ -168,10 +170,37 @@ def test_latency_budget_picks_the_best_batch_that_meets_it() -> None:
     policy = ThroughputPolicy(latency_budget_s=2e-3, budget_stat="p99")
     run = run_throughput(dev.make_call, dev, CFG, policy)
     b = run.budget
-    assert b is not None and b.batch is not None and b.exact and b.samples == 662
+    assert b is not None and b.batch is not None and b.confidence == 0.95 and b.samples == 662
     assert b.value_s is not None and b.value_s <= 2e-3
     # saturating(b) <= 2 ms up to batch 180; refinement between 128 and 256 lands close below it
     assert 128 <= b.batch <= 180
+
+
+def test_latency_budget_walks_down_past_batches_with_slow_tails() -> None:
+    """From batch 64 on every 20th call is 3x slower: their medians fit 2 ms, their p99s do
+    not. The walk goes past all of them to the best smaller batch, whose tail is smooth."""
+
+    def cost(i: int, b: int) -> fake.CallCost:
+        slow = 3.0 if b >= 64 and i % 20 == 0 else 1.0
+        return fake.CallCost(50e-6, saturating(b) * slow)
+
+    dev = FakeDevice(cost, oom_above_batch=1024)
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy(latency_budget_s=2e-3))
+    b = run.budget
+    assert b is not None and b.batch is not None and b.batch < 64, b and b.message
+    assert b.value_s is not None and b.value_s <= 2e-3 and b.confidence == 0.95
+    assert len(b.checked) > 3 and all(c >= 64 for c in b.checked[:-1])
+
+
+def test_p99_is_bounded_only_from_enough_samples() -> None:
+    from infertime.engine.budget import p99_bound
+
+    rng = random.Random(0)
+    xs = [1e-3 * rng.lognormvariate(0, 0.1) for _ in range(662)]
+    assert p99_bound(tuple(xs[:298]))[0] is None  # even the largest is not a 95 % bound
+    bound = p99_bound(tuple(xs))[0]  # an order statistic above the point estimate
+    assert bound is not None and bound in xs
+    assert bound >= stats.quantile(sorted(xs), 0.99)
 
 
 def test_latency_budget_too_tight_says_so() -> None:

@@ -224,6 +224,7 @@ class ThroughputPolicy:
     budget_stat: str = "p99"
     max_refine: int = 8
     p99_max_time_s: float = 15.0  # time allowed to collect 662 latency samples per candidate
+    budget_max_time_s: float = 60.0  # time allowed to walk the candidates' p99s
     cpu_max_call_s: float = 2.0
     isolate: bool = False  # each search probe in a fresh process
 

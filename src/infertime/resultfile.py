@@ -30,7 +30,8 @@ SCHEMA_HISTORY = {
     "memory readings are typed. Version-1 files are read by rebuilding these from their old "
     "settings and environment",
     3: "the stop policy records how many checks in a row must meet the precision "
-    "(`consecutive_passes`); files before it stopped at the first one",
+    "(`consecutive_passes`; files before it stopped at the first one); a latency-budget choice "
+    "states the confidence of its p99 bound instead of `exact`",
 }
 HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
 
@@ -260,3 +261,19 @@ def stop_rule_from_v2(document: Document) -> Document:
     method = settings["method"]
     stop = {"consecutive_passes": 1, **method["stop"]}
     return {**document, "settings": {**settings, "method": {**method, "stop": stop}}}
+
+
+def budget_from_v2(budget: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Versions 1 and 2 said `exact` where version 3 gives the bound's confidence: a p99 from
+    662 samples or more was a point estimate (no confidence); below that, the upper end of a
+    two-sided 95 % CI (one-sided 97.5 %) or the largest sample (1 - 0.99^n)."""
+    if budget is None:
+        return None
+    old = dict(budget)
+    exact = old.pop("exact", True)
+    confidence = None
+    if old.get("stat") == "p99" and not exact:
+        n = int(old.get("samples", 0))
+        largest = "largest of" in str(old.get("message", ""))
+        confidence = 1 - 0.99**n if largest else 0.975
+    return {**old, "confidence": confidence}

@@ -38,7 +38,7 @@ class CurvePoint:
 
     batch: int
     reason: str  # "grid", "peak", "knee" or "budget"
-    status: str  # "ok" or "oom"
+    status: str  # "ok", "oom", or "dip" (far below both neighbours twice: not used for choices)
     device_time: Series | None = None
     latency: Series | None = None
     warmup_steady: bool | None = None
@@ -49,6 +49,11 @@ class CurvePoint:
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.device_time is not None
+
+    @property
+    def measured(self) -> bool:
+        """It ran and has a throughput (which `ok` also requires to be plausible)."""
+        return self.device_time is not None
 
     @property
     def items_per_s(self) -> float:
@@ -219,6 +224,31 @@ def differ(p: CurvePoint, q: CurvePoint) -> bool:
 
 def ok_points(points: list[CurvePoint]) -> list[CurvePoint]:
     return sorted((p for p in points if p.ok), key=lambda p: p.batch)
+
+
+# A point whose throughput is below this share of both neighbours' is not what a curve does
+# (a slower kernel at one batch size costs tens of percent, not half): noise, measured again.
+DIP_RATIO = 0.5
+
+
+def dips(points: list[CurvePoint]) -> list[CurvePoint]:
+    """Points far below both their neighbours."""
+    ok = ok_points(points)
+    return [
+        p
+        for q, p, r in zip(ok, ok[1:], ok[2:], strict=False)
+        if p.items_per_s < DIP_RATIO * min(q.items_per_s, r.items_per_s)
+    ]
+
+
+def remeasure_dips(points: list[CurvePoint], measure: Callable[[int, str], CurvePoint]) -> None:
+    """Measure each dip again; one that is still a dip is marked and left out of the choices."""
+    for dip in dips(points):
+        again = measure(dip.batch, dip.reason)
+        i = points.index(dip)
+        points[i] = again
+        if again in dips(points):
+            points[i] = replace(again, status="dip")
 
 
 def pick_peak(points: list[CurvePoint]) -> CurvePoint:

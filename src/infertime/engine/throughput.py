@@ -21,6 +21,7 @@ from .curve import (
     pick_peak,
     refine_knee,
     refine_peak,
+    remeasure_dips,
 )
 from .progress import ProgressSink, no_progress
 from .sampler import sample_series
@@ -86,6 +87,7 @@ def _measure(
             f"no batch size could be measured on {device.name}: {points[0].error}",
             advice="free the device or pass a smaller --max-batch",
         )
+    remeasure_dips(points, measure)
     refine_peak(points, measure, policy.max_refine)
     refine_knee(points, measure, policy.knee_fraction, 3)
     budget = None
@@ -96,6 +98,8 @@ def _measure(
             policy.budget_stat,
             measure,
             lambda b: tail_latency(make_call, device, b, config, policy.p99_max_time_s, progress),
+            lambda: device.now_ns() * 1e-9,
+            policy.budget_max_time_s,
         )
     peak = pick_peak(points)
     knee = pick_knee(points, peak, policy.knee_fraction)

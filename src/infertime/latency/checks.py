@@ -8,6 +8,7 @@ from ..diagnose.gpu import check_gpu_state, throttled_samples, timed_clock_summa
 from ..diagnose.host import check_context, check_environment
 from ..diagnose.launch import check_cupti, launch_diagnostic
 from ..diagnose.noise import check_drift, check_series, check_settling, check_warmup
+from ..engine.latency import device_time_above_latency
 from ..records import Diagnostic
 from ..telemetry.gpu_monitor import readings_of
 from .result import LatencyResult
@@ -15,6 +16,7 @@ from .result import LatencyResult
 
 def check_latency(result: LatencyResult) -> list[Diagnostic]:
     found = check_cupti(bool(result.analysis.get("cupti_attached_before")))
+    found.extend(check_consistency(result))
     launch = result.analysis.get("launch")
     if launch:
         found.append(launch_diagnostic(launch))
@@ -44,3 +46,25 @@ def check_state(result: LatencyResult, state: dict[str, Any]) -> list[Diagnostic
     }
     summary = timed_clock_summary(result.figures, readings)
     return check_gpu_state(state.get("before", {}), summary, flagged)
+
+
+def check_consistency(result: LatencyResult) -> list[Diagnostic]:
+    """The figures must agree with each other before either is headlined."""
+    lat, dev = result.latency, result.device_time
+    if not device_time_above_latency(lat, dev):
+        return []
+    return [
+        Diagnostic(
+            INCONSISTENT,
+            "warning",
+            f"device time per call ({dev.summary.median:.4g} s) came out above latency "
+            f"({lat.summary.median:.4g} s) twice, beyond noise; back-to-back calls cannot be "
+            "slower than calls waited for one by one, so one figure was disturbed and the "
+            "throughput made from device time is not shown",
+            "rerun when the machine is idle; on a CPU, latency alone is the figure to use",
+            {"latency_s": lat.summary.median, "device_time_s": dev.summary.median},
+        )
+    ]
+
+
+INCONSISTENT = "inconsistent_figures"

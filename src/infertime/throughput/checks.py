@@ -48,6 +48,19 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
                 {"batches": failed},
             )
         )
+    dipped = [p.batch for p in r.points if p.status == "dip"]
+    if dipped:
+        found.append(
+            Diagnostic(
+                "curve_dip",
+                "warning",
+                f"batches {dipped} measured far below both neighbours twice; they are shown "
+                "but not used to choose the peak, knee or budget batch",
+                "other work on the machine or a throttling device disturbs single points; "
+                "rerun when the machine is idle",
+                {"batches": dipped},
+            )
+        )
     loose = [
         p.batch
         for p in r.points
@@ -67,13 +80,14 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
         found.append(
             Diagnostic("budget_unmet", "warning", r.budget.message, "relax the latency budget")
         )
-    elif r.budget is not None and not r.budget.exact:
+    elif r.budget is not None and r.budget.confidence is not None:
         found.append(
             Diagnostic(
-                "p99_estimated",
+                "p99_bounded",
                 "info",
                 f"latency budget: {r.budget.message}",
-                "a p99 needs 662 samples; the bound used is conservative",
+                f"the batch meets the budget with {r.budget.confidence:.0%} confidence: its p99 "
+                "is checked with an upper confidence bound, not a point estimate",
             )
         )
     found.extend(check_context(r.settings.context))

@@ -41,7 +41,7 @@ def curve_table(r: ThroughputResult) -> Table:
     for col in (*columns, reserved, "choice"):
         table.add_column(col, justify="left" if col == "choice" else "right", no_wrap=True)
     for p in r.points:
-        if not p.ok:
+        if not p.measured:
             table.add_row(str(p.batch), "out of memory", "", "", "", "", "", p.reason)
             continue
         ci = p.items_per_s_ci
@@ -55,7 +55,7 @@ def curve_table(r: ThroughputResult) -> Table:
             duration(p.latency.summary.median),
             size_bytes(p.memory.peak_allocated_bytes if p.memory else None),
             size_bytes(p.memory.peak_reserved_bytes if p.memory else None),
-            marks(r, p.batch),
+            marks(r, p.batch) if p.ok else "dip: not used",
         )
     return table
 

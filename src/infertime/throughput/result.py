@@ -13,7 +13,13 @@ from ..engine.budget import BudgetChoice
 from ..engine.curve import CurvePoint
 from ..policies import ThroughputPolicy
 from ..records import ResultBase
-from ..resultfile import Document, KindFormat, settings_from_v1, stop_rule_from_v2
+from ..resultfile import (
+    Document,
+    KindFormat,
+    budget_from_v2,
+    settings_from_v1,
+    stop_rule_from_v2,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,8 +96,8 @@ def _derived(r: ThroughputResult) -> Document:
         "throughput_by_batch": [
             {
                 "batch": p.batch,
-                "items_per_s": p.items_per_s if p.ok else None,
-                "items_per_s_ci": list(p.items_per_s_ci or []) if p.ok else None,
+                "items_per_s": p.items_per_s if p.measured else None,
+                "items_per_s_ci": list(p.items_per_s_ci or []) if p.measured else None,
             }
             for p in r.points
         ],
@@ -113,6 +119,10 @@ def _from_v1(document: Document) -> Document:
     }
 
 
+def _from_v2(document: Document) -> Document:
+    return {**stop_rule_from_v2(document), "budget": budget_from_v2(document.get("budget"))}
+
+
 FORMAT = KindFormat(
-    ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1, 2: stop_rule_from_v2}
+    ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1, 2: _from_v2}
 )
