@@ -18,7 +18,7 @@ from infertime.engine.batch_search import (
 )
 from infertime.engine.curve import geometric_grid, midpoint
 from infertime.engine.throughput import run_throughput
-from infertime.errors import ConfigError, OutOfMemoryError
+from infertime.errors import ConfigError, OutOfMemoryError, command_line
 from infertime.policies import MeasureConfig, StopPolicy, ThroughputPolicy
 from infertime.throughput.checks import check_throughput
 from infertime.throughput.result import ThroughputResult
@@ -225,15 +225,20 @@ def test_oom_during_the_curve_is_recorded_and_survived() -> None:
     assert statuses[512] == "oom" and statuses[1000] == "ok"
 
 
-def test_policy_validation() -> None:
-    with pytest.raises(ConfigError, match="--memory-fraction"):
+def test_policy_validation_names_the_keyword_or_the_flag() -> None:
+    with pytest.raises(ConfigError, match="^memory_fraction must"):
         ThroughputPolicy(memory_fraction=1.5)
-    with pytest.raises(ConfigError, match="--budget-stat"):
+    with pytest.raises(ConfigError, match="^budget_stat must"):
         ThroughputPolicy(budget_stat="p50")
-    with pytest.raises(ConfigError, match="--knee"):
+    with pytest.raises(ConfigError, match="^knee_fraction must"):
         ThroughputPolicy(knee_fraction=1.2)
-    with pytest.raises(ConfigError, match="--max-batch"):
+    with pytest.raises(ConfigError, match="^max_batch must"):
         ThroughputPolicy(max_batch=0)
+    with command_line():  # the same checks, as the command line reports them
+        with pytest.raises(ConfigError, match="^--memory-fraction must"):
+            ThroughputPolicy(memory_fraction=1.5)
+        with pytest.raises(ConfigError, match="^--knee must"):
+            ThroughputPolicy(knee_fraction=1.2)
 
 
 def test_grid_and_midpoints() -> None:
@@ -268,3 +273,43 @@ def test_max_fit_that_fails_in_this_process_is_reported_with_the_likely_cause(
     found = {d.code: d for d in check_throughput(result)}
     assert found["points_out_of_memory"].data["batches"] == [1000]
     assert ("fresh processes" in found["points_out_of_memory"].advice) == isolate
+
+
+def test_a_point_far_below_both_neighbours_is_measured_again() -> None:
+    calls_at_4 = {"n": 0}
+
+    def cost(i: int, b: int) -> fake.CallCost:
+        if b == 4:  # the first visit to batch 4 is disturbed, the second is not
+            calls_at_4["n"] += 1
+            slow = 20.0 if calls_at_4["n"] < 40 else 1.0
+            return fake.CallCost(50e-6, saturating(b) * slow)
+        return fake.CallCost(50e-6, saturating(b))
+
+    dev = FakeDevice(cost, oom_above_batch=64)
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy())
+    four = next(p for p in run.points if p.batch == 4)
+    assert four.ok and four.items_per_s > 0.9 * 4 / saturating(4)
+
+
+def test_a_point_that_stays_far_below_its_neighbours_is_left_out() -> None:
+    def cost(i: int, b: int) -> fake.CallCost:
+        return fake.CallCost(50e-6, saturating(b) * (20.0 if b == 4 else 1.0))
+
+    dev = FakeDevice(cost, oom_above_batch=64)
+    run = run_throughput(dev.make_call, dev, CFG, ThroughputPolicy(knee_fraction=0.05))
+    four = next(p for p in run.points if p.batch == 4)
+    assert four.status == "dip" and not four.ok and four.measured
+    assert run.knee_batch != 4 and run.peak_batch != 4
+    result = ThroughputResult(
+        settings=fake_settings(batch_size=None),
+        environment={},
+        policy=ThroughputPolicy(),
+        search=run.search,
+        points=run.points,
+        peak_batch=run.peak_batch,
+        knee_batch=run.knee_batch,
+        budget=None,
+        timer_overhead_s=0.0,
+    )
+    found = {d.code: d for d in check_throughput(result)}
+    assert found["curve_dip"].data["batches"] == [4]

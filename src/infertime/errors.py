@@ -2,6 +2,36 @@
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_FROM_CLI = contextvars.ContextVar("infertime_from_cli", default=False)
+# Python keyword -> command-line flag, where the flag is not the keyword with dashes.
+_FLAGS = {
+    "max_time_s": "--max-time",
+    "knee_fraction": "--knee",
+    "latency_budget_s": "--latency-budget",
+}
+
+
+def option(keyword: str) -> str:
+    """How to name an option in a message: the flag on the command line, the keyword in the
+    Python API (`batch_size` there, `--batch-size` here)."""
+    if _FROM_CLI.get():
+        return _FLAGS.get(keyword, "--" + keyword.replace("_", "-"))
+    return keyword
+
+
+@contextmanager
+def command_line() -> Iterator[None]:
+    """Messages raised inside name command-line flags."""
+    token = _FROM_CLI.set(True)
+    try:
+        yield
+    finally:
+        _FROM_CLI.reset(token)
+
 
 def first_line(exc: BaseException, limit: int | None = 300) -> str:
     """The first line of an exception's message (its type name when it has none), shortened."""
@@ -84,3 +114,37 @@ class ResultFileError(InfertimeError):
     """A result file cannot be read or written."""
 
     exit_code = 7
+
+
+class Interrupted(InfertimeError):
+    """Ctrl-C (SIGINT) or a KeyboardInterrupt stopped the measurement; nothing was written."""
+
+    exit_code = 130  # 128 + SIGINT, as a shell reports it
+
+
+class TerminatedError(InfertimeError):
+    """SIGTERM stopped the measurement; children were stopped and nothing was written."""
+
+    exit_code = 143  # 128 + SIGTERM
+
+
+class OutputClosed(InfertimeError):
+    """Standard output was closed (a pipe whose reader left) before everything was printed."""
+
+    exit_code = 141  # 128 + SIGPIPE
+
+
+class Terminated(BaseException):
+    """Raised by infertime's SIGTERM handler, so that cleanup runs (children, temporary files);
+    a BaseException, like KeyboardInterrupt, so that `except Exception` in a model cannot
+    swallow it."""
+
+
+class CallFailed(Exception):
+    """The model raised (other than running out of memory) while the engine called it at
+    `batch`; the measure step turns it into one clear error about that batch."""
+
+    def __init__(self, batch: int, cause: BaseException) -> None:
+        super().__init__(f"call failed at batch {batch}: {cause!r}")
+        self.batch = batch
+        self.cause = cause

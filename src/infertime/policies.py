@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
-from .errors import ConfigError
+from .errors import ConfigError, option
 
 
 def _is_number(value: object) -> bool:
@@ -62,14 +62,16 @@ class StopPolicy:
     consecutive_passes: int = 2  # checks in a row that must meet the precision to stop
 
     def __post_init__(self) -> None:
-        _positive("--precision", self.precision)
+        _positive(option("precision"), self.precision)
         if self.precision >= 1:
-            raise ConfigError(f"--precision is a fraction (0.01 = ±1 %), got {self.precision}")
+            raise ConfigError(
+                f"{option('precision')} is a fraction (0.01 = ±1 %), got {self.precision}"
+            )
         if not 0.5 <= self.confidence < 1:
             raise ConfigError(f"confidence must be in [0.5, 1), got {self.confidence}")
-        _at_least("--min-samples", self.min_samples, 1)
+        _at_least(option("min_samples"), self.min_samples, 1)
         _at_least("max samples", self.max_samples, self.min_samples)
-        _positive("--max-time", self.max_time_s)
+        _positive(option("max_time_s"), self.max_time_s)
         _at_least("consecutive passes", self.consecutive_passes, 1)
 
 
@@ -116,7 +118,7 @@ class MeasureConfig:
             changes["precision"] = precision
         if max_time_s is not None:
             changes["max_time_s"] = max_time_s
-            _positive("--max-time", max_time_s)
+            _positive(option("max_time_s"), max_time_s)
             # A budget the user gives bounds warm-up too: it may take as long, not longer.
             cap = min(warmup.max_time_s, max(warmup.min_time_s, max_time_s))
             warmup = replace(warmup, max_time_s=cap, min_time_s=min(warmup.min_time_s, cap))
@@ -231,13 +233,17 @@ class ThroughputPolicy:
     def __post_init__(self) -> None:
         b = self.max_batch
         if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 1):
-            raise ConfigError(f"--max-batch must be at least 1, got {b}")
+            raise ConfigError(f"{option('max_batch')} must be at least 1, got {b}")
         f = self.memory_fraction
         if f is not None and not (_is_number(f) and 0 < f <= 1):
-            raise ConfigError(f"--memory-fraction must be in (0, 1], got {f}")
+            raise ConfigError(f"{option('memory_fraction')} must be in (0, 1], got {f}")
         if not (_is_number(self.knee_fraction) and 0 < self.knee_fraction < 1):
-            raise ConfigError(f"--knee must be a fraction in (0, 1), got {self.knee_fraction}")
+            raise ConfigError(
+                f"{option('knee_fraction')} must be a fraction in (0, 1), got {self.knee_fraction}"
+            )
         if self.budget_stat not in BUDGET_STATS:
-            raise ConfigError(f"--budget-stat must be p99 or median, got {self.budget_stat!r}")
+            raise ConfigError(
+                f"{option('budget_stat')} must be p99 or median, got {self.budget_stat!r}"
+            )
         if self.latency_budget_s is not None:
-            _positive("--latency-budget", self.latency_budget_s)
+            _positive(option("latency_budget_s"), self.latency_budget_s)

@@ -6,6 +6,7 @@ resultfile.py); statistics are never stored in them, only derived from raw sampl
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
@@ -51,6 +52,15 @@ class Series:
     stop: StopRecord | None = None
     start_ns: int = 0  # device.now_ns() at the series start (CLOCK_MONOTONIC on Linux hosts)
     confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        # What no timer produces: a damaged result file is refused when it is read.
+        if not self.samples_s:
+            raise ValueError(f"series {self.figure!r} has no samples")
+        if any(not (x >= 0 and math.isfinite(x)) for x in self.samples_s):
+            raise ValueError(f"series {self.figure!r} has a negative or non-finite sample")
+        if self.calls_per_sample < 1:
+            raise ValueError(f"series {self.figure!r} has {self.calls_per_sample} calls per sample")
 
     @cached_property
     def summary(self) -> stats.Summary:

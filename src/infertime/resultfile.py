@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -154,18 +155,40 @@ def document_schema(kind: str) -> dict[str, Any]:
     }
 
 
-def _umask() -> int:
+def new_file_mode() -> int:
+    """The permissions a new file gets here (0666 less the umask), as open() would give."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
+
+
+def _target(path: str | os.PathLike[str]) -> Path:
+    """Where a write to `path` lands: a symbolic link is followed to its target."""
+    p = Path(path)
+    return Path(os.path.realpath(p)) if p.is_symlink() else p
+
+
+def is_stream(p: Path) -> bool:
+    """An existing character device or pipe (/dev/null, /dev/stdout, a FIFO): written in
+    place, never replaced by the atomic rename (which would turn /dev/null into a file)."""
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail before a long measurement, not after it, when the result cannot be written."""
-    p = Path(path)
+    p = _target(path)
     parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise ResultFileError(f"cannot write result to {p}: it is a directory")
+    if is_stream(p):
+        if not os.access(p, os.W_OK):
+            raise ResultFileError(f"cannot write result to {p}: it is not writable")
+        return p
+    if p.exists() and not p.is_file():
+        kind = "a directory" if p.is_dir() else "not a regular file"
+        raise ResultFileError(f"cannot write result to {p}: it is {kind}")
     if not parent.is_dir():
         raise ResultFileError(f"cannot write result to {p}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
@@ -174,9 +197,22 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 
 
 def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
-    """Write atomically: a temporary file in the same folder, flushed, then renamed over `path`."""
+    """Write atomically: a temporary file in the same folder, flushed, then renamed over `path`
+    (a symbolic link's target, not the link; a device or pipe is written in place)."""
+    if not hasattr(result, "kind") or result.kind not in kind_formats():
+        raise TypeError(
+            f"save_json() takes a result of measure_latency, measure_throughput or "
+            f"measure_pitfalls, not {type(result).__name__}"
+        )
     p = check_writable(path)
     text = json.dumps(to_document(result), indent=1, allow_nan=False)
+    if is_stream(p):
+        try:
+            with open(p, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        except OSError as exc:
+            raise ResultFileError(f"cannot write result to {p}: {exc.strerror or exc}") from exc
+        return p
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -184,7 +220,7 @@ def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, p)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -196,6 +232,8 @@ def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
 
 def load_result(path: str | os.PathLike[str]) -> Any:
     """Read a result file written by infertime, of any kind, checking its schema version."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_result() takes a path, not {type(path).__name__}")
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))

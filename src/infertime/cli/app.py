@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
-from ..errors import InfertimeError
+from ..errors import InfertimeError, Terminated, command_line
 from .env import env
 from .pitfalls import pitfalls
 from .run import run
@@ -21,7 +25,30 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .._version import __version__
+
+        print(f"infertime {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _top(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Measure deep-network inference time correctly: latency, throughput, memory."""
+
+
 app.command()(run)
 app.command()(throughput)
 app.command()(pitfalls)
@@ -55,16 +82,22 @@ def main(argv: list[str] | None = None) -> int:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        app(args=args, prog_name="infertime", standalone_mode=False)
-        return 0
+        with terminate_cleanly(), command_line():
+            code = app(args=args, prog_name="infertime", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except InfertimeError as exc:
         if debug:
             traceback.print_exc()
+        if exc.exit_code == OUTPUT_CLOSED:
+            _quiet_closed_stdout()
         _error(exc.one_line())
         return exc.exit_code
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except Terminated:
+        _error("terminated")
+        return 143
     except Exception as exc:
         kind = _click_kind(exc)
         if kind == "exit":
@@ -84,6 +117,37 @@ def main(argv: list[str] | None = None) -> int:
             f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
         )
         return INTERNAL_ERROR
+
+
+OUTPUT_CLOSED = 141
+
+
+@contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """SIGTERM raises Terminated, so that children are stopped and temporary files removed on
+    the way out (Python's default is to die at once). Restored afterwards."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _quiet_closed_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def entry() -> None:

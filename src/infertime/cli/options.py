@@ -16,7 +16,7 @@ from typing import Annotated, Any, get_type_hints
 
 import typer
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Interrupted, OutputClosed, Terminated, TerminatedError
 from ..workload.spec import DEFAULT_MODEL
 
 
@@ -161,7 +161,19 @@ def command(*names: str) -> Callable[[Callable[[Options], None]], Callable[..., 
     def decorate(fn: Callable[[Options], None]) -> Callable[..., None]:
         @functools.wraps(fn)
         def run_command(**values: Any) -> None:
-            fn(Options(**values))
+            # typer turns these into exit codes of its own, differently across versions: they
+            # become infertime's errors here, one line each with a documented code.
+            try:
+                fn(Options(**values))
+            except KeyboardInterrupt:
+                raise Interrupted("interrupted") from None
+            except Terminated:
+                raise TerminatedError("terminated") from None
+            except BrokenPipeError:
+                raise OutputClosed(
+                    "standard output was closed before everything was printed"
+                    + ("" if values.get("json_path") is None else "; the result file was written")
+                ) from None
 
         del run_command.__wrapped__  # typer must see the signature below, not fn's
         run_command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

@@ -1,38 +1,131 @@
-"""What every command shares: consoles, chatter on stderr, the result file."""
+"""What every command shares: consoles, chatter on stderr, delivering a result.
+
+A finished measurement is delivered in an order that cannot lose it: the result file first,
+then the table on stdout, then findings on stderr. A stdout that cannot encode the table's
+symbols (PYTHONIOENCODING=ascii, a C locale) gets ASCII stand-ins instead of an error.
+"""
 
 from __future__ import annotations
 
+import io
+import json
 import sys
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from rich.console import Console
 
 from ..reporting.diagnostics import print_diagnostics
-from ..resultfile import check_writable, save_json
+from ..resultfile import check_writable, save_json, to_document
+
+SYMBOLS = "·–—±≤≥→←µ×°…─≈"
+ASCII = str.maketrans(
+    {
+        "·": "|",
+        "–": "-",
+        "—": "-",
+        "±": "+/-",
+        "≤": "<=",
+        "≥": ">=",
+        "→": "->",
+        "←": "<-",
+        "µ": "u",
+        "×": "x",
+        "°": " deg",
+        "…": "...",
+        "─": "-",
+        "≈": "~",
+    }
+)
+
+
+@lru_cache(maxsize=8)
+def encodes_symbols(encoding: str | None) -> bool:
+    try:
+        SYMBOLS.encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+class TextOut(io.TextIOBase):
+    """sys.stdout or sys.stderr as it is at each write (tests replace them), with ASCII
+    stand-ins for the symbols an encoding cannot hold."""
+
+    def __init__(self, which: str) -> None:
+        self.which = which
+
+    @property
+    def base(self) -> Any:
+        return getattr(sys, self.which)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # rich: ASCII boxes unless UTF
+        encoding = getattr(self.base, "encoding", None) or "utf-8"
+        return encoding if encodes_symbols(encoding) else "ascii"
+
+    def write(self, text: str) -> int:
+        base = self.base
+        encoding = getattr(base, "encoding", None)
+        if not encodes_symbols(encoding):
+            text = (
+                text.translate(ASCII)
+                .encode(encoding or "ascii", "replace")
+                .decode(encoding or "ascii")
+            )
+        return int(base.write(text))
+
+    def flush(self) -> None:
+        self.base.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.base.isatty())
+
+    def fileno(self) -> int:
+        return int(self.base.fileno())
+
 
 # A pipe or file gets a fixed 160 columns, wider than any table, so saved output is never
 # squeezed (rich would wrap cells to fit a narrower width).
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True, highlight=False)
+WIDTH = None if sys.stdout.isatty() else 160
+stdout = Console(file=cast(IO[str], TextOut("stdout")), highlight=False, width=WIDTH)
+stderr = Console(file=cast(IO[str], TextOut("stderr")), highlight=False)
 
 
 def say(message: str) -> None:
     """A line of chatter on stderr (never on stdout, which carries data)."""
-    stderr.print(message, soft_wrap=True)
+    stderr.print(message, soft_wrap=True, markup=False)
+
+
+def json_to_stdout(path: Path | None) -> bool:
+    """`--json -` writes the result document to stdout (and the table to stderr)."""
+    return path is not None and str(path) == "-"
 
 
 def precheck_json(path: Path | None) -> None:
-    if path is not None:
+    if path is not None and not json_to_stdout(path):
         check_writable(path)
 
 
-def finish(result: Any, json_path: Path | None, quiet: bool) -> None:
-    """Warnings on stderr (unless quiet), then the result file, atomically."""
-    sys.stdout.flush()  # the table first, then the warnings, when both go to one terminal
+def deliver(
+    result: Any,
+    json_path: Path | None,
+    quiet: bool,
+    render: Callable[[Any, Console], None],
+) -> None:
+    """The result file, then the table, then the findings: nothing printed can lose the file."""
+    written = None
+    if json_path is not None and not json_to_stdout(json_path):
+        written = save_json(result, json_path)
+    if json_to_stdout(json_path):
+        render(result, stderr)
+        sys.stdout.write(json.dumps(to_document(result), indent=1, allow_nan=False) + "\n")
+    else:
+        render(result, stdout)
+    sys.stdout.flush()  # the table first, then the findings, when both go to one terminal
     if not quiet:
         print_diagnostics(result.diagnostics, stderr, include_info=False)
-    if json_path is not None:
-        written = save_json(result, json_path)
-        if not quiet:
+        if written is not None:
             say(f"wrote {written}")

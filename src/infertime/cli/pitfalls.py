@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ..errors import ConfigError
 from ..reporting.progress import terminal_progress
 from ..resultfile import check_writable
 from .options import OUTPUT, WORKLOAD, Options, command
-from .output import finish, precheck_json, say, stdout
+from .output import deliver, precheck_json, say
 
 
 @command(*WORKLOAD[:1], "batch_size", *WORKLOAD[1:], "samples", "plot", *OUTPUT)
@@ -15,6 +16,8 @@ def pitfalls(o: Options) -> None:
     from ..pitfalls.render import print_pitfalls
 
     precheck_json(o.json_path)
+    if o.plot is not None and o.json_path is not None and o.plot.resolve() == o.json_path.resolve():
+        raise ConfigError("--plot and --json name the same file")
     if o.plot is not None:
         check_writable(o.plot)
         from ..pitfalls.plot import pyplot
@@ -22,11 +25,10 @@ def pitfalls(o: Options) -> None:
         pyplot()  # a missing matplotlib fails now, not after the measurement
     with terminal_progress(not o.quiet) as progress:
         result = measure_pitfalls(o.model, samples=o.samples, progress=progress, **o.workload())
-    print_pitfalls(result, stdout)
     if o.plot is not None:
         from ..pitfalls.plot import plot_pitfalls
 
         written = plot_pitfalls(result, o.plot)
         if not o.quiet:
             say(f"wrote {written}")
-    finish(result, o.json_path, o.quiet)
+    deliver(result, o.json_path, o.quiet, print_pitfalls)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..reporting.progress import terminal_progress
 from .options import OUTPUT, SAMPLING, WORKLOAD, Options, command
-from .output import finish, precheck_json, stdout
+from .output import deliver, precheck_json
 
 
 @command(
@@ -27,5 +27,4 @@ def run(o: Options) -> None:
             **o.workload(),
             **o.sampling(),
         )
-    print_latency(result, stdout)
-    finish(result, o.json_path, o.quiet)
+    deliver(result, o.json_path, o.quiet, print_latency)

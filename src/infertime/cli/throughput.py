@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..reporting.progress import terminal_progress
 from .options import OUTPUT, SAMPLING, WORKLOAD, Options, command, parse_duration_s
-from .output import finish, precheck_json, stdout
+from .output import deliver, precheck_json
 
 
 @command(
@@ -31,5 +31,4 @@ def throughput(o: Options) -> None:
             **o.workload(batch=False),
             **o.sampling(),
         )
-    print_throughput(result, stdout)
-    finish(result, o.json_path, o.quiet)
+    deliver(result, o.json_path, o.quiet, print_throughput)

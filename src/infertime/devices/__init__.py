@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ConfigError, DeviceUnavailableError
+from ..errors import ConfigError, DeviceUnavailableError, option
 from .base import Device, MemoryReading, Timer
 from .cpu import CpuDevice
 from .fake import CallCost, FakeDevice, FakeOutOfMemory
@@ -49,14 +49,15 @@ def resolve_device(spec: str | Device = "auto") -> Device:
         build = torch.version.cuda
         why = "this torch build has no CUDA support" if build is None else "no CUDA GPU is visible"
         raise DeviceUnavailableError(
-            f"--device {spec} asked for a GPU but {why} (torch {torch.__version__})",
-            advice="use --device cpu, or run on a machine with an NVIDIA GPU and driver",
+            f"{option('device')} {spec} asked for a GPU but {why} (torch {torch.__version__})",
+            advice=f"use {option('device')} cpu, or run on a machine with an NVIDIA GPU and driver",
         )
     count = torch.cuda.device_count()
     index = int(match.group(1)) if match.group(1) is not None else torch.cuda.current_device()
     if index >= count:
         raise DeviceUnavailableError(
-            f"--device {spec}: this machine has {count} visible GPU(s) (cuda:0..cuda:{count - 1})",
+            f"{option('device')} {spec}: this machine has {count} visible GPU(s) "
+            f"(cuda:0..cuda:{count - 1})",
             advice="pick an existing index, or check CUDA_VISIBLE_DEVICES",
         )
     from .cuda import CudaDevice

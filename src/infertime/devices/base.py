@@ -61,6 +61,10 @@ class Device(Protocol):
 
     def memory(self) -> MemoryReading: ...
 
+    def allocated_bytes(self) -> int | None:
+        """Memory held right now (GPU: allocated by tensors; CPU: resident set), if known."""
+        ...
+
     def free_bytes(self) -> int | None:
         """Memory that new allocations can still take, where the device can tell."""
         ...

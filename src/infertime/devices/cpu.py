@@ -105,6 +105,10 @@ class CpuDevice:
             source="VmHWM: process peak RSS; allocated = growth since reset",
         )
 
+    def allocated_bytes(self) -> int | None:
+        rss = _proc_status_kib("VmRSS")
+        return rss * 1024 if rss is not None else None
+
     def free_bytes(self) -> int | None:
         return meminfo_bytes("MemAvailable")
 

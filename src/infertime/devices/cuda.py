@@ -75,6 +75,9 @@ class CudaDevice:
             source="torch.cuda.max_memory_allocated / max_memory_reserved",
         )
 
+    def allocated_bytes(self) -> int | None:
+        return int(torch.cuda.memory_allocated(self.torch_device))
+
     def free_bytes(self) -> int | None:
         free, _total = torch.cuda.mem_get_info(self.torch_device)
         return int(free)

@@ -170,7 +170,8 @@ class FakeDevice:
 
     Memory: each call of batch b peaks at `base_memory_bytes + memory_per_item_bytes * b`; with
     `oom_signal` (a GPU) a call above `total_memory_bytes` (or the limit set by `limit_memory`)
-    raises FakeOutOfMemory, without it (a CPU) it silently succeeds.
+    raises FakeOutOfMemory, without it (a CPU) it silently succeeds. `leak_per_call_bytes`
+    makes every call keep that much (a model that leaks).
     """
 
     def __init__(
@@ -186,6 +187,7 @@ class FakeDevice:
         total_memory_bytes: int = 80 << 30,
         oom_signal: bool = True,
         oom_above_batch: int | None = None,
+        leak_per_call_bytes: int = 0,
     ) -> None:
         self.cost = cost or constant()
         self.index = index
@@ -197,6 +199,7 @@ class FakeDevice:
         self.total_memory_bytes = total_memory_bytes
         self.oom_signal = oom_signal
         self.oom_above_batch = oom_above_batch
+        self.leak_per_call_bytes = leak_per_call_bytes
         self._host_s = 0.0
         self._gpu_free_s = 0.0
         self._memory_fraction: float | None = None
@@ -279,6 +282,10 @@ class FakeDevice:
             total_bytes=self.total_memory_bytes,
             source="fake",
         )
+
+    def allocated_bytes(self) -> int | None:
+        """The base memory, and what a leaking model kept from every call so far."""
+        return self.base_memory_bytes + self.leak_per_call_bytes * self.calls
 
     def free_bytes(self) -> int | None:
         return int(self._limit_bytes()) - self.base_memory_bytes

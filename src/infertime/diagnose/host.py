@@ -101,3 +101,46 @@ def check_context(context: ContextRecord) -> list[Diagnostic]:
             )
         )
     return found
+
+
+def check_model_output(analysis: dict[str, Any]) -> list[Diagnostic]:
+    """A model that prints while it is timed puts the print in every timing."""
+    lines = analysis.get("model_output_lines") or 0
+    if not lines:
+        return []
+    return [
+        Diagnostic(
+            "model_prints",
+            "warning",
+            f"the model printed {lines} lines while it was measured: writing them is part of "
+            "every timed call (they went to stderr, as stdout carries data)",
+            "remove prints and logging from the forward pass before timing it",
+            {"lines": lines},
+        )
+    ]
+
+
+# Memory held after sampling beyond what it held before (after warm-up), above which a model
+# is said to keep something from its calls: allocator caches and first-call workspaces are
+# in place by then.
+GROWTH_WARN_BYTES = 64 << 20
+
+
+def check_memory_growth(analysis: dict[str, Any]) -> list[Diagnostic]:
+    growth = analysis.get("memory_growth") or {}
+    grown, calls = growth.get("bytes"), growth.get("calls")
+    if grown is None or not calls or grown < GROWTH_WARN_BYTES:
+        return []
+    per_call = grown / calls
+    return [
+        Diagnostic(
+            "memory_growing",
+            "warning",
+            f"memory held grew by {grown / 2**20:.0f} MiB over {calls} timed calls "
+            f"({per_call / 2**10:.0f} KiB per call, {growth.get('source', '')}): the model "
+            "keeps something from every call, and a long run will run out of memory",
+            "look for tensors appended to a list or cache inside forward(), or outputs that "
+            "keep their graph",
+            {"bytes": grown, "calls": calls},
+        )
+    ]

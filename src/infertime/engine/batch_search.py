@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..devices.base import Device
-from ..errors import OutOfMemoryError, first_line
+from ..errors import CallFailed, OutOfMemoryError, first_line
 from .progress import ProgressSink, no_progress
 from .timing import time_block
 
@@ -71,7 +71,7 @@ def in_process_prober(make_call: Callable[[int], Callable[[], Any]], device: Dev
             call_s = _run(make_call, device, batch, calls)
         except Exception as exc:
             if not device.is_oom(exc):
-                raise
+                raise CallFailed(batch, exc) from exc
             error = first_line(exc)
         # Leaving the except block dropped the exception and its traceback, and with them the
         # frames that held this attempt's inputs and activations; now hand the memory back

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..devices.base import Device, MemoryReading
-from ..errors import first_line
+from ..errors import CallFailed, first_line
 from ..policies import MeasureConfig, StopPolicy, WarmupPolicy
 from ..records import Series
 from .progress import ProgressSink, no_progress
@@ -124,7 +124,7 @@ def measure_point(
             )
     except Exception as exc:
         if not device.is_oom(exc):
-            raise
+            raise CallFailed(batch, exc) from exc
         error = first_line(exc)
     else:
         memory = device.memory()

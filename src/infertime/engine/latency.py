@@ -39,6 +39,10 @@ class FiguresRun:
     timer_overhead_s: float
     figures: dict[str, Series]
     memory: MemoryReading
+    # Memory held after sampling minus before it (after warm-up), over that many calls: a
+    # model that keeps something from every call grows it.
+    memory_growth_bytes: int | None = None
+    calls_sampled: int = 0
 
 
 # Device time per call this far above latency, beyond both CIs, is not a real difference.

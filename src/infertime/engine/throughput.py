@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..devices.base import Device
-from ..errors import OutOfMemoryError
+from ..errors import CallFailed, OutOfMemoryError
 from ..policies import MeasureConfig, StopPolicy, ThroughputPolicy
 from ..records import Series
 from .batch_search import Prober, SearchLimits, SearchResult, find_max_fit, in_process_prober
@@ -125,19 +125,22 @@ def tail_latency(
     policy = StopPolicy(
         precision=1e-9, min_samples=P99_SAMPLES, max_samples=P99_SAMPLES, max_time_s=max_time_s
     )
-    call = make_call(batch)
-    with gc_paused(config.timing.disable_gc):
-        for _ in range(3):
-            call()
-        device.synchronize()
-        # One call per sample, whatever its length: a p99 is a tail of single calls.
-        return sample_series(
-            "latency",
-            call,
-            device,
-            calls_per_sample=1,
-            sync_each=True,
-            policy=policy,
-            budget_s=max_time_s,
-            progress=progress,
-        )
+    try:
+        call = make_call(batch)
+        with gc_paused(config.timing.disable_gc):
+            for _ in range(3):
+                call()
+            device.synchronize()
+            # One call per sample, whatever its length: a p99 is a tail of single calls.
+            return sample_series(
+                "latency",
+                call,
+                device,
+                calls_per_sample=1,
+                sync_each=True,
+                policy=policy,
+                budget_s=max_time_s,
+                progress=progress,
+            )
+    except Exception as exc:  # an OOM too: the point itself ran at this batch
+        raise CallFailed(batch, exc) from exc

@@ -41,7 +41,7 @@ def run(task_name: str, request: dict[str, Any]) -> dict[str, Any]:
         prepared = prepare(spec, resolve_device(spec.device))
         batch = request.get("batch") or prepared.spec.batch_size or 1
         with (
-            measurement_context(prepared, pause_gc=request.get("pause_gc", True)) as context,
+            measurement_context(prepared, pause_gc=request.get("pause_gc", True)) as measuring,
             prepared.explaining_failures(batch),
         ):
             answer = task(prepared, request)
@@ -49,7 +49,7 @@ def run(task_name: str, request: dict[str, Any]) -> dict[str, Any]:
         if on_oom is None:
             raise
         return on_oom(request, exc)
-    answer["context"] = asdict(context)
+    answer["context"] = asdict(measuring.record)
     return answer
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnose.gpu import check_gpu_state, throttled_samples, timed_clock_summary
-from ..diagnose.host import check_context, check_environment
+from ..diagnose.host import (
+    check_context,
+    check_environment,
+    check_memory_growth,
+    check_model_output,
+)
 from ..diagnose.launch import check_cupti, launch_diagnostic
 from ..diagnose.noise import check_drift, check_series, check_settling, check_warmup
 from ..engine.latency import device_time_above_latency
@@ -33,6 +38,8 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
     state = result.analysis.get("gpu_state")
     if state:
         found.extend(check_state(result, state))
+    found.extend(check_model_output(result.analysis))
+    found.extend(check_memory_growth(result.analysis))
     found.extend(check_context(result.settings.context))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))

@@ -72,7 +72,7 @@ def measure_latency(
     wall: dict[str, float] = {}
     analysis: dict[str, Any] = {"cupti_attached_before": cupti_was_attached}
     with (
-        measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as context,
+        measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as measuring,
         prepared.explaining_failures(batch),
     ):
         call = EAGER.build(prepared, batch)
@@ -89,6 +89,13 @@ def measure_latency(
             )
         figures = dict(run.figures)
         wall["engine_s"] = elapsed_s(t0)
+        # Outside any timed region: a model whose output turns NaN after the first call.
+        check_finite(call(), f"{what}, after {run.calls_sampled} calls,")
+        analysis["memory_growth"] = {
+            "bytes": run.memory_growth_bytes,
+            "calls": run.calls_sampled,
+            "source": "held memory after sampling minus after warm-up",
+        }
         if watch is not None:
             analysis["gpu_state"] = watch.record()
         if cuda_graph:
@@ -110,9 +117,10 @@ def measure_latency(
             wall["kernel_pass_s"] = elapsed_s(t1)
         wall["total_s"] = elapsed_s(t_start)
         analysis["wall_s"] = wall
+        analysis["model_output_lines"] = measuring.output.lines
         env = capture(dev)
     result = LatencyResult(
-        settings=prepared.settings(context, cfg),
+        settings=prepared.settings(measuring.record, cfg),
         warmup=run.warmup,
         figures=figures,
         timer_overhead_s=run.timer_overhead_s,

@@ -10,7 +10,7 @@ from typing_extensions import Unpack
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.timing import time_block
 from ..engine.warmup import warm_up
-from ..errors import ConfigError
+from ..errors import ConfigError, option
 from ..isolation.cold_start import run_cold_start
 from ..policies import MeasureConfig, StopPolicy
 from ..telemetry.environment import capture
@@ -36,7 +36,7 @@ def measure_pitfalls(
 ) -> PitfallsResult:
     """Time the model correctly and with each of the article's four mistakes, side by side."""
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 6:
-        raise ConfigError(f"--samples must be at least 6, got {samples}")
+        raise ConfigError(f"{option('samples')} must be at least 6, got {samples}")
     workload, _ = split_options(options, frozenset(), "measure_pitfalls")
     prepared = prepare_workload(model, example_inputs, workload)
     dev, batch = prepared.device, prepared.spec.batch_size
@@ -45,13 +45,13 @@ def measure_pitfalls(
     rows: list[PitfallRow] = []
     what = f"{prepared.reference} at batch {batch}"
     with (
-        measurement_context(prepared, pause_gc=True) as context,
+        measurement_context(prepared, pause_gc=True) as measuring,
         prepared.explaining_failures(batch),
     ):
         if prepared.rebuildable:
             progress("no warm-up", None, "fresh process")
             # The fresh process gets the threads this one runs with, whatever was asked.
-            cold = run_cold_start(replace(prepared.spec, threads=context.threads), samples)
+            cold = run_cold_start(replace(prepared.spec, threads=measuring.record.threads), samples)
             extra = {"startup_s": cold["startup_s"], "context": cold["context"]}
             rows.append(PitfallRow("no_warmup", tuple(cold["samples_s"]), extra=extra))
         else:
@@ -85,15 +85,19 @@ def measure_pitfalls(
                 PitfallRow(code, (), GPU_ONLY)
                 for code in ("copy_pageable", "copy_pinned", "no_sync")
             ]
+        # Outside any timed region: a model whose output turns NaN after its first calls.
+        check_finite(call(), f"{what}, at the end,")
+        printed = measuring.output.lines
         env = capture(dev)
     rows.append(
         PitfallRow("single_sample", tuple(correct), "each sample of the correct method taken alone")
     )
     rows.sort(key=lambda r: ORDER.index(r.code))
     result = PitfallsResult(
-        settings=prepared.settings(context, config),
+        settings=prepared.settings(measuring.record, config),
         rows=tuple(rows),
         environment=env,
+        analysis={"model_output_lines": printed},
     )
     return result.with_diagnostics(tuple(check_pitfalls(result)))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import MissingDependencyError, ResultFileError
+from ..resultfile import new_file_mode
 from .result import SHORT_LABELS, PitfallsResult
 
 
@@ -60,6 +61,7 @@ def plot_pitfalls(r: PitfallsResult, path: str | os.PathLike[str]) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=120)
+        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600; readable like the result file
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..diagnose.host import check_context, check_environment
+from ..diagnose.host import check_context, check_environment, check_model_output
 from ..diagnose.launch import check_cupti
 from ..records import Diagnostic
 from .result import ThroughputResult
@@ -90,6 +90,7 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
                 "is checked with an upper confidence bound, not a point estimate",
             )
         )
+    found.extend(check_model_output(r.analysis))
     found.extend(check_context(r.settings.context))
     found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
     return found

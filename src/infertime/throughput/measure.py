@@ -10,6 +10,7 @@ from typing_extensions import Unpack
 
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.throughput import run_throughput
+from ..errors import option
 from ..isolation.probe import isolated_prober
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, ThroughputPolicy, sampling_config
 from ..telemetry.environment import capture
@@ -63,7 +64,7 @@ def measure_throughput(
         example_inputs,
         workload,
         vary_batch=True,
-        rebuilt_by="--isolate" if isolate else None,
+        rebuilt_by=option("isolate") if isolate else None,
     )
     dev = prepared.device
     cfg = sampling_config(sampling, dev.kind)
@@ -73,20 +74,25 @@ def measure_throughput(
         return EAGER.build(prepared, batch)
 
     with (
-        measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as context,
+        measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as measuring,
         prepared.explaining_failures(1),
     ):
         check_finite(make_call(1)(), f"{what} at batch 1")
         # Probes in fresh processes get the threads this process runs with, whatever was asked.
         prober = (
-            isolated_prober(replace(prepared.spec, threads=context.threads), memory_fraction)
+            isolated_prober(
+                replace(prepared.spec, threads=measuring.record.threads), memory_fraction
+            )
             if isolate
             else None
         )
         run = run_throughput(make_call, dev, cfg, policy, prober, progress)
+        # Outside any timed region: a model whose output turns NaN after its first calls.
+        check_finite(make_call(run.peak_batch)(), f"{what} at batch {run.peak_batch}, at the end,")
+        printed = measuring.output.lines
         env = capture(dev)
     result = ThroughputResult(
-        settings=prepared.settings(context, cfg),
+        settings=prepared.settings(measuring.record, cfg),
         policy=policy,
         search=run.search,
         points=run.points,
@@ -96,6 +102,7 @@ def measure_throughput(
         timer_overhead_s=run.timer_overhead_s,
         environment=env,
         analysis={
+            "model_output_lines": printed,
             "cupti_attached_before": cupti_before,
             "wall_s": {"search_s": run.search.seconds, "total_s": time.perf_counter() - t_start},
         },

@@ -12,6 +12,7 @@ import torch
 
 from ..devices import Device, resolve_device
 from ..errors import (
+    CallFailed,
     ConfigError,
     InfertimeError,
     InputShapeError,
@@ -20,6 +21,7 @@ from ..errors import (
     NonFiniteOutputError,
     OutOfMemoryError,
     first_line,
+    option,
 )
 from ..policies import MeasureConfig
 from ..records import ContextRecord, InputsRecord, Settings
@@ -84,7 +86,7 @@ class PreparedModel:
             if device.is_oom(exc):
                 raise OutOfMemoryError(
                     f"{loaded.reference} does not fit on {device.name} even without inputs",
-                    advice="use a smaller model or --dtype bf16",
+                    advice=f"use a smaller model or {option('dtype')} bf16",
                 ) from None
             raise
 
@@ -143,7 +145,8 @@ class PreparedModel:
             return OutOfMemoryError(
                 f"out of memory at batch {batch} on {self.device.name} ({self.reference}, "
                 f"{self.spec.dtype_label})",
-                advice="lower --batch-size, try --dtype bf16, or free the device",
+                advice=f"lower {option('batch_size')}, try {option('dtype')} bf16, or free the "
+                "device",
             )
         line = first_line(exc, limit=None)
         shapes = " and ".join(str(s) for s in self.input_shapes(batch))
@@ -165,6 +168,13 @@ class PreparedModel:
             yield
         except InfertimeError:
             raise
+        except CallFailed as failed:  # the engine says at which batch
+            raise self.explain_failure(failed.cause, failed.batch) from failed.cause
+        except SystemExit as exc:  # a model that calls sys.exit must not pick our exit code
+            raise ModelCallError(
+                f"{self.reference} called sys.exit({exc.code!r}) while being called at batch "
+                f"{batch}"
+            ) from None
         except Exception as exc:
             raise self.explain_failure(exc, batch) from exc
 
@@ -178,6 +188,8 @@ def spec_for(model: Any, workload_options: Mapping[str, Any]) -> tuple[WorkloadS
     options = dict(workload_options)
     device = options.get("device")
     given: Device | None = None
+    if isinstance(device, torch.device):  # torch.device("cuda", 1) means "cuda:1"
+        device = options["device"] = str(device)
     if device is not None and not isinstance(device, str):
         if not isinstance(device, Device):
             raise ConfigError(f"device must be a name such as cuda:0 or a Device, got {device!r}")

@@ -74,6 +74,8 @@ def _load_callable(ref: str, input_shape: tuple[int, ...] | None) -> LoadedModel
         raise ModelNotFoundError(f"{ref} is not callable; it must return an nn.Module")
     try:
         made = obj()
+    except SystemExit as exc:  # must not pick infertime's exit code
+        raise ModelCallError(f"the factory {ref} called sys.exit({exc.code!r})") from None
     except Exception as exc:  # a user factory can raise anything; say where it came from
         raise ModelCallError(f"the factory {ref} raised {type(exc).__name__}: {exc}") from exc
     if isinstance(made, torch.nn.Module):

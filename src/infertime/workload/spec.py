@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
-from ..errors import ConfigError
+from ..errors import ConfigError, option
 
 DTYPES = ("fp32", "fp16", "bf16")
 DEFAULT_MODEL = "timm:efficientnet_b0"
@@ -41,22 +41,23 @@ class WorkloadSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError(f"a model reference must be a non-empty string, got {self.model!r}")
-        # Messages name the command-line flags: the CLI is where most specs come from.
         if self.batch_size is not None:
-            _whole("--batch-size", self.batch_size, 1)
+            _whole(option("batch_size"), self.batch_size, 1)
         if self.dtype not in DTYPES:
-            raise ConfigError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+            raise ConfigError(
+                f"{option('dtype')} must be one of {', '.join(DTYPES)}, got {self.dtype!r}"
+            )
         if self.autocast and self.dtype == "fp32":
-            raise ConfigError("--autocast needs --dtype fp16 or bf16")
+            raise ConfigError(f"{option('autocast')} needs {option('dtype')} fp16 or bf16")
         if self.threads is not None:
-            _whole("--threads", self.threads, 1)
-        _whole("--seed", self.seed, 0, SEED_LIMIT)
+            _whole(option("threads"), self.threads, 1)
+        _whole(option("seed"), self.seed, 0, SEED_LIMIT)
         shape = self.input_shape
         if shape is not None and (
             not shape or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in shape)
         ):
             raise ConfigError(
-                f"--input-shape needs positive integers such as 3,224,224, got {shape}"
+                f"{option('input_shape')} needs positive integers such as 3,224,224, got {shape}"
             )
         if not isinstance(self.device, str):
             raise ConfigError(f"device must be a name such as cuda:0, got {self.device!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ...errors import CaptureError, ConfigError, first_line
+from ...errors import CaptureError, ConfigError, first_line, option
 from .eager import EAGER
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class CudaGraph:
 
     def check(self, device: Device) -> None:
         if device.kind != "cuda":
-            raise ConfigError(f"--cuda-graph needs a CUDA device, not {device.name}")
+            raise ConfigError(f"{option('cuda_graph')} needs a CUDA device, not {device.name}")
 
     def build(self, prepared: PreparedModel, batch: int) -> Callable[[], Any]:
         return GraphReplay(EAGER.build(prepared, batch), prepared.torch_device)
