@@ -23,7 +23,7 @@ def pitfalls(o: Options) -> None:
         from ..pitfalls.plot import pyplot
 
         pyplot()  # a missing matplotlib fails now, not after the measurement
-    with terminal_progress(not o.quiet) as progress:
+    with terminal_progress(not o.quiet, notice=say) as progress:
         result = measure_pitfalls(o.model, samples=o.samples, progress=progress, **o.workload())
     if o.plot is not None:
         from ..pitfalls.plot import plot_pitfalls

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..reporting.progress import terminal_progress
 from .options import OUTPUT, SAMPLING, WORKLOAD, Options, command
-from .output import deliver, precheck_json
+from .output import deliver, precheck_json, say
 
 
 @command(
@@ -17,7 +17,7 @@ def run(o: Options) -> None:
     from ..latency.render import print_latency
 
     precheck_json(o.json_path)
-    with terminal_progress(not o.quiet) as progress:
+    with terminal_progress(not o.quiet, notice=say) as progress:
         result = measure_latency(
             o.model,
             cuda_graph=o.cuda_graph,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..reporting.progress import terminal_progress
 from .options import OUTPUT, SAMPLING, WORKLOAD, Options, command, parse_duration_s
-from .output import deliver, precheck_json
+from .output import deliver, precheck_json, say
 
 
 @command(
@@ -18,7 +18,7 @@ def throughput(o: Options) -> None:
 
     precheck_json(o.json_path)
     budget_s = parse_duration_s(o.latency_budget) if o.latency_budget else None
-    with terminal_progress(not o.quiet) as progress:
+    with terminal_progress(not o.quiet, notice=say) as progress:
         result = measure_throughput(
             o.model,
             max_batch=o.max_batch,

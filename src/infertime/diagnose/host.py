@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import ContextRecord, Diagnostic
+from ..records import ContextRecord, Diagnostic, Settings
 
 PROFILER_VARS = ("CUDA_INJECTION64_PATH", "NSYS_PROFILING_SESSION_ID", "NVTX_INJECTION64_PATH")
 
@@ -142,5 +142,32 @@ def check_memory_growth(analysis: dict[str, Any]) -> list[Diagnostic]:
             "look for tensors appended to a list or cache inside forward(), or outputs that "
             "keep their graph",
             {"bytes": grown, "calls": calls},
+        )
+    ]
+
+
+def emulated_precision(device_kind: str, dtype: str, supported: bool | None) -> str | None:
+    """Why a CPU run in bf16 / fp16 will be slow, or None."""
+    if device_kind != "cpu" or dtype == "fp32" or supported is not False:
+        return None
+    return (
+        f"this CPU has no {dtype} instructions (no AVX512-BF16/AMX or AVX512-FP16): torch "
+        f"emulates {dtype}, and calls can take many times longer than in fp32"
+    )
+
+
+def check_precision_support(settings: Settings, env: dict[str, Any]) -> list[Diagnostic]:
+    w = settings.workload
+    supported = (env.get("framework") or {}).get(f"cpu_{w.dtype}_supported")
+    why = emulated_precision(settings.device.split(":")[0], w.dtype, supported)
+    if why is None:
+        return []
+    return [
+        Diagnostic(
+            "emulated_precision",
+            "warning",
+            why,
+            "measure fp32 on this CPU, or bf16 on a CPU or GPU that has the instructions",
+            {"dtype": w.dtype},
         )
     ]

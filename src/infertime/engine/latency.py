@@ -14,9 +14,10 @@ from typing import Any
 
 from .. import stats
 from ..devices.base import Device, MemoryReading
+from ..errors import option
 from ..policies import MeasureConfig, WarmupPolicy
 from ..records import Series, WarmupRecord
-from .progress import ProgressSink, no_progress
+from .progress import NOTICE, ProgressSink, no_progress
 from .sampler import pipelined_calls_per_sample, sample_device_time, sample_latency
 from .timing import calibrate_timer_overhead, gc_paused, time_block
 from .warmup import warm_up, window_calls
@@ -27,6 +28,24 @@ LATENCY_BUDGET_SHARE = 0.5
 REPLAY_WARMUP_MIN_S = 0.1
 # One-sided 95 %: a false alarm costs only another round, a miss costs a biased median.
 SETTLING_Z = 1.645
+# A first call this slow gets a notice of how long the measurement will take.
+SLOW_CALL_S = 0.5
+
+
+def slow_call_notice(call_s: float, config: MeasureConfig) -> str:
+    """How long warm-up and sampling will take with calls this long (the first call, which is
+    often the slowest, stands for all)."""
+    w = config.warmup
+    warm_s = min(w.max_time_s, max(w.min_time_s, w.min_calls * call_s))
+    sample_s = max(config.stop.max_time_s, 2 * call_s) + call_s
+    total = warm_s + sample_s
+    about = f"{total / 60:.0f} min" if total >= 120 else f"{total:.0f} s"
+    return (
+        f"the first call took {call_s:.2g} s: this measurement will take about {about} "
+        f"(warm-up up to {warm_s:.0f} s, then about {sample_s:.0f} s of sampling); "
+        f"{option('max_time_s')} bounds both"
+    )
+
 
 Round = Callable[[WarmupRecord], dict[str, Series]]
 
@@ -157,6 +176,8 @@ def measure_figures(
 
         overhead_s = calibrate_timer_overhead(device, config.timing.timer_calibration_pairs)
         budget = config.stop.max_time_s
+        if cold_s >= SLOW_CALL_S:
+            progress(NOTICE, None, slow_call_notice(cold_s, config))
 
         def take_round(warm: WarmupRecord) -> dict[str, Series]:
             call_s = settled_call_s(warm, config.warmup)

@@ -10,6 +10,7 @@ from ..diagnose.host import (
     check_environment,
     check_memory_growth,
     check_model_output,
+    check_precision_support,
 )
 from ..diagnose.launch import check_cupti, launch_diagnostic
 from ..diagnose.noise import check_drift, check_series, check_settling, check_warmup
@@ -41,6 +42,7 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
     found.extend(check_model_output(result.analysis))
     found.extend(check_memory_growth(result.analysis))
     found.extend(check_context(result.settings.context))
+    found.extend(check_precision_support(result.settings, result.environment))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
     return found

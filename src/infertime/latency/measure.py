@@ -20,7 +20,7 @@ from ..workload.backends import opened
 from ..workload.backends.cuda_graph import CUDA_GRAPH
 from ..workload.backends.eager import EAGER
 from ..workload.context import measurement_context
-from ..workload.prepare import check_finite, prepare_workload
+from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload
 from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
 from .checks import check_latency
 from .result import LatencyResult
@@ -64,6 +64,7 @@ def measure_latency(
     # Prepared outside inference mode, so a caller's module keeps ordinary parameters.
     prepared = prepare_workload(model, example_inputs, workload, check_device=check_device)
     dev = prepared.device
+    notify_slow_precision(prepared, progress)
     cfg = sampling_config(sampling, dev.kind)
     on_gpu = dev.kind == "cuda"
     batch = prepared.spec.batch_size

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ..diagnose.host import check_context, check_environment, check_model_output
+from ..diagnose.host import (
+    check_context,
+    check_environment,
+    check_model_output,
+    check_precision_support,
+)
 from ..records import Diagnostic
 from .result import PitfallsResult
 
@@ -11,6 +16,7 @@ REPORTED_ERROR = 0.05  # a mistake that moves the mean by more than this is call
 
 def check_pitfalls(r: PitfallsResult) -> list[Diagnostic]:
     found = check_context(r.settings.context)
+    found.extend(check_precision_support(r.settings, r.environment))
     found.extend(check_model_output(r.analysis))
     found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
     for code in ("copy_pageable", "copy_pinned", "no_sync", "no_warmup"):

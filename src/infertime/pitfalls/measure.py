@@ -16,7 +16,7 @@ from ..policies import MeasureConfig, StopPolicy
 from ..telemetry.environment import capture
 from ..workload.backends.eager import EAGER
 from ..workload.context import measurement_context
-from ..workload.prepare import check_finite, prepare_workload
+from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload
 from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
 from . import methods
 from .checks import check_pitfalls
@@ -39,6 +39,7 @@ def measure_pitfalls(
         raise ConfigError(f"{option('samples')} must be at least 6, got {samples}")
     workload, _ = split_options(options, frozenset(), "measure_pitfalls")
     prepared = prepare_workload(model, example_inputs, workload)
+    notify_slow_precision(prepared, progress)
     dev, batch = prepared.device, prepared.spec.batch_size
     assert batch is not None
     config = _pitfall_config(samples)

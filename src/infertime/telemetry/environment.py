@@ -70,7 +70,21 @@ def torch_state() -> dict[str, Any]:
         "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
         "threads": torch.get_num_threads(),
         "interop_threads": torch.get_num_interop_threads(),
+        "cpu_bf16_supported": cpu_supports("bf16"),
+        "cpu_fp16_supported": cpu_supports("fp16"),
     }
+
+
+def cpu_supports(dtype: str) -> bool | None:
+    """Whether this CPU runs bf16 / fp16 in hardware (oneDNN's own test: AVX512-BF16, AMX,
+    AVX512-FP16); without it torch emulates them, many times slower than fp32."""
+    import torch
+
+    test = {"bf16": "_is_mkldnn_bf16_supported", "fp16": "_is_mkldnn_fp16_supported"}[dtype]
+    try:
+        return bool(getattr(torch.ops.mkldnn, test)())
+    except (AttributeError, RuntimeError):
+        return None
 
 
 def capture(device: Device) -> dict[str, Any]:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ..diagnose.host import check_context, check_environment, check_model_output
+from ..diagnose.host import (
+    check_context,
+    check_environment,
+    check_model_output,
+    check_precision_support,
+)
 from ..diagnose.launch import check_cupti
 from ..records import Diagnostic
 from .result import ThroughputResult
@@ -92,5 +97,6 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
         )
     found.extend(check_model_output(r.analysis))
     found.extend(check_context(r.settings.context))
+    found.extend(check_precision_support(r.settings, r.environment))
     found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
     return found

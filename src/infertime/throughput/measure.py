@@ -17,7 +17,7 @@ from ..telemetry.environment import capture
 from ..telemetry.kernel_time import cupti_attached
 from ..workload.backends.eager import EAGER
 from ..workload.context import measurement_context
-from ..workload.prepare import check_finite, prepare_workload
+from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload
 from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
 from .checks import check_throughput
 from .result import ThroughputResult
@@ -67,6 +67,7 @@ def measure_throughput(
         rebuilt_by=option("isolate") if isolate else None,
     )
     dev = prepared.device
+    notify_slow_precision(prepared, progress)
     cfg = sampling_config(sampling, dev.kind)
     what = f"{prepared.reference} ({prepared.spec.dtype_label})"
 

@@ -262,3 +262,19 @@ def prepare_workload(
         check_device(device)
     module = model if isinstance(model, torch.nn.Module) else None
     return prepare(spec, device, module, example_inputs, vary_batch)
+
+
+def notify_slow_precision(
+    prepared: PreparedModel, notify: Callable[[str, float | None, str], None]
+) -> None:
+    """Before a long run: a CPU without bf16 / fp16 instructions emulates them, slowly."""
+    from ..diagnose.host import emulated_precision
+    from ..engine.progress import NOTICE
+    from ..telemetry.environment import cpu_supports
+
+    spec = prepared.spec
+    if prepared.device.kind != "cpu" or spec.dtype == "fp32":
+        return
+    why = emulated_precision("cpu", spec.dtype, cpu_supports(spec.dtype))
+    if why is not None:
+        notify(NOTICE, None, f"{why}; this run may take minutes")
