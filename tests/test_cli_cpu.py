@@ -27,9 +27,13 @@ def test_run_prints_labelled_figures_and_writes_json(
     path = tmp_path / "r.json"
     code, out, err = run_cli(capsys, "run", TINY, *FAST, "-b", "4", "--json", str(path))
     assert code == 0, err
-    for label in ("latency", "device time", "throughput (b=4)", "items/s", "95 % CI", "cold first"):
-        assert label in out
-    assert "models_for_tests:tiny_cnn · batch 4 · fp32 · NCHW · cpu" in out
+    lines = out.splitlines()
+    assert lines[0].startswith("models_for_tests:tiny_cnn · batch 4 · fp32 · NCHW · cpu")
+    assert lines[1].split()[0] == "latency" and lines[2].split()[0] == "throughput"
+    assert "items/s" in lines[2] and "±" in lines[1] and "tails" in out
+    # On a CPU device time is the same quantity as latency: its row is in --details only.
+    assert not any(line.split()[:2] == ["device", "time"] for line in lines)
+    assert all(len(line) <= 80 for line in lines), out  # the answer fits 80 columns
     data = json.loads(path.read_text())
     assert data["kind"] == "latency" and data["settings"]["workload"]["batch_size"] == 4
     assert data["settings"]["inputs"]["item_shapes"] == [[3, 16, 16]]
@@ -41,7 +45,10 @@ def test_run_prints_labelled_figures_and_writes_json(
     assert data["figures"]["latency"]["stop"]["reason"] in ("precision", "max_time")
 
     code, shown, _ = run_cli(capsys, "show", str(path))
-    assert code == 0 and "device time" in shown and "batch 4" in shown
+    assert code == 0 and shown == out
+    code, shown, _ = run_cli(capsys, "show", str(path), "--details")
+    for label in ("device time", "95 % CI", "cold first call", "warm-up:", "stopped (latency)"):
+        assert label in shown
 
 
 def test_run_labels_dtype_layout_and_threads(
@@ -75,6 +82,8 @@ def test_quiet_hides_warnings(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "run", TINY, *FAST, "--precision", "0.0001", "-q")
     assert code == 0 and err == ""
     code, _, err = run_cli(capsys, "run", TINY, *FAST, "--precision", "0.0001")
+    assert code == 0 and "precision_missed" in err and "--details" in err
+    code, _, err = run_cli(capsys, "run", TINY, *FAST, "--precision", "0.0001", "--details")
     assert code == 0 and "precision target missed" in err
 
 

@@ -189,31 +189,53 @@ def lag1_rank_correlation(xs: Sequence[float]) -> float:
     return math.fsum(ranks[i] * ranks[i + 1] for i in range(n - 1)) / den
 
 
-def serial_inflation(xs: Sequence[float], upper_se: float = SERIAL_UPPER_SE) -> float:
-    """How many times more a quantile estimate varies than with independent samples.
-
-    The series is modelled as a Gaussian-copula AR(1) process: the coefficient comes from the
-    lag-1 rank correlation (phi = 2 sin(pi rho / 6)), corrected for its small-sample bias
-    ((1 + 4 phi) / n) and raised by `upper_se` standard errors; the inflation is then
-    1 + 2 sum_k (2 / pi) asin(phi^k), the sum of the autocorrelations of the indicator
-    {x <= median}. 1.0 means independent samples.
-    """
+def serial_phi(xs: Sequence[float], upper_se: float = SERIAL_UPPER_SE) -> float:
+    """The AR(1) coefficient of a Gaussian-copula model of the series: from the lag-1 rank
+    correlation (phi = 2 sin(pi rho / 6)), corrected for its small-sample bias ((1 + 4 phi) / n)
+    and raised by `upper_se` standard errors; 0 means independent samples."""
     n = len(xs)
     if n < 3:
-        return 1.0
+        return 0.0
     rho = lag1_rank_correlation(xs)
     phi = 2 * math.sin(math.pi * rho / 6)
     phi += (1 + 4 * max(phi, 0.0)) / n
     phi += upper_se * math.sqrt(max(1 - phi * phi, 0.01) / n)
-    return indicator_inflation(round(min(max(phi, 0.0), MAX_SERIAL_PHI), 3))
+    return round(min(max(phi, 0.0), MAX_SERIAL_PHI), 3)
 
 
-@lru_cache(maxsize=1024)
-def indicator_inflation(phi: float) -> float:
-    """1 + 2 sum_k (2 / pi) asin(phi^k): variance inflation of a median under AR(1) phi."""
+def serial_inflation(
+    xs: Sequence[float], upper_se: float = SERIAL_UPPER_SE, q: float = 0.5
+) -> float:
+    """How many times more the q-quantile's estimate varies than with independent samples
+    (`indicator_inflation` of `serial_phi`); 1.0 means independent samples."""
+    return indicator_inflation(serial_phi(xs, upper_se), q)
+
+
+@lru_cache(maxsize=4096)
+def indicator_inflation(phi: float, q: float = 0.5) -> float:
+    """1 + 2 sum_k rho_k, the autocorrelations of the indicator {x <= q-quantile} under a
+    Gaussian-copula AR(1) with coefficient phi: the variance inflation of a quantile estimate.
+
+    rho_k = (P(both below) - q^2) / (q (1 - q)), where P(both below) - q^2 =
+    (1 / 2 pi) integral_0^asin(phi^k) exp(-h^2 / (1 + sin t)) dt, h = the normal q-quantile;
+    for the median that is (2 / pi) asin(phi^k). Tail quantiles decorrelate faster.
+    """
+    h = NormalDist().inv_cdf(q)
     total, power = 1.0, phi
     while power > 1e-6:
-        total += 2 * (2 / math.pi) * math.asin(power)
+        top = math.asin(power)
+        steps = 16  # Simpson's rule: the integrand is smooth in t
+        width = top / steps
+        acc = 0.0
+        for i in range(steps + 1):
+            t = i * width
+            weight = 1 if i in (0, steps) else (4 if i % 2 else 2)
+            acc += weight * math.exp(-h * h / (1 + math.sin(t)))
+        joint = acc * width / 3 / (2 * math.pi)
+        term = joint / (q * (1 - q))
+        total += 2 * term
+        if term < 1e-6:
+            break
         power *= phi
     return total
 
@@ -520,9 +542,7 @@ class Summary:
 TAIL_PERCENTILES = (0.90, 0.95, 0.99)
 
 
-def tail(
-    sorted_xs: Sequence[float], q: float, confidence: float, inflation: float, calls: int
-) -> Tail:
+def tail(sorted_xs: Sequence[float], q: float, confidence: float, phi: float, calls: int) -> Tail:
     """The q-quantile of single calls with its CI, once there are MLPerf's floor of samples."""
     floor = min_samples_for_percentile(q)
     if calls > 1:
@@ -530,7 +550,7 @@ def tail(
         return Tail(q, None, None, floor, why)
     if len(sorted_xs) < floor:
         return Tail(q, None, None, floor, f"needs {floor} samples, have {len(sorted_xs)}")
-    ci = quantile_ci(sorted_xs, q, confidence, inflation)
+    ci = quantile_ci(sorted_xs, q, confidence, indicator_inflation(phi, q))
     return Tail(q, quantile(sorted_xs, q), ci, floor)
 
 
@@ -543,8 +563,9 @@ def summarize(xs: Sequence[float], confidence: float = 0.95, calls_per_sample: i
     sd = sample_std(s)
     med = quantile(s, 0.5)
     q1, q3 = quantile(s, 0.25), quantile(s, 0.75)
-    inflation = serial_inflation(xs)
-    tails = tuple(tail(s, q, confidence, inflation, calls_per_sample) for q in TAIL_PERCENTILES)
+    phi = serial_phi(xs)
+    inflation = indicator_inflation(phi)
+    tails = tuple(tail(s, q, confidence, phi, calls_per_sample) for q in TAIL_PERCENTILES)
     return Summary(
         n=len(s),
         mean=m,

@@ -102,6 +102,12 @@ class Options:
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide warnings and progress.")] = (
         False
     )
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details", help="Also show how each figure was measured, and every finding."
+        ),
+    ] = False
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False
 
     def workload(self, *, batch: bool = True) -> dict[str, Any]:
@@ -138,7 +144,7 @@ WORKLOAD = (
     "seed",
 )
 SAMPLING = ("preset", "precision", "max_time")
-OUTPUT = ("json_path", "quiet", "debug")
+OUTPUT = ("json_path", "details", "quiet", "debug")
 
 
 def command(*names: str) -> Callable[[Callable[[Options], None]], Callable[..., None]]:

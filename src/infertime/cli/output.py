@@ -17,7 +17,7 @@ from typing import IO, Any, cast
 
 from rich.console import Console
 
-from ..reporting.diagnostics import print_diagnostics
+from ..reporting.diagnostics import print_findings
 from ..resultfile import check_writable, save_json, to_document
 
 SYMBOLS = "·–—±≤≥→←µ×°…─≈"
@@ -113,19 +113,20 @@ def deliver(
     result: Any,
     json_path: Path | None,
     quiet: bool,
-    render: Callable[[Any, Console], None],
+    render: Callable[[Any, Console, bool], None],
+    details: bool = False,
 ) -> None:
     """The result file, then the table, then the findings: nothing printed can lose the file."""
     written = None
     if json_path is not None and not json_to_stdout(json_path):
         written = save_json(result, json_path)
     if json_to_stdout(json_path):
-        render(result, stderr)
+        render(result, stderr, details)
         sys.stdout.write(json.dumps(to_document(result), indent=1, allow_nan=False) + "\n")
     else:
-        render(result, stdout)
+        render(result, stdout, details)
     sys.stdout.flush()  # the table first, then the findings, when both go to one terminal
     if not quiet:
-        print_diagnostics(result.diagnostics, stderr, include_info=False)
+        print_findings(result.diagnostics, stderr, details)
         if written is not None:
             say(f"wrote {written}")

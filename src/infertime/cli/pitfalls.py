@@ -31,4 +31,4 @@ def pitfalls(o: Options) -> None:
         written = plot_pitfalls(result, o.plot)
         if not o.quiet:
             say(f"wrote {written}")
-    deliver(result, o.json_path, o.quiet, print_pitfalls)
+    deliver(result, o.json_path, o.quiet, print_pitfalls, o.details)

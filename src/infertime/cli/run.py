@@ -27,4 +27,4 @@ def run(o: Options) -> None:
             **o.workload(),
             **o.sampling(),
         )
-    deliver(result, o.json_path, o.quiet, print_latency)
+    deliver(result, o.json_path, o.quiet, print_latency, o.details)

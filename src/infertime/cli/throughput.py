@@ -31,4 +31,4 @@ def throughput(o: Options) -> None:
             **o.workload(batch=False),
             **o.sampling(),
         )
-    deliver(result, o.json_path, o.quiet, print_throughput)
+    deliver(result, o.json_path, o.quiet, print_throughput, o.details)

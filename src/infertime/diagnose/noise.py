@@ -107,9 +107,10 @@ def check_warmup(warmup: WarmupRecord) -> list[Diagnostic]:
         Diagnostic(
             "warmup_unsteady",
             "warning",
-            f"warm-up never became steady: {warmup.message}",
-            "the figures may still be settling; look for throttling or other load, or use "
-            "--preset rigorous for a longer warm-up",
+            f"the calls never became steady, so the figures may still be settling (warm-up: "
+            f"{warmup.message})",
+            "look for throttling or other load, or allow a longer warm-up (--preset rigorous, "
+            "or a longer --max-time when one was given)",
             {"calls": warmup.calls, "seconds": warmup.seconds},
         )
     ]

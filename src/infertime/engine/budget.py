@@ -38,7 +38,7 @@ class BudgetChoice:
 def p99_bound(samples: tuple[float, ...]) -> tuple[float | None, str]:
     """A 95 % upper bound of p99 from single-call samples, or None with the reason."""
     s = sorted(samples)
-    inflation = stats.serial_inflation(samples)
+    inflation = stats.serial_inflation(samples, q=0.99)
     bound = stats.quantile_upper_bound(s, 0.99, BOUND_CONFIDENCE, inflation)
     if bound is None:
         return None, (

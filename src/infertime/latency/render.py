@@ -1,4 +1,5 @@
-"""Render a latency result for the terminal: headline table, details, each number labelled."""
+"""Render a latency result for the terminal: the answer first, in 80 columns; with
+`details`, the full table, method, warm-up, stopping, timer, memory and GPU state."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def describe_run(r: LatencyResult) -> str:
 
 def ci_text(center: float, ci: tuple[float, float] | None) -> str:
     if ci is None:
-        return "n/a (< 6 samples)"
+        return "n/a (too few samples)"
     half = stats.relative_half_width(center, ci)
     lo, hi = duration_in(ci[0], center), duration_in(ci[1], center)
     return f"{lo}–{hi} {unit_of(center)} (±{percent(half, 1)})"
@@ -55,19 +56,21 @@ def ci_text(center: float, ci: tuple[float, float] | None) -> str:
 
 def figure_row(series: Series) -> list[str]:
     s = series.summary
+    blocks = "" if s.per_call else " †"  # spread of block means, not of single calls
     return [
         SHORT_LABELS.get(series.figure, series.figure),
         duration(s.median),
         ci_text(s.median, s.median_ci),
-        f"{duration_in(s.mean, s.mean)} ± {duration_in(s.std, s.mean)} {unit_of(s.mean)}",
-        percent(s.iqr_rel),
-        f"{duration_in(s.min, s.median)}–{duration_in(s.max, s.median)} {unit_of(s.median)}",
+        f"{duration_in(s.mean, s.mean)} ± {duration_in(s.std, s.mean)} {unit_of(s.mean)}{blocks}",
+        percent(s.iqr_rel) + blocks,
+        f"{duration_in(s.min, s.median)}–{duration_in(s.max, s.median)} {unit_of(s.median)}"
+        + blocks,
         f"{s.n}×{series.calls_per_sample}",
     ]
 
 
-def headline_table(r: LatencyResult) -> Table:
-    table = Table(title=describe_run(r), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+def details_table(r: LatencyResult) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     conf = round(r.latency.confidence * 100)
     for col in (
         "per call",
@@ -78,7 +81,7 @@ def headline_table(r: LatencyResult) -> Table:
         "min–max",
         "n×calls",
     ):
-        table.add_column(col, justify="left" if col == "per call" else "right", no_wrap=True)
+        table.add_column(col, justify="left" if col == "per call" else "right")
     for series in r.figures.values():
         row = figure_row(series)
         table.add_row(*row)
@@ -96,28 +99,96 @@ def headline_table(r: LatencyResult) -> Table:
     return table
 
 
-def tails_text(series: Series) -> str:
+def tails_text(series: Series, with_ci: bool = True) -> str:
+    """Tail percentiles of single calls with their CIs, or why each is not given."""
     s = series.summary
+    if not s.per_call:
+        return f"withheld: each sample is the mean of {s.calls_per_sample} calls (short calls)"
     parts = []
-    for q, value in s.percentiles.items():
-        label = f"p{round(q * 100)}"
-        if value is None:
-            parts.append(f"{label} needs {stats.min_samples_for_percentile(q)} samples")
+    for t in s.tails:
+        if t.value is None:
+            parts.append(f"{t.label} needs {t.min_samples} samples")
+        elif t.ci is not None and with_ci:
+            lo, hi = duration_in(t.ci[0], t.value), duration_in(t.ci[1], t.value)
+            parts.append(f"{t.label} {duration(t.value)} ({lo}–{hi})")
         else:
-            parts.append(f"{label} {duration(value)}")
-    return " · ".join(parts) + f" (have {s.n}; --min-samples raises it)"
+            parts.append(f"{t.label} {duration(t.value)}")
+    return " · ".join(parts)
+
+
+INCONSISTENT = "inconsistent_figures"
+UNSTEADY = {"not_steady", "drift"}
+
+
+def flagged_figures(r: LatencyResult) -> set[str]:
+    """Figures a check said were not steady (calls still getting faster, or drifting)."""
+    out: set[str] = set()
+    for d in r.diagnostics:
+        if d.code in UNSTEADY:
+            out.update(d.data.get("figures", []))
+    if not r.warmup.steady:
+        out.update(r.figures)
+    return out
+
+
+def headline_lines(r: LatencyResult) -> list[str]:
+    """The answer: each figure's median with its CI, throughput, tails; one line each."""
+    lines = [describe_run(r)]
+    on_cpu = r.settings.device == "cpu"
+    unsteady = flagged_figures(r)
+    for name, series in r.figures.items():
+        if on_cpu and name == "device_time":
+            continue  # on a CPU the same quantity as latency: shown with --details
+        s = series.summary
+        rel = s.median_ci_rel
+        ci = f"±{percent(rel)}" if rel is not None else "CI n/a"
+        k = series.calls_per_sample
+        if name == "device_time":
+            what = f"median of {s.n} blocks of {k} calls"
+        else:
+            what = f"median of {s.n} samples" + (f" of {k} calls" if k > 1 else "")
+        mark = "  NOT STEADY" if name in unsteady else ""
+        label = SHORT_LABELS.get(name, name)
+        lines.append(f"  {label:<13} {duration(s.median):>11}  {ci:>8}  {what}{mark}")
+    if any(d.code == INCONSISTENT for d in r.diagnostics):
+        lines.append("  throughput    withheld: device time came out above latency (see below)")
+    else:
+        tp = r.throughput_items_per_s
+        half = stats.relative_half_width(tp, r.throughput_ci)
+        ci = f"±{percent(half)}" if half is not None else "CI n/a"
+        lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / device time per call")
+    lines.append(f"  tails         {tails_text(r.latency, with_ci=False)}")
+    lines.append(
+        f"±: {round(r.latency.confidence * 100)} % CI of the median in this process; "
+        "fresh processes can differ more"
+    )
+    return lines
 
 
 def detail_lines(r: LatencyResult) -> list[str]:
     w = r.warmup
     lines = [LEGEND.get(f, f) for f in r.figures]
+    if any(not s.summary.per_call for s in r.figures.values()):
+        lines.append(
+            "† over samples that each average n×calls calls (the n×calls column), not over "
+            "single calls"
+        )
     lines.append(
         "throughput = batch / median device time per call; CV: "
         + ", ".join(
             f"{SHORT_LABELS.get(k, k)} {percent(s.summary.cv)}" for k, s in r.figures.items()
         )
     )
-    lines.append(f"latency tails (type-7 quantiles, MLPerf sample floors): {tails_text(r.latency)}")
+    lines.append(
+        "latency tails of single calls (type-7 quantiles with 95 % CIs, from MLPerf's sample "
+        f"floors; --min-samples raises the count): {tails_text(r.latency)}"
+    )
+    lines.append(
+        "CIs allow for serial correlation within this run "
+        f"(latency: {r.latency.summary.effective_n:.0f} independent samples' worth of "
+        f"{r.latency.summary.n}); they cannot see how much fresh processes differ, which on a "
+        "launch-bound or busy host is often more (docs/statistics.md)"
+    )
     lines.append(
         f"cold first call: {duration(w.cold_call_s)} (latency of the first call in this process)"
     )
@@ -189,7 +260,12 @@ def _number(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def print_latency(r: LatencyResult, console: Console) -> None:
-    console.print(headline_table(r))
+def print_latency(r: LatencyResult, console: Console, details: bool = False) -> None:
+    for line in headline_lines(r):
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    if not details:
+        return
+    console.print()
+    console.print(details_table(r))
     for line in detail_lines(r):
         console.print(line, highlight=False, soft_wrap=True, markup=False)

@@ -46,7 +46,7 @@ def pitfalls_table(r: PitfallsResult) -> Table:
     return table
 
 
-def print_pitfalls(r: PitfallsResult, console: Console) -> None:
+def print_pitfalls(r: PitfallsResult, console: Console, details: bool = False) -> None:
     console.print(pitfalls_table(r))
     cold = r.row("no_warmup")
     lines = [

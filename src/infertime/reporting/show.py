@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 
 
-def _renderers() -> dict[str, Callable[[Any, Console], None]]:
+def _renderers() -> dict[str, Callable[[Any, Console, bool], None]]:
     from ..latency.render import print_latency
     from ..pitfalls.render import print_pitfalls
     from ..throughput.render import print_throughput
@@ -16,5 +16,5 @@ def _renderers() -> dict[str, Callable[[Any, Console], None]]:
     return {"latency": print_latency, "throughput": print_throughput, "pitfalls": print_pitfalls}
 
 
-def render_result(result: Any, console: Console) -> None:
-    _renderers()[result.kind](result, console)
+def render_result(result: Any, console: Console, details: bool = False) -> None:
+    _renderers()[result.kind](result, console, details)

@@ -1,4 +1,5 @@
-"""Render a throughput result: the curve as a table with the chosen batches marked."""
+"""Render a throughput result: the curve as a table with the chosen batches marked and the
+answer in words, in 80 columns; with `details`, allocated memory, definitions and the search."""
 
 from __future__ import annotations
 
@@ -16,9 +17,7 @@ def describe(r: ThroughputResult) -> str:
     device = f"{s.device} ({name})" if name and name not in ("cpu", s.device) else s.device
     shapes = ", ".join("×".join(map(str, sh)) for sh in s.inputs.item_shapes)
     layout = " · channels-last" if s.channels_last else ""
-    return (
-        f"{s.model} · items of {shapes} · {s.dtype_label}{layout} · {device} — throughput vs batch"
-    )
+    return f"{s.model} · items of {shapes} · {s.dtype_label}{layout} · {device}"
 
 
 def marks(r: ThroughputResult, batch: int) -> str:
@@ -34,43 +33,59 @@ def marks(r: ThroughputResult, batch: int) -> str:
     return ", ".join(out)
 
 
-def curve_table(r: ThroughputResult) -> Table:
-    table = Table(title=describe(r), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    reserved = "peak RSS" if r.settings.device == "cpu" else "peak reserved"
-    columns = ("batch", "items/s", "95 % CI", "device/call", "latency p50", "peak alloc")
-    for col in (*columns, reserved, "choice"):
+def curve_table(r: ThroughputResult, details: bool = False) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    memory = "peak RSS" if r.settings.device == "cpu" else "memory"
+    columns = ["batch", "items/s", "±CI", "per call", "latency"]
+    if details:
+        columns.append("allocated")
+    for col in (*columns, memory, "choice"):
         table.add_column(col, justify="left" if col == "choice" else "right", no_wrap=True)
     for p in r.points:
         if not p.measured:
-            table.add_row(str(p.batch), "out of memory", "", "", "", "", "", p.reason)
+            blanks = [""] * (len(columns) - 1)
+            table.add_row(str(p.batch), "out of memory", *blanks[1:], "", p.reason)
             continue
         ci = p.items_per_s_ci
         ci_text = f"±{percent((ci[1] - ci[0]) / 2 / p.items_per_s)}" if ci else "n/a"
         assert p.device_time is not None and p.latency is not None
-        table.add_row(
+        cells = [
             str(p.batch),
             rate(p.items_per_s, ""),
             ci_text,
             duration(p.device_time.summary.median),
             duration(p.latency.summary.median),
-            size_bytes(p.memory.peak_allocated_bytes if p.memory else None),
-            size_bytes(p.memory.peak_reserved_bytes if p.memory else None),
-            marks(r, p.batch) if p.ok else "dip: not used",
-        )
+        ]
+        if details:
+            cells.append(size_bytes(p.memory.peak_allocated_bytes if p.memory else None))
+        cells.append(size_bytes(p.memory.peak_reserved_bytes if p.memory else None))
+        cells.append(marks(r, p.batch) if p.ok else "dip: not used")
+        table.add_row(*cells)
     return table
 
 
-def summary_lines(r: ThroughputResult) -> list[str]:
+def finding_lines(r: ThroughputResult) -> list[str]:
+    """The answer: which batch to serve at, and what the largest batch costs."""
     peak, knee = r.point(r.peak_batch), r.point(r.knee_batch)
     fraction = r.policy.knee_fraction
     lines = [
-        "throughput = batch / median device time per call, over back-to-back calls "
-        "(timer around each block of calls, one synchronize per block); CI of the median",
-        f"peak: batch {peak.batch}, {rate(peak.items_per_s)} · knee (smallest batch within "
-        f"{fraction:.0%} of peak): batch {knee.batch}, {rate(knee.items_per_s)} · max-fit: "
-        f"batch {r.max_fit_batch}",
-        f"search: {r.search.message}",
+        f"peak: batch {peak.batch}, {rate(peak.items_per_s)} · knee ({fraction:.0%} of the "
+        f"peak): batch {knee.batch}, {rate(knee.items_per_s)}"
     ]
+    top = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
+    if top and top[0].batch != peak.batch:
+        m = top[0]
+        loss = 1 - m.items_per_s / peak.items_per_s
+        grown = ""
+        if m.memory and peak.memory and peak.memory.peak_reserved_bytes:
+            ratio = (m.memory.peak_reserved_bytes or 0) / peak.memory.peak_reserved_bytes
+            grown = f", with {ratio:.1f}x the memory"
+        lines.append(
+            f"the largest batch that fits, {m.batch}, gives {loss:.1%} less than the peak"
+            f"{grown}: serve at the peak or the knee"
+        )
+    elif top:
+        lines.append(f"max-fit: batch {r.max_fit_batch}, the peak too")
     if r.budget is not None:
         b = r.budget
         if b.batch is None:
@@ -80,6 +95,17 @@ def summary_lines(r: ThroughputResult) -> list[str]:
                 f"budget: best batch with {b.stat} latency ≤ {duration(b.budget_s)}: batch "
                 f"{b.batch}, {rate(b.items_per_s)}; {b.message}"
             )
+    return lines
+
+
+def detail_lines(r: ThroughputResult) -> list[str]:
+    memory = "process peak RSS" if r.settings.device == "cpu" else "peak reserved by torch"
+    lines = [
+        "items/s = batch / median device time per call, over back-to-back calls (timer around "
+        "each block, one synchronize per block); ±CI: the 95 % CI of that median; per call: "
+        f"device time; latency: median synchronous call; memory: {memory}",
+        f"search: {r.search.message}",
+    ]
     wall = r.analysis.get("wall_s", {})
     if wall:
         lines.append(
@@ -89,7 +115,9 @@ def summary_lines(r: ThroughputResult) -> list[str]:
     return lines
 
 
-def print_throughput(r: ThroughputResult, console: Console) -> None:
-    console.print(curve_table(r))
-    for line in summary_lines(r):
+def print_throughput(r: ThroughputResult, console: Console, details: bool = False) -> None:
+    console.print(describe(r), highlight=False, soft_wrap=True, markup=False)
+    console.print(curve_table(r, details))
+    lines = finding_lines(r) + (detail_lines(r) if details else [])
+    for line in lines:
         console.print(line, highlight=False, soft_wrap=True, markup=False)
