@@ -124,3 +124,60 @@ class EvalOnly(nn.Module):
 
 def eval_only() -> tuple[nn.Module, torch.Tensor]:
     return EvalOnly(), torch.randn(1, 3, 8, 8)
+
+
+class Misbehaving(nn.Module):
+    """A tiny model that misbehaves at its Nth call, as INFERTIME_TEST_FAULT says:
+    "sigint:N", "sigterm:N", "exit:N" (sys.exit(3)), "interrupt:N" (KeyboardInterrupt),
+    "nan:N" (NaN output from then on), "print" (prints on every call), "sleep:S" (each call
+    sleeps S seconds). Child processes inherit the variable; INFERTIME_TEST_MARKER, if set, is
+    a file each process that builds the model appends its pid to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.head = nn.Linear(4, 4)
+        marker = os.environ.get("INFERTIME_TEST_MARKER")
+        if marker:
+            with open(marker, "a", encoding="utf-8") as f:
+                f.write(f"{os.getpid()}\n")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import signal
+        import sys
+        import time
+
+        self.calls += 1
+        fault, _, arg = os.environ.get("INFERTIME_TEST_FAULT", "").partition(":")
+        at = int(arg) if arg.isdigit() else 0
+        if fault == "sigint" and self.calls == at:
+            os.kill(os.getpid(), signal.SIGINT)
+        elif fault == "sigterm" and self.calls == at:
+            os.kill(os.getpid(), signal.SIGTERM)
+        elif fault == "exit" and self.calls >= at:
+            sys.exit(3)
+        elif fault == "interrupt" and self.calls >= at:
+            raise KeyboardInterrupt
+        elif fault == "print":
+            print(f"call {self.calls}")
+        elif fault == "sleep":
+            time.sleep(float(arg))
+        out = self.head(x)
+        if fault == "nan" and self.calls >= at:
+            out = out * float("nan")
+        return out
+
+
+def misbehaving() -> tuple[nn.Module, torch.Tensor]:
+    return Misbehaving(), torch.randn(1, 4)
+
+
+class FailsAboveBatch4(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] > 4:
+            raise ValueError("cannot handle more than 4 items")
+        return x * 2
+
+
+def fails_above_batch_4() -> tuple[nn.Module, torch.Tensor]:
+    return FailsAboveBatch4(), torch.randn(1, 4)

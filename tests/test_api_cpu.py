@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 import torch
 
 import infertime
@@ -59,3 +63,59 @@ def test_a_callers_module_keeps_its_mode_and_trainable_parameters(
     loss = module(torch.randn(1, 3, 16, 16)).sum()
     loss.backward()  # parameters are still ordinary tensors, not inference tensors
     assert module.conv.weight.grad is not None
+
+
+def test_a_refused_call_leaves_the_callers_module_untouched() -> None:
+    module = TinyCnn()
+    with pytest.raises(infertime.ConfigError, match="cuda_graph needs a CUDA device"):
+        infertime.measure_latency(
+            module, torch.randn(1, 3, 16, 16), device="cpu", dtype="bf16", cuda_graph=True
+        )
+    assert module.conv.weight.dtype == torch.float32 and module.training
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"batch_size": True}, "batch_size must be an integer"),
+        ({"max_time_s": True}, "max_time_s must be a positive number"),
+        ({"seed": 2**70}, "seed must be an integer"),
+        ({"dtype": "fp64"}, "dtype must be one of"),
+        ({"device": 3}, "device must be a name"),
+    ],
+)
+def test_bad_options_name_the_keyword(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(infertime.ConfigError, match=message):
+        infertime.measure_latency(TinyCnn(), torch.randn(1, 3, 16, 16), **options)
+
+
+def test_unknown_keyword_is_a_type_error_as_in_any_call() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bach_size'"):
+        infertime.measure_latency("timm:resnet18", bach_size=4)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'min_samples'"):
+        infertime.measure_throughput("timm:resnet18", min_samples=4)  # type: ignore[call-arg]
+
+
+def test_a_torch_device_is_accepted(fast_config: MeasureConfig) -> None:
+    r = infertime.measure_latency(
+        TinyCnn(), torch.randn(1, 3, 16, 16), device=torch.device("cpu"), config=fast_config
+    )
+    assert r.settings.device == "cpu"
+
+
+def test_a_workload_spec_is_accepted_and_options_override_it(fast_config: MeasureConfig) -> None:
+    spec = infertime.WorkloadSpec(model="models_for_tests:tiny_cnn", batch_size=3, device="cpu")
+    r = infertime.measure_latency(spec, batch_size=2, config=fast_config)
+    assert r.settings.batch_size == 2 and r.settings.model == "models_for_tests:tiny_cnn"
+
+
+def test_throughput_refuses_a_batch_size() -> None:
+    with pytest.raises(infertime.ConfigError, match="varies the batch size"):
+        infertime.measure_throughput(TinyCnn(), torch.randn(1, 3, 16, 16), batch_size=4)
+
+
+def test_save_and_load_refuse_what_they_cannot_handle(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="save_json\\(\\) takes a result"):
+        infertime.save_json({"kind": "latency"}, tmp_path / "r.json")
+    with pytest.raises(TypeError, match="load_result\\(\\) takes a path"):
+        infertime.load_result(42)  # type: ignore[arg-type]

@@ -226,18 +226,18 @@ def test_oom_during_the_curve_is_recorded_and_survived() -> None:
 
 
 def test_policy_validation_names_the_keyword_or_the_flag() -> None:
-    with pytest.raises(ConfigError, match="^memory_fraction must"):
+    with pytest.raises(ConfigError, match=r"^memory_fraction must"):
         ThroughputPolicy(memory_fraction=1.5)
-    with pytest.raises(ConfigError, match="^budget_stat must"):
+    with pytest.raises(ConfigError, match=r"^budget_stat must"):
         ThroughputPolicy(budget_stat="p50")
-    with pytest.raises(ConfigError, match="^knee_fraction must"):
+    with pytest.raises(ConfigError, match=r"^knee_fraction must"):
         ThroughputPolicy(knee_fraction=1.2)
-    with pytest.raises(ConfigError, match="^max_batch must"):
+    with pytest.raises(ConfigError, match=r"^max_batch must"):
         ThroughputPolicy(max_batch=0)
     with command_line():  # the same checks, as the command line reports them
-        with pytest.raises(ConfigError, match="^--memory-fraction must"):
+        with pytest.raises(ConfigError, match=r"^--memory-fraction must"):
             ThroughputPolicy(memory_fraction=1.5)
-        with pytest.raises(ConfigError, match="^--knee must"):
+        with pytest.raises(ConfigError, match=r"^--knee must"):
             ThroughputPolicy(knee_fraction=1.2)
 
 

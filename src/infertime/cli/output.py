@@ -7,6 +7,7 @@ symbols (PYTHONIOENCODING=ascii, a C locale) gets ASCII stand-ins instead of an 
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import sys
@@ -87,11 +88,17 @@ class TextOut(io.TextIOBase):
         return int(self.base.fileno())
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit 1 with no message; infertime says what happened (exit 141).
+        raise BrokenPipeError(errno.EPIPE, "broken pipe")
+
+
 # A pipe or file gets a fixed 160 columns, wider than any table, so saved output is never
 # squeezed (rich would wrap cells to fit a narrower width).
 WIDTH = None if sys.stdout.isatty() else 160
-stdout = Console(file=cast(IO[str], TextOut("stdout")), highlight=False, width=WIDTH)
-stderr = Console(file=cast(IO[str], TextOut("stderr")), highlight=False)
+stdout = _Console(file=cast(IO[str], TextOut("stdout")), highlight=False, width=WIDTH)
+stderr = _Console(file=cast(IO[str], TextOut("stderr")), highlight=False)
 
 
 def say(message: str) -> None:
