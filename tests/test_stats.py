@@ -124,3 +124,59 @@ def test_median_ci_coverage_under_autocorrelation() -> None:
         assert ci is not None
         covered += ci[0] <= 1.0 <= ci[1]
     assert covered / 200 >= 0.85  # an independent-samples interval covers about half as often
+
+
+def test_ties_and_float_rounding_carry_no_order() -> None:
+    # A constant series in float noise: without tied ranks its rounding pattern looks like
+    # strong serial correlation and no CI would ever be claimed.
+    xs = [1e-3 + (1e-19 if i % 3 == 0 else 0.0) for i in range(100)]
+    assert stats.serial_inflation(xs) < 1.6
+
+
+def test_serial_inflation_follows_the_correlation() -> None:
+    rng = random.Random(8)
+    iid = [rng.gauss(0, 1) for _ in range(2000)]
+    assert stats.serial_inflation(iid) < 1.2
+    ar = _ar1(2000, 0.8, seed=9)  # the median's inflation under AR(1) 0.8 is 6.39
+    assert 4.5 < stats.serial_inflation(ar) < 9
+    assert stats.indicator_inflation(0.8, 0.99) < stats.indicator_inflation(0.8, 0.5)
+
+
+def test_tails_come_with_cis_and_only_from_single_calls() -> None:
+    rng = random.Random(4)
+    xs = [rng.lognormvariate(0, 0.2) for _ in range(700)]
+    s = stats.summarize(xs)
+    p99 = s.tails[-1]
+    assert p99.value is not None and p99.ci is not None and p99.ci[0] <= p99.value <= p99.ci[1]
+    blocked = stats.summarize(xs, calls_per_sample=8)
+    assert all(t.value is None and "mean of 8 calls" in (t.withheld or "") for t in blocked.tails)
+    assert not blocked.per_call
+
+
+def test_upper_bound_of_p99_holds_with_its_confidence() -> None:
+    rng = random.Random(12)
+    truth = math.exp(0.3 * 2.3263478740408408)  # the lognormal's p99
+    held = total = 0
+    for _ in range(400):
+        xs = sorted(rng.lognormvariate(0, 0.3) for _ in range(400))
+        bound = stats.quantile_upper_bound(xs, 0.99, 0.95)
+        assert bound is not None
+        total += 1
+        held += bound >= truth
+    assert held / total >= 0.93
+    assert stats.quantile_upper_bound(sorted(rng.random() for _ in range(298)), 0.99) is None
+
+
+def test_a_trend_is_found_through_noise_and_not_in_noise() -> None:
+    rng = random.Random(5)
+    falling = [1.0 - 0.001 * i + rng.gauss(0, 0.02) for i in range(200)]
+    change = stats.significant_trend([falling])
+    assert change is not None and change < -0.05
+    flat = [1.0 + rng.gauss(0, 0.02) for _ in range(200)]
+    assert stats.significant_trend([flat]) is None
+    ar = _ar1(300, 0.8, seed=13)  # slow wander without a trend: no false alarm here
+    assert stats.significant_trend([ar]) is None
+
+
+def test_t_quantile_is_not_clamped() -> None:
+    assert stats.t_quantile(0.99999, 1) > 1000

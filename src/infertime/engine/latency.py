@@ -220,9 +220,21 @@ def measure_figures(
             return {"latency": latency, "device_time": device_time}
 
         warm = warm_up(call, device, config.warmup, cold_s, progress)
+        held = device.allocated_bytes()
+        calls_before = warm.calls
         warm, figures = sample_until_settled(warm, take_round, config.warmup, progress)
+        after = device.allocated_bytes()
         memory = device.memory()
-    return FiguresRun(warmup=warm, timer_overhead_s=overhead_s, figures=figures, memory=memory)
+    calls = warm.calls - calls_before
+    calls += sum(s.summary.n * s.calls_per_sample for s in figures.values())
+    return FiguresRun(
+        warmup=warm,
+        timer_overhead_s=overhead_s,
+        figures=figures,
+        memory=memory,
+        memory_growth_bytes=after - held if held is not None and after is not None else None,
+        calls_sampled=calls,
+    )
 
 
 def measure_replay_latency(
