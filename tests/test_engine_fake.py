@@ -350,3 +350,15 @@ def test_a_slow_first_call_gets_a_notice_of_how_long_it_will_take() -> None:
     dev = FakeDevice(fake.constant(1e-6, 1.0))
     measure_figures(dev.make_call(), dev, config(max_time_s=2.0), progress=sink)
     assert notices and "will take about" in notices[0]
+
+
+def test_progress_moves_for_slow_calls_in_every_phase() -> None:
+    seen: list[str] = []
+
+    def sink(phase: str, fraction: float | None, detail: str) -> None:
+        seen.append(phase)
+
+    dev = FakeDevice(fake.constant(1e-6, 0.3))  # 0.3 s per call
+    measure_figures(dev.make_call(), dev, config(max_time_s=3.0), progress=sink)
+    assert seen.count("warm-up") >= 5 and seen.count("latency") >= 3
+    assert seen.count("device_time") >= 1

@@ -92,3 +92,27 @@ def test_unwritable_destination_is_refused_before_measuring(tmp_path: Path) -> N
         json_io.check_writable(tmp_path / "missing" / "r.json")
     with pytest.raises(ResultFileError, match="directory"):
         json_io.check_writable(tmp_path)
+
+
+def test_sigterm_during_the_write_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infertime.errors import Terminated
+
+    def terminated(fd: int) -> None:
+        raise Terminated()
+
+    monkeypatch.setattr(os, "fsync", terminated)
+    with pytest.raises(Terminated):
+        json_io.save_json(make_result(), tmp_path / "r.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_non_regular_file_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(path))
+        with pytest.raises(ResultFileError, match="not a regular file"):
+            json_io.check_writable(path)
