@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from infertime import stats
 from infertime.devices import fake
 from infertime.devices.fake import CallCost, FakeDevice
 from infertime.engine.latency import measure_figures
@@ -362,3 +363,20 @@ def test_progress_moves_for_slow_calls_in_every_phase() -> None:
     measure_figures(dev.make_call(), dev, config(max_time_s=3.0), progress=sink)
     assert seen.count("warm-up") >= 5 and seen.count("latency") >= 3
     assert seen.count("device_time") >= 1
+
+
+def test_a_trend_the_window_medians_miss_keeps_warming_up() -> None:
+    # 15 calls of 20 ms falling 9 % with 5 % noise: the three window medians agree within
+    # the noise allowance, but the calls' ranks fall with time. Before the rank test the
+    # warm-up stopped here (a 2x cold start with tau 3 s left the median 89 % too slow).
+    from infertime.engine.warmup import still_faster
+
+    noise = [0.06, -0.05, 0.02, -0.06, 0.04] * 3
+    calls = [20e-3 * (1.0 + 0.006 * (15 - i) + noise[i]) for i in range(15)]
+    assert stats.steadiness(calls, 3, 0.01).steady
+    assert still_faster(calls)
+    dev = FakeDevice(fake.scripted(calls, then=fake.constant(1e-6, 20e-3)))
+    policy = WarmupPolicy(min_time_s=0.01, min_calls=10, window_time_s=0.01, window_calls=5)
+    record = warm_up(dev.make_call(), dev, policy, cold_call_s=0.0)
+    assert record.steady and record.calls > 15
+    assert not still_faster([20e-3 * (1.0 + n) for n in noise])
