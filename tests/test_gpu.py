@@ -128,13 +128,16 @@ def test_cli_on_cuda(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
             "--preset",
             "quick",
             "--cuda-graph",
+            "--details",
             "--json",
             str(path),
         ]
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "graph replay" in out and "kernel time (CUPTI)" in out
+    headline = out.split("\n\n")[0]
+    assert "graph replay" in headline  # a measured figure: in the headline
+    assert "kernel time (CUPTI)" in out  # a diagnosis pass: behind --details
     data = json.loads(path.read_text())
     assert data["settings"]["workload"]["device"].startswith("cuda:")
     assert data["environment"]["gpu"].get("uuid") or "error" in data["environment"]["gpu"]
