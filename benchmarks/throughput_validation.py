@@ -79,12 +79,16 @@ def fine_batches(coarse: list[int], dense: dict[int, float | None]) -> list[int]
     return list(range(lo + step, hi, step))
 
 
-def validate(dtype_name: str, channels_last: bool, save: Any = None) -> dict[str, Any]:
+def validate(
+    dtype_name: str, channels_last: bool, save: Any = None, out: Path | None = None
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     r = infertime.measure_throughput(
         "timm:efficientnet_b0", device="cuda:0", dtype=dtype_name, channels_last=channels_last
     )
     wall = time.perf_counter() - t0
+    if out is not None:  # the result itself: every point's samples and seconds
+        infertime.save_json(r, out / f"throughput_{dtype_name}.json")
     row: dict[str, Any] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "dtype": dtype_name,
@@ -271,7 +275,7 @@ def main() -> None:
             store.write_text(json.dumps({"header": header, "rows": [*kept, partial]}, indent=1))
 
         rows = [r for r in rows if r["dtype"] != dtype_name] + [
-            validate(dtype_name, channels_last, save)
+            validate(dtype_name, channels_last, save, args.out)
         ]
         rows.sort(key=lambda r: r["dtype"] != "fp32")
         store.write_text(json.dumps({"header": header, "rows": rows}, indent=1))

@@ -25,10 +25,13 @@ POINT_BLOCK_S = 0.02  # a pipelined sample of a curve point lasts at least this 
 # The fewest samples for a 95 % CI of the median that allows for serial correlation
 # (stats.serial_inflation) when the samples look independent.
 POINT_MIN_SAMPLES = 16
-# A point may outrun --max-time to reach its minimum samples, but not this: EfficientNet-B0's
-# largest batches take 0.2-0.6 s a call on an H100, and 16 of them at every large point made
-# the whole curve take 90 s instead of 45. Slower points get fewer samples, and wider CIs.
-POINT_MAX_TIME_S = 4.0
+# A point may outrun --max-time to reach its minimum samples, but not beyond this, unless it
+# needs more for POINT_FLOOR_SAMPLES: EfficientNet-B0's largest batches take 0.2-0.6 s a call
+# on an H100, and 16 samples at every large point made the whole curve take 90 s instead of 45.
+# Slower points get fewer samples, and CIs that say so (often n/a at 6 samples: that few cannot
+# rule out serial correlation).
+POINT_MAX_TIME_S = 2.5
+POINT_FLOOR_SAMPLES = 6  # the fewest with a distribution-free 95 % CI of the median
 TIE_TOLERANCE = 0.01  # a smaller batch ties with the peak if within noise and within 1 %
 # Differences below this are never told apart, however tight the CIs: between-process spread
 # of large-batch throughput is a few tenths of a percent (docs/validation).
@@ -161,12 +164,13 @@ def _sample_point(
     call_s = warm.recent_call_s(4)
     k = pipelined_calls(call_s)
     enough = (POINT_MIN_SAMPLES + 0.5) * k * call_s
+    cap = max(POINT_MAX_TIME_S, (POINT_FLOOR_SAMPLES + 0.5) * k * call_s)
     device_time = sample_device_time(
         call,
         device,
         calls_per_sample=k,
         policy=stop,
-        budget_s=min(max(stop.max_time_s, enough), POINT_MAX_TIME_S),
+        budget_s=min(max(stop.max_time_s, enough), cap),
         progress=progress,
     )
     if k == 1:
