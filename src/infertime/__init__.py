@@ -1,6 +1,8 @@
 """infertime: measure deep-network inference time correctly (latency, throughput, memory)."""
 
 from ._version import __version__
+from .comparison.api import compare
+from .comparison.result import CompareResult
 from .devices import CpuDevice, Device, resolve_device
 from .devices.base import MemoryReading
 from .engine.batch_search import ProbeOutcome, SearchResult
@@ -23,7 +25,14 @@ from .latency.measure import measure_latency
 from .latency.result import LatencyResult
 from .pitfalls.measure import measure_pitfalls
 from .pitfalls.result import PitfallRow, PitfallsResult
-from .policies import MeasureConfig, StopPolicy, ThroughputPolicy, TimingPolicy, WarmupPolicy
+from .policies import (
+    ComparePolicy,
+    MeasureConfig,
+    StopPolicy,
+    ThroughputPolicy,
+    TimingPolicy,
+    WarmupPolicy,
+)
 from .records import (
     ContextRecord,
     Diagnostic,
@@ -41,6 +50,8 @@ from .workload.spec import WorkloadSpec
 __all__ = [
     "BudgetChoice",
     "CaptureError",
+    "ComparePolicy",
+    "CompareResult",
     "ConfigError",
     "ContextRecord",
     "CpuDevice",
@@ -75,6 +86,7 @@ __all__ = [
     "WarmupRecord",
     "WorkloadSpec",
     "__version__",
+    "compare",
     "load_result",
     "measure_latency",
     "measure_pitfalls",

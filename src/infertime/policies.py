@@ -247,3 +247,52 @@ class ThroughputPolicy:
             )
         if self.latency_budget_s is not None:
             _positive(option("latency_budget_s"), self.latency_budget_s)
+
+
+COMPARE_FIGURES = ("latency", "device_time")
+
+
+@dataclass(frozen=True)
+class ComparePolicy:
+    """How `infertime compare` times configurations against each other in one process.
+
+    Short slots of each configuration in a balanced random order (a permutation, then its
+    reverse), so that a slow host state falls on every configuration alike; stop when every
+    ratio to the baseline has a CI within ±precision, bounded by time.
+    """
+
+    figure: str = "latency"  # or "device_time"
+    precision: float = 0.01  # target relative half-width of each ratio's CI
+    confidence: float = 0.95
+    max_time_s: float = 20.0  # interleaved sampling, after every configuration's warm-up
+    min_rounds: int = 16  # the fewest rounds whose ratio CI allows for serial correlation
+    max_rounds: int = 100_000
+    consecutive_passes: int = 2
+    slot_s: float = 0.02  # one configuration's slot lasts at least this long ...
+    slot_samples: int = 5  # ... and holds at least this many samples
+    seed: int = 0  # of the random slot order
+    fail_if_slower: float | None = None  # the regression gate: a relative slowdown, 0.05 = 5 %
+
+    def __post_init__(self) -> None:
+        if self.figure not in COMPARE_FIGURES:
+            raise ConfigError(
+                f"{option('figure')} must be latency or device_time, got {self.figure!r}"
+            )
+        _positive(option("precision"), self.precision)
+        if self.precision >= 1:
+            raise ConfigError(
+                f"{option('precision')} is a fraction (0.01 = ±1 %), got {self.precision}"
+            )
+        if not 0.5 <= self.confidence < 1:
+            raise ConfigError(f"confidence must be in [0.5, 1), got {self.confidence}")
+        _positive(option("max_time_s"), self.max_time_s)
+        _at_least("min rounds", self.min_rounds, 2)
+        _at_least("max rounds", self.max_rounds, self.min_rounds)
+        _at_least("consecutive passes", self.consecutive_passes, 1)
+        _positive("slot time", self.slot_s)
+        _at_least("slot samples", self.slot_samples, 1)
+        g = self.fail_if_slower
+        if g is not None and not (_is_number(g) and 0 <= g < 10):
+            raise ConfigError(
+                f"{option('fail_if_slower')} is a fraction (0.05 = 5 % slower), got {g}"
+            )

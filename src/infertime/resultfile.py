@@ -23,7 +23,7 @@ from .errors import InfertimeError, ResultFileError
 from .serialization import DataError, dump, json_schema, load
 
 SCHEMA_NAME = "infertime.result"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_HISTORY = {
     1: "latency, throughput and pitfalls results; raw samples in seconds per call",
     2: "settings hold the workload spec, the measurement context read back from inside it, the "
@@ -33,6 +33,9 @@ SCHEMA_HISTORY = {
     3: "the stop policy records how many checks in a row must meet the precision "
     "(`consecutive_passes`; files before it stopped at the first one); a latency-budget choice "
     "states the confidence of its p99 bound instead of `exact`",
+    4: "a new kind, `compare` (configurations interleaved in one process, in alternating "
+    "fresh processes, or from saved files, with ratios); latency results may carry "
+    "`processes`, the raw figures of each fresh process of `--processes`",
 }
 HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
 
@@ -58,11 +61,12 @@ class KindFormat:
 
 
 def kind_formats() -> dict[str, KindFormat]:
+    from .comparison.result import FORMAT as COMPARE
     from .latency.result import FORMAT as LATENCY
     from .pitfalls.result import FORMAT as PITFALLS
     from .throughput.result import FORMAT as THROUGHPUT
 
-    return {f.kind: f for f in (LATENCY, THROUGHPUT, PITFALLS)}
+    return {f.kind: f for f in (LATENCY, THROUGHPUT, PITFALLS, COMPARE)}
 
 
 def _finite(obj: Any) -> Any:
@@ -201,23 +205,27 @@ def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
     (a symbolic link's target, not the link; a device or pipe is written in place)."""
     if not hasattr(result, "kind") or result.kind not in kind_formats():
         raise TypeError(
-            f"save_json() takes a result of measure_latency, measure_throughput or "
-            f"measure_pitfalls, not {type(result).__name__}"
+            f"save_json() takes a result of measure_latency, measure_throughput, "
+            f"measure_pitfalls or compare, not {type(result).__name__}"
         )
-    p = check_writable(path)
     text = json.dumps(to_document(result), indent=1, allow_nan=False)
+    return write_text_atomic(text + "\n", path)
+
+
+def write_text_atomic(text: str, path: str | os.PathLike[str], what: str = "result") -> Path:
+    """`text` to `path` as save_json writes: whole or not at all (module doc of save_json)."""
+    p = check_writable(path)
     if is_stream(p):
         try:
             with open(p, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
+                f.write(text)
         except OSError as exc:
-            raise ResultFileError(f"cannot write result to {p}: {exc.strerror or exc}") from exc
+            raise ResultFileError(f"cannot write {what} to {p}: {exc.strerror or exc}") from exc
         return p
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-            f.write("\n")
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, new_file_mode())  # mkstemp makes 0600; give the file normal permissions
@@ -225,7 +233,7 @@ def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise ResultFileError(f"cannot write result to {p}: {exc.strerror or exc}") from exc
+            raise ResultFileError(f"cannot write {what} to {p}: {exc.strerror or exc}") from exc
         raise
     return p
 
@@ -291,6 +299,11 @@ def settings_from_v1(document: Document) -> Document:
         "method": old["measure"],
     }
     return {**document, "settings": settings}
+
+
+def unchanged(document: Document) -> Document:
+    """An upgrade for kinds whose fields did not change in that version."""
+    return document
 
 
 def stop_rule_from_v2(document: Document) -> Document:

@@ -27,6 +27,13 @@ def _tasks() -> dict[str, Task]:
     return {"probe": (probe_task, probe_out_of_memory), "cold_start": (cold_start_task, None)}
 
 
+def _whole_tasks() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+    """Tasks that build and measure the model themselves (a whole measurement per process)."""
+    from .repeat import latency_task
+
+    return {"latency": latency_task}
+
+
 def run(task_name: str, request: dict[str, Any]) -> dict[str, Any]:
     from ..devices import resolve_device
     from ..workload.context import measurement_context
@@ -55,7 +62,9 @@ def run(task_name: str, request: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     try:
-        answer = run(argv[0], json.loads(argv[1]))
+        whole = _whole_tasks().get(argv[0])
+        request = json.loads(argv[1])
+        answer = whole(request) if whole is not None else run(argv[0], request)
     except InfertimeError as exc:
         print(exc.one_line(), file=sys.stderr)
         return exc.exit_code

@@ -22,6 +22,7 @@ from .result import LatencyResult
 
 def check_latency(result: LatencyResult) -> list[Diagnostic]:
     found = check_cupti(bool(result.analysis.get("cupti_attached_before")))
+    found.extend(check_processes(result))
     found.extend(check_consistency(result))
     launch = result.analysis.get("launch")
     if launch:
@@ -46,6 +47,30 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
     return found
+
+
+# I² above this: most of the spread between processes is not the noise each one measured.
+HETEROGENEITY_WARN = 0.5
+
+
+def check_processes(result: LatencyResult) -> list[Diagnostic]:
+    """Repeated in fresh processes: do they differ more than their own CIs allow?"""
+    over = result.across("latency")
+    if over is None or over.heterogeneity is None or over.heterogeneity <= HETEROGENEITY_WARN:
+        return []
+    within = f" against ±{over.within_se * 1.96:.1%} within one" if over.within_se else ""
+    return [
+        Diagnostic(
+            "between_processes",
+            "warning",
+            f"fresh processes differ more than their own CIs say: latency medians spread "
+            f"{over.between_cv:.1%} (CV) between processes{within} (I² "
+            f"{over.heterogeneity:.0%}); one run's CI is too narrow on this host",
+            "quote the typical figure and the range for one new process; compare "
+            "configurations interleaved in one process (infertime compare)",
+            {"i_squared": over.heterogeneity, "between_cv": over.between_cv},
+        )
+    ]
 
 
 def check_state(result: LatencyResult, state: dict[str, Any]) -> list[Diagnostic]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 from typing import Any
 
 from typing_extensions import Unpack
 
+from ..devices import resolve_device
 from ..devices.base import Device
 from ..diagnose.launch import launch_analysis
 from ..engine.latency import measure_figures, measure_replay_latency
 from ..engine.progress import ProgressSink, no_progress
+from ..errors import ConfigError, option
+from ..isolation.repeat import measure_in_processes
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, sampling_config
 from ..telemetry.environment import capture
 from ..telemetry.gpu_monitor import watch_gpu
@@ -20,19 +24,20 @@ from ..workload.backends import opened
 from ..workload.backends.cuda_graph import CUDA_GRAPH
 from ..workload.backends.eager import EAGER
 from ..workload.context import measurement_context
-from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload
-from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
+from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload, spec_for
+from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, WorkloadSpec, split_options
 from .checks import check_latency
-from .result import LatencyResult
+from .result import LatencyResult, ProcessRun
 
 
 class LatencyOptions(WorkloadOptions, SamplingOptions, total=False):
     """Keyword options of measure_latency: what is measured, and how to sample it."""
 
     min_samples: int | None  # samples before stopping (662 gives a p99)
+    processes: int  # repeat the whole measurement in this many fresh processes
 
 
-OPTION_NAMES = SAMPLING_OPTION_NAMES | {"min_samples"}
+OPTION_NAMES = SAMPLING_OPTION_NAMES | {"min_samples", "processes"}
 
 
 def measure_latency(
@@ -54,7 +59,12 @@ def measure_latency(
     """
     t_start = time.perf_counter()
     workload, sampling = split_options(options, OPTION_NAMES, "measure_latency")
+    processes = sampling.pop("processes", 1)
     sampling_config(sampling)  # flags are checked before anything slow happens
+    if processes != 1:
+        return measure_in_fresh_processes(
+            model, example_inputs, workload, sampling, processes, cuda_graph, diagnose, progress
+        )
     cupti_was_attached = cupti_attached()
 
     def check_device(device: Device) -> None:
@@ -129,6 +139,48 @@ def measure_latency(
         environment=env,
         analysis=analysis,
     )
+    return result.with_diagnostics(tuple(check_latency(result)))
+
+
+def measure_in_fresh_processes(
+    model: Any,
+    example_inputs: Any,
+    workload: dict[str, Any],
+    sampling: dict[str, Any],
+    processes: Any,
+    cuda_graph: bool,
+    diagnose: bool,
+    progress: ProgressSink,
+) -> LatencyResult:
+    """The measurement repeated in `processes` fresh processes; every process's figures kept."""
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 2:
+        raise ConfigError(f"{option('processes')} must be an integer >= 2, got {processes!r}")
+    if example_inputs is not None or not isinstance(model, (str, WorkloadSpec)):
+        raise ConfigError(
+            f"{option('processes')} rebuilds the model in each fresh process: it needs a model "
+            "reference, not a module"
+        )
+    spec, given = spec_for(model, workload)
+    if given is not None:
+        raise ConfigError(f"{option('processes')} needs a device name, not a Device object")
+    device = resolve_device(spec.device)
+    if cuda_graph:
+        CUDA_GRAPH.check(device)
+    cfg = sampling_config(sampling, device.kind)
+    runs = measure_in_processes(
+        replace(spec, device=device.name),
+        cfg,
+        processes,
+        cuda_graph=cuda_graph,
+        diagnose=diagnose,
+        progress=progress,
+    )
+    last = runs[-1]
+    kept = tuple(
+        ProcessRun(r.figures, r.warmup, r.analysis.get("wall_s", {}).get("total_s", 0.0))
+        for r in runs
+    )
+    result = replace(last, processes=kept, diagnostics=())
     return result.with_diagnostics(tuple(check_latency(result)))
 
 

@@ -133,6 +133,8 @@ def flagged_figures(r: LatencyResult) -> set[str]:
 
 def headline_lines(r: LatencyResult) -> list[str]:
     """The answer: each figure's median with its CI, throughput, tails; one line each."""
+    if r.processes:
+        return processes_lines(r)
     lines = [describe_run(r)]
     on_cpu = r.settings.device == "cpu"
     unsteady = flagged_figures(r)
@@ -161,6 +163,44 @@ def headline_lines(r: LatencyResult) -> list[str]:
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the median in this process; "
         "fresh processes can differ more"
+    )
+    return lines
+
+
+def processes_lines(r: LatencyResult) -> list[str]:
+    """The headline of a measurement repeated in fresh processes: the typical figures over
+    them, the range one new process will probably give, and between against within spread."""
+    k = len(r.processes)
+    lines = [describe_run(r)]
+    on_cpu = r.settings.device == "cpu"
+    for name in r.figures:
+        over = r.across(name)
+        if over is None or (on_cpu and name == "device_time"):
+            continue
+        half = stats.relative_half_width(over.typical, over.typical_ci)
+        ci = f"±{percent(half)}" if half is not None else "CI n/a"
+        new = ""
+        if over.prediction is not None:
+            lo, hi = over.prediction
+            new = f"one new process: {duration_in(lo, hi)}–{duration(hi)}"
+        label = SHORT_LABELS.get(name, name)
+        lines.append(f"  {label:<13} {duration(over.typical):>11}  {ci:>8}  {new}")
+    tp = r.throughput_items_per_s
+    half = stats.relative_half_width(tp, r.throughput_ci)
+    ci = f"±{percent(half)}" if half is not None else "CI n/a"
+    lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / typical device time")
+    lat = r.across("latency")
+    if lat is not None:
+        low, high = min(lat.medians), max(lat.medians)
+        lines.append(
+            f"  processes     {k} fresh ones, latency medians {duration_in(low, high)}–"
+            f"{duration(high)}"
+        )
+        within = f"; within one process ±{percent(lat.within_se * 1.96)}" if lat.within_se else ""
+        lines.append(f"  spread        between processes {percent(lat.between_cv)} (CV){within}")
+    lines.append(
+        f"±: {round(r.latency.confidence * 100)} % CI of the typical figure (geometric mean of "
+        f"the {k} processes' medians)"
     )
     return lines
 

@@ -11,7 +11,14 @@ from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 from .. import stats
 from ..devices.base import MemoryReading
 from ..records import ResultBase, Series, WarmupRecord
-from ..resultfile import Document, KindFormat, settings_from_v1, stop_rule_from_v2
+from ..repeats import AcrossProcesses, across_processes
+from ..resultfile import (
+    Document,
+    KindFormat,
+    settings_from_v1,
+    stop_rule_from_v2,
+    unchanged,
+)
 
 
 def ratio_ci(numerator: float, ci: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -21,11 +28,23 @@ def ratio_ci(numerator: float, ci: tuple[float, float] | None) -> tuple[float, f
     return numerator / ci[1], numerator / ci[0]
 
 
+@dataclass(frozen=True)
+class ProcessRun:
+    """One fresh process of a measurement repeated with `--processes`: its own raw figures."""
+
+    figures: dict[str, Series]
+    warmup: WarmupRecord
+    wall_s: float  # the process's whole measurement, model build included
+
+
 @dataclass(frozen=True, kw_only=True)
 class LatencyResult(ResultBase):
     """Latency and device time of one configuration, with warm-up, memory and environment.
 
     `analysis` holds the kernel-time pass ("launch"), GPU state ("gpu_state") and wall time.
+    Repeated in fresh processes (`processes` not empty), the other fields are those of the
+    last process, the one that also ran the diagnosis passes, and `across(figure)` gives the
+    typical figure over all of them with its intervals.
     """
 
     kind: ClassVar[str] = "latency"
@@ -34,6 +53,23 @@ class LatencyResult(ResultBase):
     figures: dict[str, Series]  # "latency", "device_time", optionally "graph_latency"
     timer_overhead_s: float
     memory: MemoryReading
+    processes: tuple[ProcessRun, ...] = ()
+
+    def across(self, figure: str) -> AcrossProcesses | None:
+        """The figure over every process (None for a single process)."""
+        if not self.processes:
+            return None
+        series = [p.figures[figure] for p in self.processes if figure in p.figures]
+        return across_processes(
+            [s.summary.median for s in series],
+            [s.summary.median_ci_rel for s in series],
+            series[0].confidence,
+        )
+
+    def typical(self, figure: str) -> float:
+        """The figure's median, or over processes the geometric mean of their medians."""
+        over = self.across(figure)
+        return over.typical if over is not None else self.figures[figure].summary.median
 
     @property
     def latency(self) -> Series:
@@ -45,12 +81,15 @@ class LatencyResult(ResultBase):
 
     @property
     def throughput_items_per_s(self) -> float:
-        """Items per second in the pipelined regime: batch / median device time per call."""
-        return self.settings.batch_size / self.device_time.summary.median
+        """Items per second in the pipelined regime: batch / median device time per call
+        (over processes: batch / their typical device time)."""
+        return self.settings.batch_size / self.typical("device_time")
 
     @property
     def throughput_ci(self) -> tuple[float, float] | None:
-        return ratio_ci(self.settings.batch_size, self.device_time.summary.median_ci)
+        over = self.across("device_time")
+        ci = over.typical_ci if over is not None else self.device_time.summary.median_ci
+        return ratio_ci(self.settings.batch_size, ci)
 
 
 # -- file form ------------------------------------------------------------------------------
@@ -87,9 +126,37 @@ class ThroughputRecord(TypedDict):
     definition: str
 
 
+class ProcessesRecord(TypedDict):
+    """One figure over the fresh processes of `--processes`."""
+
+    medians_s: list[float]
+    typical_s: float
+    typical_ci_s: list[float] | None
+    prediction_s: list[float] | None
+    between_cv: float
+    within_se: float | None
+    i_squared: float | None
+    definition: str
+
+
 class LatencyDerived(TypedDict):
     statistics: dict[str, SummaryRecord]
     throughput: ThroughputRecord
+    across_processes: dict[str, ProcessesRecord]
+
+
+def processes_record(a: AcrossProcesses) -> ProcessesRecord:
+    return {
+        "medians_s": list(a.medians),
+        "typical_s": a.typical,
+        "typical_ci_s": list(a.typical_ci) if a.typical_ci else None,
+        "prediction_s": list(a.prediction) if a.prediction else None,
+        "between_cv": a.between_cv,
+        "within_se": a.within_se,
+        "i_squared": a.heterogeneity,
+        "definition": "geometric mean of the processes' medians; t interval of the log "
+        "medians (typical) and for one new process (prediction)",
+    }
 
 
 def summary_record(s: stats.Summary) -> SummaryRecord:
@@ -126,10 +193,16 @@ def _derived(r: LatencyResult) -> Document:
             "ci": list(r.throughput_ci) if r.throughput_ci else None,
             "definition": "batch_size / median device time per call (pipelined)",
         },
+        "across_processes": {
+            k: processes_record(a) for k in r.figures if (a := r.across(k)) is not None
+        },
     }
     return dict(derived)
 
 
 FORMAT = KindFormat(
-    LatencyResult, _derived, LatencyDerived, upgrades={1: settings_from_v1, 2: stop_rule_from_v2}
+    LatencyResult,
+    _derived,
+    LatencyDerived,
+    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged},
 )

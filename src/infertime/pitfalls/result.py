@@ -9,7 +9,13 @@ from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
 from ..records import ResultBase
-from ..resultfile import Document, KindFormat, settings_from_v1, stop_rule_from_v2
+from ..resultfile import (
+    Document,
+    KindFormat,
+    settings_from_v1,
+    stop_rule_from_v2,
+    unchanged,
+)
 
 LABELS = {
     "correct": "correct: warm-up, device timer, synchronize",
@@ -111,5 +117,8 @@ def _derived(r: PitfallsResult) -> Document:
 
 
 FORMAT = KindFormat(
-    PitfallsResult, _derived, PitfallsDerived, upgrades={1: settings_from_v1, 2: stop_rule_from_v2}
+    PitfallsResult,
+    _derived,
+    PitfallsDerived,
+    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged},
 )

@@ -30,6 +30,7 @@ PRIORITY = (
     "profiler_attached",
     "grad_enabled",
     "training_mode",
+    "between_processes",
     "launch_bound",
     "drift",
     "host_busy",

@@ -19,6 +19,7 @@ from ..resultfile import (
     budget_from_v2,
     settings_from_v1,
     stop_rule_from_v2,
+    unchanged,
 )
 
 
@@ -124,5 +125,5 @@ def _from_v2(document: Document) -> Document:
 
 
 FORMAT = KindFormat(
-    ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1, 2: _from_v2}
+    ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1, 2: _from_v2, 3: unchanged}
 )

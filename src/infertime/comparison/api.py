@@ -1,0 +1,87 @@
+"""infertime.compare: configurations live (interleaved), or saved results, with ratios."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..engine.progress import ProgressSink, no_progress
+from ..errors import ConfigError, option
+from ..policies import ComparePolicy, preset
+from ..records import ResultBase
+from .configs import config_of
+from .files import compare_files
+from .result import CompareResult
+
+# CPU calls are tens of milliseconds and noisier: the interleaved budget is this much larger.
+CPU_COMPARE_FACTOR = 2.0
+
+
+def is_saved(item: Any) -> bool:
+    """A saved result: a result object, a Path, or text naming a .json file or an existing file."""
+    if isinstance(item, (ResultBase, Path)):
+        return True
+    return isinstance(item, str) and (item.endswith(".json") or Path(item).is_file())
+
+
+def compare(
+    *items: Any,
+    device: Any = "auto",
+    threads: int | None = None,
+    figure: str = "latency",
+    preset_name: str = "default",
+    precision: float | None = None,
+    max_time_s: float | None = None,
+    seed: int = 0,
+    processes: int | None = None,
+    fail_if_slower: float | None = None,
+    allow_different: bool = False,
+    progress: ProgressSink = no_progress,
+) -> CompareResult:
+    """Compare configurations; the first is the baseline. Ratios are time ratios (other /
+    baseline per call) with CIs; `result.verdict(i)` says it in words.
+
+    Live: each item is a configuration, "timm:resnet50 --dtype bf16" (a model reference and
+    the flags of `infertime run` that change what is measured), a WorkloadSpec, or a dict of its
+    fields. They are prepared in one process and timed in interleaved rounds until every
+    ratio's CI is within ±`precision` (default 1 %) or `max_time_s` (default 20 s on a GPU, 40 s
+    on a CPU) has passed; with `processes`, each instead runs in that many alternating fresh
+    processes (also what happens when they do not fit in memory together).
+    Offline: each item is a saved result (a path or a result object) of one kind.
+    `fail_if_slower` (0.05 = 5 %): the gate; `result.gate_failed` is True when some
+    configuration is slower than the baseline by more than that, with the CI's confidence.
+    """
+    if len(items) < 2:
+        raise ConfigError(
+            "compare needs at least two configurations or results (the first is the baseline)"
+        )
+    policy = ComparePolicy(figure=figure, seed=seed, fail_if_slower=fail_if_slower)
+    if precision is not None:
+        policy = replace(policy, precision=precision)
+    if max_time_s is not None:
+        policy = replace(policy, max_time_s=max_time_s)
+    saved = [is_saved(i) for i in items]
+    if all(saved):
+        if processes is not None:
+            raise ConfigError(f"{option('processes')} applies to a live comparison, not to files")
+        return compare_files(items, policy, allow_different)
+    if any(saved):
+        raise ConfigError("compare takes either configurations (live) or saved results, not both")
+    if processes is not None and (
+        isinstance(processes, bool) or not isinstance(processes, int) or processes < 2
+    ):
+        raise ConfigError(f"{option('processes')} must be an integer >= 2, got {processes!r}")
+    from ..devices import Device, resolve_device
+    from .measure import compare_live
+
+    shared = {"threads": threads}
+    configs = [config_of(item, shared) for item in items]
+    dev = device if isinstance(device, Device) else resolve_device(str(device))
+    configs = [replace(c, spec=replace(c.spec, device=dev.name)) for c in configs]
+    config = preset(preset_name)
+    if max_time_s is not None:  # the user's budget bounds each warm-up too
+        config = config.with_overrides(max_time_s=max_time_s)
+    elif dev.kind == "cpu":
+        policy = replace(policy, max_time_s=policy.max_time_s * CPU_COMPARE_FACTOR)
+    return compare_live(configs, dev, config, policy, processes=processes, progress=progress)

@@ -1,0 +1,85 @@
+"""All checks of a comparison, in one place, in the order they are shown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..diagnose.host import check_environment
+from ..diagnose.noise import check_warmup
+from ..records import Diagnostic
+
+if TYPE_CHECKING:
+    from .result import CompareResult
+
+
+def check_compare(result: CompareResult) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    why = result.analysis.get("fresh_processes_because")
+    if why:
+        found.append(
+            Diagnostic(
+                "fresh_processes",
+                "info",
+                f"the configurations ran in alternating fresh processes, not interleaved in one: "
+                f"{why}",
+                "ratios from processes are wider and slower to get; free memory or lower the "
+                "batch size to interleave them",
+            )
+        )
+    for arm in result.arms:
+        if arm.warmup is not None:
+            for d in check_warmup(arm.warmup):
+                found.append(Diagnostic(d.code, d.severity, f"{arm.name}: {d.message}", d.advice))
+    stop = result.stop
+    if stop is not None and not stop.met_target:
+        found.append(
+            Diagnostic(
+                "precision_missed",
+                "info",
+                f"the ratios' CIs did not reach ±{stop.target_rel:.1%}: {stop.message}",
+                "give a longer --max-time for tighter ratios",
+            )
+        )
+    found.extend(check_single_processes(result))
+    if result.gate_failed:
+        g = result.policy.fail_if_slower
+        slower = [
+            result.arms[i].name
+            for i, r in enumerate(result.ratios(), start=1)
+            if r.ci is not None and g is not None and r.ci[0] > 1 + g
+        ]
+        found.append(
+            Diagnostic(
+                "regression",
+                "warning",
+                f"slower than {result.baseline.name} by more than {g:.1%} with "
+                f"{result.policy.confidence:.0%} confidence: {', '.join(slower)}",
+                "the gate (--fail-if-slower) fails this run",
+            )
+        )
+    device_kind = result.settings.device.split(":")[0]
+    found.extend(check_environment(result.environment, device_kind))
+    return found
+
+
+def check_single_processes(result: CompareResult) -> list[Diagnostic]:
+    """Two single-process results of a host-bound figure: their difference may be the host."""
+    if result.mode != "files" or any(len(a.groups) > 1 for a in result.arms):
+        return []
+    host_bound = [
+        a.name
+        for a in result.arms
+        if a.verdict in ("launch-bound", "mixed") or a.settings.device.startswith("cpu")
+    ]
+    if not host_bound:
+        return []
+    return [
+        Diagnostic(
+            "single_process_pair",
+            "warning",
+            "each result comes from a single process and the host sets the pace of "
+            f"{', '.join(host_bound)}: a pair of single processes cannot tell a real change from "
+            "the host moving between them (fresh processes on one host differed by 2× at batch 1)",
+            "compare live (interleaved in one process), or measure each side with --processes",
+        )
+    ]

@@ -1,0 +1,152 @@
+"""Offline comparisons: saved results of one kind, side by side, with ratios and their CIs.
+
+What is compared per kind (seconds per call or per item, so ratios are time ratios):
+- latency: the chosen figure (latency or device time per call); every process's samples
+  where the file was measured with --processes;
+- throughput: time per item at each result's own peak batch (the inverse of peak throughput);
+- pitfalls: the correct method's latency per call.
+Results whose numbers mean different things (per-call times at different batch sizes or input
+shapes) are refused unless allowed; environment differences are listed either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..policies import ComparePolicy
+from ..records import ResultBase
+from ..resultfile import load_result
+from .checks import check_compare
+from .result import Arm, CompareResult
+
+# Keys of the environment that do not describe the machine's set-up (they change every run).
+VOLATILE = ("load_average", "temperature", "clock", "power", "utilization", "used", "free")
+
+
+def load_items(items: Sequence[Any]) -> list[tuple[str, ResultBase]]:
+    """(name, result) for each path or result object."""
+    out: list[tuple[str, ResultBase]] = []
+    for item in items:
+        if isinstance(item, ResultBase):
+            out.append((_describe(item), item))
+        else:
+            path = Path(item)
+            out.append((str(path), load_result(path)))
+    return out
+
+
+def _describe(r: ResultBase) -> str:
+    w = r.settings.workload
+    parts = [w.model]
+    if w.batch_size is not None:
+        parts.append(f"-b {w.batch_size}")
+    if w.dtype != "fp32":
+        parts.append(w.dtype)
+    if w.channels_last:
+        parts.append("channels-last")
+    return " ".join(parts)
+
+
+def compare_files(
+    items: Sequence[Any], policy: ComparePolicy, allow_different: bool = False
+) -> CompareResult:
+    """Saved results compared: the first is the baseline."""
+    if len(items) < 2:
+        raise ConfigError("compare needs at least two results (the first is the baseline)")
+    loaded = load_items(items)
+    kinds = {str(getattr(r, "kind", "?")) for _, r in loaded}
+    if len(kinds) > 1:
+        raise ConfigError(
+            f"cannot compare results of different kinds ({', '.join(sorted(kinds))})",
+            advice="compare latency with latency, throughput with throughput",
+        )
+    kind = kinds.pop()
+    if kind == "compare":
+        raise ConfigError("a comparison's file cannot be compared again; compare its sources")
+    if not allow_different:
+        refuse_incompatible(loaded, kind)
+    arms = tuple(arm_of(name, r, kind, policy.figure) for name, r in loaded)
+    base = loaded[0][1]
+    result = CompareResult(
+        settings=base.settings,
+        environment=base.environment,
+        mode="files",
+        figure=figure_name(kind, policy.figure),
+        arms=arms,
+        policy=policy,
+        analysis={"environment_differences": environment_differences(loaded)},
+    )
+    return result.with_diagnostics(tuple(check_compare(result)))
+
+
+def figure_name(kind: str, figure: str) -> str:
+    return {"throughput": "time_per_item_at_peak", "pitfalls": "latency"}.get(kind, figure)
+
+
+def arm_of(name: str, r: Any, kind: str, figure: str) -> Arm:
+    verdict = (r.analysis.get("launch") or {}).get("verdict")
+    common = {"name": name, "settings": r.settings, "source": name, "environment": r.environment}
+    if kind == "latency":
+        if figure not in r.figures:
+            raise ConfigError(f"{name} has no {figure} figure")
+        if r.processes:
+            groups = tuple(p.figures[figure].samples_s for p in r.processes)
+        else:
+            groups = (r.figures[figure].samples_s,)
+        k = r.figures[figure].calls_per_sample
+        return Arm(groups=groups, calls_per_sample=k, verdict=verdict, **common)
+    if kind == "throughput":
+        point = r.point(r.peak_batch)
+        if point.device_time is None:
+            raise ConfigError(f"{name} has no device time at its peak batch {r.peak_batch}")
+        per_item = tuple(x / r.peak_batch for x in point.device_time.samples_s)
+        k = point.device_time.calls_per_sample
+        return Arm(groups=(per_item,), calls_per_sample=k, **common)
+    row = r.row("correct")
+    return Arm(groups=(tuple(row.samples_s),), calls_per_sample=1, verdict=verdict, **common)
+
+
+def refuse_incompatible(loaded: list[tuple[str, ResultBase]], kind: str) -> None:
+    """Per-call times at different batch sizes or input shapes are different quantities."""
+    if kind == "throughput":
+        return  # time per item at each one's peak: comparable across batch sizes by design
+    base_name, base = loaded[0]
+    for name, r in loaded[1:]:
+        shapes = base.settings.inputs.item_shapes, r.settings.inputs.item_shapes
+        for what, a, b in (
+            ("batch size", base.settings.batch_size, r.settings.batch_size),
+            ("input shape per item", *shapes),
+        ):
+            if a != b:
+                raise ConfigError(
+                    f"{name} has {what} {b}, {base_name} has {a}: their times per call measure "
+                    "different work",
+                    advice="pass --allow-different to compare them anyway",
+                )
+
+
+def environment_differences(loaded: list[tuple[str, ResultBase]]) -> dict[str, list[Any]]:
+    """Set-up keys of the environment (flattened) whose values differ between the results."""
+    flat = [_flatten(r.environment) for _, r in loaded]
+    flat = [
+        {**f, "context.threads": r.settings.context.threads}
+        for f, (_, r) in zip(flat, loaded, strict=True)
+    ]
+    keys = sorted(set().union(*flat))
+    return {
+        k: [f.get(k) for f in flat]
+        for k in keys
+        if not any(v in k for v in VOLATILE) and len({repr(f.get(k)) for f in flat}) > 1
+    }
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        return {prefix: obj}
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    return out

@@ -1,0 +1,243 @@
+"""Live comparisons: configurations prepared in one process and timed interleaved, or, when
+they do not fit in memory together (or when asked), run in alternating fresh processes."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from typing import Any
+
+from ..devices import Device
+from ..engine.interleave import interleave
+from ..engine.progress import ProgressSink, no_progress
+from ..errors import InfertimeError, ModelCallError, OutOfMemoryError
+from ..isolation.repeat import measure_in_processes
+from ..latency.result import LatencyResult
+from ..policies import ComparePolicy, MeasureConfig
+from ..telemetry.environment import capture
+from ..workload.backends import opened
+from ..workload.backends.cuda_graph import CUDA_GRAPH
+from ..workload.backends.eager import EAGER
+from ..workload.context import measurement_context
+from ..workload.prepare import PreparedModel, check_finite, prepare
+from .checks import check_compare
+from .configs import Config
+from .ratios import paired_half_width
+from .result import Arm, CompareResult
+
+
+class ArmFailed(Exception):
+    """A configuration's call raised: which one, and what."""
+
+    def __init__(self, index: int, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.index = index
+        self.cause = cause
+
+
+class DoesNotFit(Exception):
+    """The configurations do not fit in the device's memory together."""
+
+
+def guarded(index: int, call: Callable[[], Any]) -> Callable[[], Any]:
+    """The call, with failures tagged by configuration (the engine does not know which ran)."""
+
+    def run() -> Any:
+        try:
+            return call()
+        except Exception as exc:
+            raise ArmFailed(index, exc) from exc
+
+    return run
+
+
+def compare_live(
+    configs: Sequence[Config],
+    device: Device,
+    config: MeasureConfig,
+    policy: ComparePolicy,
+    *,
+    processes: int | None = None,
+    progress: ProgressSink = no_progress,
+) -> CompareResult:
+    """Interleaved in this process; in `processes` alternating fresh processes per configuration
+    when asked, or (5 of them) when the configurations do not fit in memory together."""
+    for c in configs:
+        if c.cuda_graph:
+            CUDA_GRAPH.check(device)
+    if processes is not None:
+        return compare_in_processes(configs, device, config, policy, processes, progress, None)
+    why: str | None = None
+    try:
+        return interleaved(configs, device, config, policy, progress)
+    except DoesNotFit as exc:
+        why = str(exc)
+    # Outside the except block: its traceback no longer holds the models' frames.
+    gc.collect()
+    device.release_memory()
+    return compare_in_processes(configs, device, config, policy, 5, progress, why)
+
+
+def interleaved(
+    configs: Sequence[Config],
+    device: Device,
+    config: MeasureConfig,
+    policy: ComparePolicy,
+    progress: ProgressSink,
+) -> CompareResult:
+    t_start = time.perf_counter()
+    prepared: list[PreparedModel] = []
+    for i, c in enumerate(configs):
+        try:
+            prepared.append(prepare(c.spec, device))
+        except OutOfMemoryError as exc:
+            if i == 0:
+                raise
+            raise DoesNotFit(f"{c.name} did not fit next to the others: {exc.one_line()}") from None
+    with ExitStack() as stack:
+        measuring = [
+            stack.enter_context(measurement_context(p, pause_gc=config.timing.disable_gc))
+            for p in prepared
+        ]
+        with explaining(prepared, configs, device):
+            calls = [
+                guarded(i, stack.enter_context(opened(backend(c), p, batch_of(p))))
+                for i, (c, p) in enumerate(zip(configs, prepared, strict=True))
+            ]
+            t0 = time.perf_counter()
+            run = interleave(
+                calls,
+                device,
+                policy,
+                config.warmup,
+                config.timing,
+                lambda b, o: paired_half_width(b, o, policy.confidence),
+                progress,
+            )
+            engine_s = time.perf_counter() - t0
+            # Outside the timed region: a model whose output is (or turned) NaN.
+            for c, call in zip(configs, calls, strict=True):
+                check_finite(call(), f"{c.name}, after the comparison,")
+        env = capture(device)
+        arms = tuple(
+            Arm(
+                name=c.name,
+                settings=p.settings(m.record, config),
+                groups=run.samples[i],
+                calls_per_sample=run.starts[i].calls_per_sample,
+                warmup=run.starts[i].warmup,
+                memory=run.starts[i].memory,
+            )
+            for i, (c, p, m) in enumerate(zip(configs, prepared, measuring, strict=True))
+        )
+    result = CompareResult(
+        settings=arms[0].settings,
+        environment=env,
+        mode="interleaved",
+        figure=policy.figure,
+        arms=arms,
+        policy=policy,
+        stop=run.stop,
+        orders=run.orders,
+        timer_overhead_s=run.timer_overhead_s,
+        analysis={
+            "wall_s": {"engine_s": engine_s, "total_s": time.perf_counter() - t_start},
+            "model_output_lines": sum(m.output.lines for m in measuring),
+        },
+    )
+    return result.with_diagnostics(tuple(check_compare(result)))
+
+
+def backend(c: Config) -> Any:
+    return CUDA_GRAPH if c.cuda_graph else EAGER
+
+
+def batch_of(p: PreparedModel) -> int:
+    assert p.spec.batch_size is not None  # prepared for a fixed batch
+    return p.spec.batch_size
+
+
+@contextmanager
+def explaining(
+    prepared: Sequence[PreparedModel], configs: Sequence[Config], device: Device
+) -> Iterator[None]:
+    """A configuration that fails becomes one clear error naming it; running out of memory
+    with several models loaded means they do not fit together."""
+    try:
+        yield
+    except ArmFailed as failed:
+        p, c = prepared[failed.index], configs[failed.index]
+        if device.is_oom(failed.cause) and len(prepared) > 1:
+            raise DoesNotFit(f"{c.name} ran out of memory next to the others") from None
+        error = p.explain_failure(failed.cause, batch_of(p))
+        if isinstance(error, InfertimeError):  # name the configuration, keep class and advice
+            error.message = f"{c.name}: {error.message}"
+        raise error from failed.cause
+    except InfertimeError:
+        raise
+    except SystemExit as exc:
+        raise ModelCallError(
+            f"a model called sys.exit({exc.code!r}) during the comparison"
+        ) from None
+    except Exception as exc:
+        if device.is_oom(exc) and len(prepared) > 1:
+            raise DoesNotFit(f"the configurations ran out of memory together: {exc}") from None
+        raise
+
+
+def compare_in_processes(
+    configs: Sequence[Config],
+    device: Device,
+    config: MeasureConfig,
+    policy: ComparePolicy,
+    processes: int,
+    progress: ProgressSink,
+    why: str | None,
+) -> CompareResult:
+    """Each configuration measured `processes` times in fresh processes, alternating: the
+    order of the configurations is reversed every other pass (ABBA...), so a slow spell of the
+    host falls on both sides alike."""
+    t_start = time.perf_counter()
+    runs: list[list[LatencyResult]] = [[] for _ in configs]
+    for p in range(processes):
+        order = range(len(configs)) if p % 2 == 0 else reversed(range(len(configs)))
+        for i in order:
+            c = configs[i]
+            (measured,) = measure_in_processes(
+                replace(c.spec, device=device.name),
+                config,
+                1,
+                cuda_graph=c.cuda_graph,
+                diagnose=False,
+                progress=lambda phase, fraction, text, p=p: progress(
+                    "fresh processes", (p + (fraction or 0)) / processes, f"pass {p + 1}: {text}"
+                ),
+            )
+            runs[i].append(measured)
+    arms = tuple(
+        Arm(
+            name=c.name,
+            settings=rs[0].settings,
+            groups=tuple(r.figures[policy.figure].samples_s for r in rs),
+            calls_per_sample=rs[0].figures[policy.figure].calls_per_sample,
+            warmup=rs[0].warmup,
+            memory=rs[0].memory,
+        )
+        for c, rs in zip(configs, runs, strict=True)
+    )
+    analysis: dict[str, Any] = {"wall_s": {"total_s": time.perf_counter() - t_start}}
+    if why is not None:
+        analysis["fresh_processes_because"] = why
+    result = CompareResult(
+        settings=arms[0].settings,
+        environment=runs[0][0].environment,
+        mode="processes",
+        figure=policy.figure,
+        arms=arms,
+        policy=policy,
+        analysis=analysis,
+    )
+    return result.with_diagnostics(tuple(check_compare(result)))

@@ -1,0 +1,105 @@
+"""Render a comparison: each configuration's figure, its ratio to the baseline, the verdict."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from ..records import FIGURE_LABELS
+from ..reporting.units import duration, size_bytes
+from .result import CompareResult
+
+MODE_WORDS = {
+    "interleaved": "interleaved in one process",
+    "processes": "in alternating fresh processes",
+    "files": "from saved results",
+}
+FIGURE_WORDS = {
+    **FIGURE_LABELS,
+    "time_per_item_at_peak": "time per item at each result's peak batch (1 / peak throughput)",
+}
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def letter(i: int) -> str:
+    return LETTERS[i] if i < len(LETTERS) else str(i + 1)
+
+
+def how(r: CompareResult) -> str:
+    if r.mode == "interleaved":
+        return f"{MODE_WORDS[r.mode]}, {len(r.orders)} rounds"
+    if r.mode == "processes":
+        return f"{MODE_WORDS[r.mode]}, {len(r.baseline.groups)} each"
+    return MODE_WORDS[r.mode]
+
+
+def headline_lines(r: CompareResult) -> list[str]:
+    """Configurations with their figure and ratio, then one verdict per configuration."""
+    lines = [f"{FIGURE_WORDS.get(r.figure, r.figure)} · {how(r)} · {r.settings.device}"]
+    width = min(max(len(a.name) for a in r.arms), 40)
+    for i, arm in enumerate(r.arms):
+        name = arm.name if len(arm.name) <= width else arm.name[: width - 1] + "…"
+        if i == 0:
+            tail = "baseline"
+        else:
+            x = r.ratio(i)
+            ci = f" [{x.ci[0]:.3f}–{x.ci[1]:.3f}]" if x.ci else " [no CI]"
+            tail = f"×{x.value:.3f}{ci}"
+        lines.append(f"  {letter(i)}  {name:<{width}}  {duration(r.value(i)):>10}  {tail}")
+    for i in range(1, len(r.arms)):
+        lines.append(r.verdict(i))
+    conf = round(r.policy.confidence * 100)
+    if r.mode == "interleaved":
+        lines.append(f"×: time ratio to A, {conf} % CI paired by round")
+    elif r.mode == "processes":
+        lines.append(f"×: time ratio to A with its {conf} % CI over pairs of fresh processes")
+    else:
+        lines.append(f"×: time ratio to A with its {conf} % CI from the files' own samples")
+    if r.policy.fail_if_slower is not None:
+        state = "FAILED" if r.gate_failed else "passed"
+        lines.append(
+            f"gate: {state} (fails when a configuration is slower than A by more than "
+            f"{r.policy.fail_if_slower:.1%} with {conf} % confidence)"
+        )
+    return lines
+
+
+def detail_lines(r: CompareResult) -> list[str]:
+    lines = [f"method: {r.ratios()[0].method}" if len(r.arms) > 1 else ""]
+    if r.stop is not None:
+        lines.append(f"stopped: {r.stop.message}")
+    for i, arm in enumerate(r.arms):
+        head = f"{letter(i)} = {arm.name}"
+        if arm.source is not None:
+            head += f" (file {arm.source})"
+        lines.append(head)
+        s = arm.settings
+        lines.append(
+            f"    {s.model} · batch {s.workload.batch_size} · {s.dtype_label} · "
+            f"{'channels-last' if s.channels_last else 'NCHW'} · {s.device} · {s.threads} threads"
+        )
+        n = sum(len(g) for g in arm.groups)
+        lines.append(
+            f"    {n} samples of {arm.calls_per_sample} call(s) in {len(arm.groups)} group(s)"
+        )
+        if arm.warmup is not None:
+            w = arm.warmup
+            lines.append(f"    cold call {duration(w.cold_call_s)}; warm-up: {w.message}")
+        if arm.memory is not None and arm.memory.peak_allocated_bytes is not None:
+            lines.append(
+                f"    memory: peak allocated {size_bytes(arm.memory.peak_allocated_bytes)} "
+                "(with every configuration loaded)"
+            )
+    diffs = r.analysis.get("environment_differences") or {}
+    for key, values in diffs.items():
+        shown = " | ".join(f"{letter(i)}: {v}" for i, v in enumerate(values))
+        lines.append(f"differs: {key}: {shown}")
+    return [line for line in lines if line]
+
+
+def print_compare(r: CompareResult, console: Console, details: bool = False) -> None:
+    for line in headline_lines(r):
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    if details:
+        console.print()
+        for line in detail_lines(r):
+            console.print(line, highlight=False, soft_wrap=True, markup=False)

@@ -1,0 +1,190 @@
+"""Several configurations timed against each other in one process, in interleaved slots.
+
+A host that moves between slow and fast states (DESIGN.md: batch-1 medians 2× apart between
+processes minutes apart) moves every configuration's absolute figure, but not their ratio when
+their samples are taken side by side. Each configuration is warmed up on its own first (its
+cold call, warm-up and memory measured apart); then rounds follow. A round is a random
+permutation of the configurations and its reverse (ABBA for two), one slot each time: a linear
+drift within a round falls on every configuration alike, and the random order keeps a periodic
+host disturbance from lining up with one of them. A slot starts with one untimed call (the
+switch from another model refills caches and queues) and then takes a few samples of the
+figure. Each round gives each configuration one statistic (the median per call of its two
+slots) and each ratio to the baseline one value; sampling stops when every ratio's CI is within
+±precision at consecutive checks (comparison/ratios.py), or when the time budget is spent.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import stats
+from ..devices.base import Device, MemoryReading
+from ..policies import ComparePolicy, TimingPolicy, WarmupPolicy
+from ..records import StopRecord, WarmupRecord
+from .progress import ProgressSink, no_progress
+from .sampler import PROGRESS_INTERVAL_S, latency_calls_per_sample, pipelined_calls_per_sample
+from .timing import calibrate_timer_overhead, time_block
+from .warmup import warm_up
+
+# (per-round statistics of the baseline and of one other configuration) -> (ratio, CI or None)
+RatioCheck = Callable[[Sequence[float], Sequence[float]], float | None]
+
+
+@dataclass(frozen=True)
+class ArmStart:
+    """One configuration before interleaving: its first call, warm-up and memory, measured alone."""
+
+    warmup: WarmupRecord
+    memory: MemoryReading
+    calls_per_sample: int
+    samples_per_slot: int
+
+
+@dataclass(frozen=True)
+class InterleavedRun:
+    """Raw samples (seconds per call) of every configuration, grouped by round."""
+
+    figure: str
+    starts: tuple[ArmStart, ...]
+    # samples[arm][round]: the samples of that arm's two slots in that round, in time order
+    samples: tuple[tuple[tuple[float, ...], ...], ...]
+    orders: tuple[tuple[int, ...], ...]  # the slot order of each round
+    stop: StopRecord
+    timer_overhead_s: float
+
+
+def round_order(arms: int, rng: random.Random) -> tuple[int, ...]:
+    """A random permutation followed by its reverse: each arm twice, centred on the same time."""
+    perm = list(range(arms))
+    rng.shuffle(perm)
+    return (*perm, *reversed(perm))
+
+
+def start_arm(
+    call: Callable[[], Any],
+    device: Device,
+    figure: str,
+    warmup: WarmupPolicy,
+    timing: TimingPolicy,
+    policy: ComparePolicy,
+    overhead_s: float,
+    progress: ProgressSink,
+) -> ArmStart:
+    """Cold call, warm-up and memory of one configuration; the sizes of its samples and slots."""
+    device.reset_peak_memory()
+    timer = device.new_timer()
+    cold = time_block(call, device, timer, 1, sync_each=True)
+    warm = warm_up(call, device, warmup, cold, progress)
+    memory = device.memory()
+    call_s = warm.recent_call_s(10)
+    if figure == "latency":
+        k = latency_calls_per_sample(call_s, overhead_s, timing)
+    else:
+        k = pipelined_calls_per_sample(call_s, overhead_s, timing)
+    per_slot = max(policy.slot_samples, math.ceil(policy.slot_s / max(k * call_s, 1e-9)))
+    return ArmStart(warm, memory, k, per_slot)
+
+
+def interleave(
+    calls: Sequence[Callable[[], Any]],
+    device: Device,
+    policy: ComparePolicy,
+    warmup: WarmupPolicy,
+    timing: TimingPolicy,
+    ratio_half_width: RatioCheck,
+    progress: ProgressSink = no_progress,
+) -> InterleavedRun:
+    """Warm each configuration up alone, then time them in interleaved rounds (module doc).
+
+    `ratio_half_width(baseline_rounds, other_rounds)` is the relative half-width of the
+    ratio's CI, or None where there is none yet: the stopping rule's evidence.
+    """
+    if len(calls) < 2:
+        raise ValueError("a comparison needs at least two configurations")
+    overhead_s = calibrate_timer_overhead(device, timing.timer_calibration_pairs)
+    starts = tuple(
+        start_arm(c, device, policy.figure, warmup, timing, policy, overhead_s, progress)
+        for c in calls
+    )
+    sync_each = policy.figure == "latency"
+    rng = random.Random(policy.seed)
+    timer = device.new_timer()
+    samples: list[list[tuple[float, ...]]] = [[] for _ in calls]
+    orders: list[tuple[int, ...]] = []
+    t0 = device.now_ns()
+    passes = 0
+    reported = 0.0
+    reason = "max_time"
+    worst: float | None = None
+    while True:
+        order = round_order(len(calls), rng)
+        taken: list[list[float]] = [[] for _ in calls]
+        for arm in order:
+            start = starts[arm]
+            calls[arm]()  # untimed: the switch from another configuration
+            for _ in range(start.samples_per_slot):
+                taken[arm].append(
+                    time_block(calls[arm], device, timer, start.calls_per_sample, sync_each)
+                )
+        orders.append(order)
+        for arm, xs in enumerate(taken):
+            samples[arm].append(tuple(xs))
+        rounds = len(orders)
+        elapsed = (device.now_ns() - t0) * 1e-9
+        if elapsed - reported >= PROGRESS_INTERVAL_S:
+            reported = elapsed
+            progress("comparing", min(elapsed / policy.max_time_s, 1.0), f"{rounds} rounds")
+        if rounds >= policy.min_rounds:
+            base = per_round(samples[0])
+            widths = [ratio_half_width(base, per_round(s)) for s in samples[1:]]
+            known = [w for w in widths if w is not None]
+            worst = max(known) if len(known) == len(widths) else None
+            met = worst is not None and worst <= policy.precision
+            passes = passes + 1 if met else 0
+            if passes >= policy.consecutive_passes:
+                reason = "precision"
+                break
+        if elapsed >= policy.max_time_s:
+            break
+        if rounds >= policy.max_rounds:
+            reason = "max_samples"
+            break
+    elapsed = (device.now_ns() - t0) * 1e-9
+    return InterleavedRun(
+        figure=policy.figure,
+        starts=starts,
+        samples=tuple(tuple(s) for s in samples),
+        orders=tuple(orders),
+        stop=_stop(reason, worst, policy, len(orders), elapsed),
+        timer_overhead_s=overhead_s,
+    )
+
+
+def per_round(rounds: Sequence[Sequence[float]]) -> list[float]:
+    """Each round's statistic for one configuration: the median per call of its samples."""
+    return [stats.median(xs) for xs in rounds]
+
+
+def _stop(
+    reason: str, worst: float | None, policy: ComparePolicy, rounds: int, elapsed: float
+) -> StopRecord:
+    ci = f"widest ratio CI ±{worst:.2%}" if worst is not None else "ratio CI undefined"
+    target = f"target ±{policy.precision:.2%}"
+    if reason == "precision":
+        message = (
+            f"{ci} ≤ {target} at {policy.consecutive_passes} checks in a row, after {rounds} "
+            f"rounds ({elapsed:.2f} s)"
+        )
+    elif reason == "max_time":
+        relation = "≤" if worst is not None and worst <= policy.precision else ">"
+        message = (
+            f"time budget {policy.max_time_s:.2f} s reached after {rounds} rounds; {ci} "
+            f"{relation} {target}"
+        )
+    else:
+        message = f"round cap {policy.max_rounds} reached; {ci} vs {target}"
+    return StopRecord(reason, message, policy.precision, worst, elapsed)
