@@ -2,7 +2,7 @@
 # The GPU checks of a change, in one call on a lent GPU machine, from the source tree:
 #   bash benchmarks/gpu_validation.sh OUT STEP...
 # steps: tests (pytest -m cuda), isolate (--isolate search with real OOMs), pitfalls,
-# throughput (fp32 validation), latency (latency validation). Each step writes its log and
+# throughput (fp32 validation), latency (latency validation), compare (issue 11's targets). Each step writes its log and
 # results under OUT; steps.log says how each ended and how long it took.
 # Missing Python packages travel as wheels in .whl/ (see the device tool's README).
 set -u
@@ -25,6 +25,7 @@ for step in "$@"; do
     pitfalls) python3 benchmarks/pitfalls_validation.py --out "$out" ;;
     throughput) python3 benchmarks/throughput_validation.py --config fp32 --out "$out" ;;
     latency) python3 benchmarks/latency_validation.py --out "$out" ;;
+    compare) python3 benchmarks/compare_validation.py --out "$out" ;;
     *) echo "unknown step $step"; false ;;
   esac > "$out/$step.log" 2>&1
   code=$?

@@ -72,6 +72,12 @@ class InputShapeError(InfertimeError):
     exit_code = 2
 
 
+class RegressionError(InfertimeError):
+    """The regression gate (--fail-if-slower): a configuration is slower beyond the threshold."""
+
+    exit_code = 8
+
+
 class ModelCallError(InfertimeError):
     """The model raised while being called on the prepared inputs."""
 

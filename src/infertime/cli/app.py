@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InfertimeError, Terminated, command_line
+from .compare import compare
 from .env import env
 from .pitfalls import pitfalls
 from .run import run
@@ -52,6 +53,7 @@ def _top(
 app.command()(run)
 app.command()(throughput)
 app.command()(pitfalls)
+app.command()(compare)
 app.command()(show)
 app.command()(env)
 

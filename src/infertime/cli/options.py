@@ -28,6 +28,14 @@ class Options:
         str, typer.Argument(help="timm:NAME, torchvision:NAME or package.module:callable")
     ] = DEFAULT_MODEL
     path: Annotated[Path, typer.Argument(help="A file written with --json.")] = Path()
+    items: Annotated[
+        list[str],
+        typer.Argument(
+            help="Configurations in quotes, e.g. 'timm:resnet50 --dtype bf16' (live), or result "
+            "files (offline); the first is the baseline.",
+            show_default=False,
+        ),
+    ] = ()  # type: ignore[assignment]  # typer needs a list; the dataclass keeps a tuple
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", "-b", help="Items per call.")
     ] = None
@@ -92,12 +100,50 @@ class Options:
         float, typer.Option("--knee", help="Knee: smallest batch within this share of peak.")
     ] = 0.95
     samples: Annotated[int, typer.Option("--samples", help="Samples per method.")] = 200
+    figure: Annotated[
+        str, typer.Option("--figure", help="What to compare: latency or device_time (per call).")
+    ] = "latency"
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            help="Repeat the measurement in N fresh processes (between-process spread).",
+        ),
+    ] = None
+    fail_if_slower: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-if-slower",
+            help="Exit 8 when a configuration is slower than the first by more than this "
+            "(e.g. 5%), with 95 % confidence.",
+        ),
+    ] = None
+    allow_different: Annotated[
+        bool,
+        typer.Option(
+            "--allow-different", help="Compare results of different batch sizes or input shapes."
+        ),
+    ] = False
     plot: Annotated[
         Path | None,
         typer.Option("--plot", help="Write a bar chart (PNG) here; needs matplotlib."),
     ] = None
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the full result (raw samples) here.")
+    ] = None
+    fmt: Annotated[
+        str, typer.Option("--format", help="stdout as table, json, csv or markdown.")
+    ] = "table"
+    export_csv: Annotated[
+        Path | None, typer.Option("--export-csv", help="Also write a CSV table here (- = stdout).")
+    ] = None
+    export_markdown: Annotated[
+        Path | None,
+        typer.Option("--export-markdown", help="Also write a Markdown table here (- = stdout)."),
+    ] = None
+    export_json: Annotated[
+        Path | None,
+        typer.Option("--export-json", help="Also write the result document here (- = stdout)."),
     ] = None
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide warnings and progress.")] = (
         False
@@ -125,12 +171,17 @@ class Options:
             options["batch_size"] = self.batch_size
         return options
 
+    def exports(self) -> dict[str, Path]:
+        """format -> where to write it, for each --export-FORMAT given."""
+        given = {"csv": self.export_csv, "markdown": self.export_markdown, "json": self.export_json}
+        return {fmt: path for fmt, path in given.items() if path is not None}
+
     def sampling(self) -> dict[str, Any]:
         """The SamplingOptions these flags ask for (see policies.py)."""
         return {"preset": self.preset, "precision": self.precision, "max_time_s": self.max_time}
 
 
-REQUIRED = frozenset({"path"})  # arguments without a default
+REQUIRED = frozenset({"path", "items"})  # arguments without a default
 
 # Option groups, in the order --help lists them.
 WORKLOAD = (
@@ -144,7 +195,16 @@ WORKLOAD = (
     "seed",
 )
 SAMPLING = ("preset", "precision", "max_time")
-OUTPUT = ("json_path", "details", "quiet", "debug")
+OUTPUT = (
+    "json_path",
+    "fmt",
+    "export_csv",
+    "export_markdown",
+    "export_json",
+    "details",
+    "quiet",
+    "debug",
+)
 
 
 def command(*names: str) -> Callable[[Callable[[Options], None]], Callable[..., None]]:
@@ -169,6 +229,8 @@ def command(*names: str) -> Callable[[Callable[[Options], None]], Callable[..., 
         def run_command(**values: Any) -> None:
             # typer turns these into exit codes of its own, differently across versions: they
             # become infertime's errors here, one line each with a documented code.
+            if "items" in values:
+                values["items"] = tuple(values["items"])
             try:
                 fn(Options(**values))
             except KeyboardInterrupt:

@@ -18,8 +18,9 @@ from typing import IO, Any, cast
 
 from rich.console import Console
 
+from ..errors import ConfigError
 from ..reporting.diagnostics import print_findings
-from ..resultfile import check_writable, save_json, to_document
+from ..resultfile import check_writable, save_json, to_document, write_text_atomic
 
 SYMBOLS = "·–—±≤≥→←µ×°…─≈"
 ASCII = str.maketrans(
@@ -116,24 +117,59 @@ def precheck_json(path: Path | None) -> None:
         check_writable(path)
 
 
+def precheck_output(json_path: Path | None, fmt: str, exports: dict[str, Path]) -> None:
+    """Before measuring: a known format, writable files, and at most one thing on stdout."""
+    from ..reporting.export import check_format
+
+    if fmt != "table":
+        check_format(fmt)
+    precheck_json(json_path)
+    for path in exports.values():
+        precheck_json(path)
+    on_stdout = [json_to_stdout(json_path), fmt != "table"]
+    on_stdout += [json_to_stdout(p) for p in exports.values()]
+    if sum(on_stdout) > 1:
+        raise ConfigError(
+            "only one of --json -, --format and --export-FORMAT - can use standard output"
+        )
+
+
 def deliver(
     result: Any,
     json_path: Path | None,
     quiet: bool,
     render: Callable[[Any, Console, bool], None],
     details: bool = False,
+    fmt: str = "table",
+    exports: dict[str, Path] | None = None,
 ) -> None:
-    """The result file, then the table, then the findings: nothing printed can lose the file."""
-    written = None
+    """The result file and exports, then stdout, then the findings: nothing printed can lose
+    a file. stdout carries the table, or with --format (or a `-` target) that data instead,
+    the table then going to stderr."""
+    from ..reporting.export import export_text
+
+    exports = exports or {}
+    written = []
     if json_path is not None and not json_to_stdout(json_path):
-        written = save_json(result, json_path)
+        written.append(save_json(result, json_path))
+    data: str | None = None
+    for export_fmt, path in exports.items():
+        text = export_text(result, export_fmt)
+        if json_to_stdout(path):
+            data = text
+        else:
+            written.append(write_text_atomic(text, path, f"the {export_fmt} export"))
     if json_to_stdout(json_path):
+        data = json.dumps(to_document(result), indent=1, allow_nan=False) + "\n"
+    if fmt != "table":
+        sys.stdout.write(export_text(result, fmt))
+    elif data is not None:
         render(result, stderr, details)
-        sys.stdout.write(json.dumps(to_document(result), indent=1, allow_nan=False) + "\n")
+        sys.stdout.write(data)
     else:
         render(result, stdout, details)
     sys.stdout.flush()  # the table first, then the findings, when both go to one terminal
     if not quiet:
         print_findings(result.diagnostics, stderr, details)
-        if written is not None:
-            say(f"wrote {written}")
+        for path in written:
+            say(f"wrote {path}")

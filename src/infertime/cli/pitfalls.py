@@ -6,7 +6,7 @@ from ..errors import ConfigError
 from ..reporting.progress import terminal_progress
 from ..resultfile import check_writable
 from .options import OUTPUT, WORKLOAD, Options, command
-from .output import deliver, precheck_json, say
+from .output import deliver, precheck_output, say
 
 
 @command(*WORKLOAD[:1], "batch_size", *WORKLOAD[1:], "samples", "plot", *OUTPUT)
@@ -15,7 +15,7 @@ def pitfalls(o: Options) -> None:
     from ..pitfalls.measure import measure_pitfalls
     from ..pitfalls.render import print_pitfalls
 
-    precheck_json(o.json_path)
+    precheck_output(o.json_path, o.fmt, o.exports())
     if o.plot is not None and o.json_path is not None and o.plot.resolve() == o.json_path.resolve():
         raise ConfigError("--plot and --json name the same file")
     if o.plot is not None:
@@ -31,4 +31,4 @@ def pitfalls(o: Options) -> None:
         written = plot_pitfalls(result, o.plot)
         if not o.quiet:
             say(f"wrote {written}")
-    deliver(result, o.json_path, o.quiet, print_pitfalls, o.details)
+    deliver(result, o.json_path, o.quiet, print_pitfalls, o.details, o.fmt, o.exports())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..reporting.progress import terminal_progress
 from .options import OUTPUT, SAMPLING, WORKLOAD, Options, command, parse_duration_s
-from .output import deliver, precheck_json, say
+from .output import deliver, precheck_output, say
 
 
 @command(
@@ -16,7 +16,7 @@ def throughput(o: Options) -> None:
     from ..throughput.measure import measure_throughput
     from ..throughput.render import print_throughput
 
-    precheck_json(o.json_path)
+    precheck_output(o.json_path, o.fmt, o.exports())
     budget_s = parse_duration_s(o.latency_budget) if o.latency_budget else None
     with terminal_progress(not o.quiet, notice=say) as progress:
         result = measure_throughput(
@@ -31,4 +31,4 @@ def throughput(o: Options) -> None:
             **o.workload(batch=False),
             **o.sampling(),
         )
-    deliver(result, o.json_path, o.quiet, print_throughput, o.details)
+    deliver(result, o.json_path, o.quiet, print_throughput, o.details, o.fmt, o.exports())

@@ -135,7 +135,8 @@ def verdict_text(ratio: Ratio, other: str, base: str) -> str:
         return f"{other} is {ratio.value:.3g}× slower than {base} ({conf} {lo:.3g}–{hi:.3g})"
     bound = max(1 - lo, hi - 1)
     return (
-        f"{other} against {base}: no difference beyond ±{bound:.1%} ({conf} of the time ratio "
+        f"{other} against {base}: no difference beyond ±{bound * 100:.1f} % ({conf} of the time "
+        f"ratio "
         f"{lo:.3f}–{hi:.3f})"
     )
 

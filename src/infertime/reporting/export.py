@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .. import stats
+from ..comparison.render import headline_lines, letter
+from ..comparison.result import CompareResult
 from ..errors import ConfigError
 from ..latency.render import INCONSISTENT, LEGEND, SHORT_LABELS, describe_run, flagged_figures
 from ..latency.result import LatencyResult
@@ -296,6 +298,9 @@ LATENCY_COLUMNS = (
     *TAIL_COLUMNS,
     "throughput_items_per_s",
     "steady",
+    "processes",
+    "prediction_low_s",
+    "prediction_high_s",
 )
 
 
@@ -313,25 +318,38 @@ def latency_table(r: LatencyResult) -> Table:
         for t in s.tails:
             if t.value is None and t.withheld:
                 withheld.setdefault((name, t.withheld), []).append(t.label)
-        ci = s.median_ci
+        # Over fresh processes (--processes): the typical figure, its CI and the range for one
+        # new process; tails are those of the last process.
+        over = r.across(name)
+        median, ci = (over.typical, over.typical_ci) if over else (s.median, s.median_ci)
+        prediction = over.prediction if over else None
         rows.append(
             (
                 name,
-                s.median,
+                median,
                 ci[0] if ci else None,
                 ci[1] if ci else None,
-                s.median_ci_rel,
+                stats.relative_half_width(median, ci),
                 s.n,
                 series.calls_per_sample,
                 *(by_label[c].value if c in by_label else None for c in TAIL_COLUMNS),
                 r.throughput_items_per_s if name == "device_time" and not inconsistent else None,
                 name not in unsteady,
+                len(r.processes) or 1,
+                prediction[0] if prediction else None,
+                prediction[1] if prediction else None,
             )
         )
     conf = round(r.latency.confidence * 100)
+    scope = (
+        f"over {len(r.processes)} fresh processes (geometric mean of their medians); "
+        "prediction: where one new process's median will probably lie"
+        if r.processes
+        else "in this process; fresh processes can differ more"
+    )
     notes = [
-        f"CI, ±: {conf} % CI of the median in this process (± its larger half-width relative "
-        "to the median); fresh processes can differ more",
+        f"CI, ±: {conf} % CI of the median (± its larger half-width relative to the median) "
+        f"{scope}",
         *(LEGEND[f] for f in r.figures if f in LEGEND),
         "throughput = batch / median device time per call",
         *(
@@ -351,6 +369,8 @@ def latency_table(r: LatencyResult) -> Table:
             "ci_high_s": "CI high",
             "ci_rel": "±",
             "calls_per_sample": "calls/sample",
+            "prediction_low_s": "one new process, low",
+            "prediction_high_s": "one new process, high",
         },
         formats={"figure": lambda f: SHORT_LABELS.get(f, f)},
     )
@@ -488,4 +508,62 @@ def pitfalls_results_table(r: PitfallsResult) -> Table:
         fixed=run_columns(r),
         labels={"mean_error_rel": "mean vs correct", "median_error_rel": "median vs correct"},
         formats={"mean_error_rel": signed_percent, "median_error_rel": signed_percent},
+    )
+
+
+# -- compare ------------------------------------------------------------------------------------
+
+COMPARE_COLUMNS = (
+    "configuration",
+    "role",
+    "figure_s",
+    "time_ratio",
+    "ci_low",
+    "ci_high",
+    "speedup",
+    "groups",
+    "samples",
+    "verdict",
+)
+
+
+@register_table(CompareResult.kind)
+def compare_table(r: CompareResult) -> Table:
+    """One row per configuration: its figure, its time ratio to the baseline with the CI."""
+    rows: list[tuple[object, ...]] = []
+    for i, arm in enumerate(r.arms):
+        x = r.ratio(i) if i else None
+        rows.append(
+            (
+                arm.name,
+                "baseline" if i == 0 else f"vs {letter(0)}",
+                r.value(i),
+                x.value if x else 1.0,
+                x.ci[0] if x and x.ci else None,
+                x.ci[1] if x and x.ci else None,
+                1 / x.value if x else 1.0,
+                len(arm.groups),
+                sum(len(g) for g in arm.groups),
+                r.verdict(i) if i else None,
+            )
+        )
+    notes = headline_lines(r)[len(r.arms) + 1 :] + warning_notes(r.diagnostics)
+    return Table(
+        title=headline_lines(r)[0],
+        columns=COMPARE_COLUMNS,
+        rows=tuple(rows),
+        notes=tuple(notes),
+        fixed=(
+            ("figure", r.figure),
+            ("mode", r.mode),
+            ("device", r.settings.device),
+            ("created_utc", r.created_utc),
+        ),
+        labels={"figure_s": "per call", "time_ratio": "× time", "speedup": "speed-up"},
+        formats={
+            "time_ratio": lambda v: f"{v:.3f}",
+            "ci_low": lambda v: "" if v is None else f"{v:.3f}",
+            "ci_high": lambda v: "" if v is None else f"{v:.3f}",
+            "speedup": lambda v: f"{v:.3g}×",
+        },
     )

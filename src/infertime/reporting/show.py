@@ -9,11 +9,17 @@ from rich.console import Console
 
 
 def _renderers() -> dict[str, Callable[[Any, Console, bool], None]]:
+    from ..comparison.render import print_compare
     from ..latency.render import print_latency
     from ..pitfalls.render import print_pitfalls
     from ..throughput.render import print_throughput
 
-    return {"latency": print_latency, "throughput": print_throughput, "pitfalls": print_pitfalls}
+    return {
+        "latency": print_latency,
+        "throughput": print_throughput,
+        "pitfalls": print_pitfalls,
+        "compare": print_compare,
+    }
 
 
 def render_result(result: Any, console: Console, details: bool = False) -> None:

@@ -1,0 +1,221 @@
+"""Validate `infertime compare` and `run --processes` on one GPU against issue 11's targets.
+
+1. A/A at batch 1: two copies of EfficientNet-B0 compared live in 5 fresh invocations; every
+   ratio's CI covers 1.00 with a half-width ≤ 3 %, each invocation ≤ 45 s including builds.
+2. Known answer, GPU-bound: EfficientNet-B0 batch 256, fp32 against bf16 + channels-last; the
+   ratio within 2 % of the ratio of CUPTI kernel times (from each configuration's `run`).
+3. Launch-bound: BERT-base fp32 against bf16 at batch 1 in 5 invocations; the ratios within
+   ±2.5 % of their median while the absolute medians of the same runs spread by ≥ 20 %.
+4. `run --processes 5` at batch 1 beside the medians of 10 further independent runs: their
+   geometric mean inside the typical interval, ≥ 8 of 10 inside the prediction interval.
+Every invocation is the command line a user types, in a fresh process. Writes
+compare_validation.md and .json to --out, after every step (a time limit keeps what is done).
+
+    PYTHONPATH=src python benchmarks/compare_validation.py --out docs/validation
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+EFF = "timm:efficientnet_b0"
+BERT = "bench_models:bert_base"
+STEPS = ("aa", "known", "launch", "processes")
+
+
+def cli(*args: str, timeout: float = 600) -> tuple[dict[str, Any] | None, float, str]:
+    """`infertime ARGS --json F` in a fresh process: (the document or None, wall s, stderr)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.json"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "infertime", *args, "--json", str(path), "-q"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        wall = time.perf_counter() - t0
+        doc = json.loads(path.read_text()) if path.exists() else None
+    return doc, wall, proc.stderr.strip()[-400:]
+
+
+def ratio_of(doc: dict[str, Any]) -> dict[str, Any]:
+    r = doc["ratios"][0]
+    lo, hi = r["time_ratio_ci"] or (math.nan, math.nan)
+    return {
+        "ratio": r["time_ratio"],
+        "ci": [lo, hi],
+        "half": max(r["time_ratio"] - lo, hi - r["time_ratio"]) / r["time_ratio"],
+        "verdict": r["verdict"],
+        "figures_s": doc["figures_s"],
+    }
+
+
+def step_aa() -> dict[str, Any]:
+    runs = []
+    for _ in range(5):
+        doc, wall, err = cli("compare", EFF, EFF, "--device", "cuda")
+        runs.append({"wall_s": wall, **(ratio_of(doc) if doc else {"error": err})})
+    ok = [r for r in runs if "ratio" in r]
+    return {
+        "runs": runs,
+        "all_cover_1": len(ok) == 5 and all(r["ci"][0] <= 1 <= r["ci"][1] for r in ok),
+        "max_half": max((r["half"] for r in ok), default=None),
+        "max_wall_s": max(r["wall_s"] for r in runs),
+    }
+
+
+def step_known() -> dict[str, Any]:
+    b = "bf16 --channels-last"
+    doc, wall, err = cli(
+        "compare", f"{EFF} -b 256", f"{EFF} -b 256 --dtype {b}", "--device", "cuda"
+    )
+    kernels = []
+    for extra in ([], ["--dtype", "bf16", "--channels-last"]):
+        run, _, _ = cli("run", EFF, "-b", "256", "--device", "cuda", *extra)
+        kernels.append(run["analysis"]["launch"]["kernel_time_s"] if run else math.nan)
+    out: dict[str, Any] = {
+        "wall_s": wall,
+        "kernel_s": kernels,
+        "kernel_ratio": kernels[1] / kernels[0],
+    }
+    if doc is None:
+        return {**out, "error": err}
+    r = ratio_of(doc)
+    return {**out, **r, "off_by": r["ratio"] / out["kernel_ratio"] - 1}
+
+
+def step_launch() -> dict[str, Any]:
+    runs = []
+    for _ in range(5):
+        doc, wall, err = cli("compare", BERT, f"{BERT} --dtype bf16", "--device", "cuda")
+        runs.append({"wall_s": wall, **(ratio_of(doc) if doc else {"error": err})})
+    ok = [r for r in runs if "ratio" in r]
+    ratios = [r["ratio"] for r in ok]
+    fp32 = [r["figures_s"][BERT] for r in ok]
+    med = statistics.median(ratios) if ratios else math.nan
+    return {
+        "runs": runs,
+        "ratio_spread": max(abs(x / med - 1) for x in ratios) if ratios else None,
+        "absolute_spread": max(fp32) / min(fp32) - 1 if fp32 else None,
+    }
+
+
+def step_processes() -> dict[str, Any]:
+    doc, wall, err = cli("run", EFF, "-b", "1", "--device", "cuda", "--processes", "5")
+    if doc is None:
+        return {"error": err}
+    over = doc["across_processes"]["latency"]
+    others = []
+    for _ in range(10):
+        run, _, _ = cli("run", EFF, "-b", "1", "--device", "cuda")
+        if run:
+            others.append(run["statistics"]["latency"]["median_s"])
+    geo = math.exp(statistics.fmean(math.log(x) for x in others))
+    lo, hi = over["typical_ci_s"]
+    plo, phi = over["prediction_s"]
+    return {
+        "wall_s": wall,
+        "across": over,
+        "others_s": others,
+        "others_geomean_s": geo,
+        "geomean_in_typical": lo <= geo <= hi,
+        "others_in_prediction": sum(plo <= x <= phi for x in others),
+    }
+
+
+def report(data: dict[str, Any]) -> str:
+    lines = ["# Comparison validation (issue 11)", "", f"- {data['header']}", ""]
+    aa, known, launch, proc = (data.get(k) for k in STEPS)
+    rows = []
+    if aa:
+        rows.append(
+            ("A/A batch 1: every ratio CI covers 1.00", str(aa["all_cover_1"]), aa["all_cover_1"])
+        )
+        half = aa["max_half"]
+        rows.append(
+            (
+                "A/A batch 1: half-width ≤ 3 %",
+                f"{half:.2%}" if half else "n/a",
+                bool(half and half <= 0.03),
+            )
+        )
+        rows.append(("A/A invocation ≤ 45 s", f"{aa['max_wall_s']:.1f} s", aa["max_wall_s"] <= 45))
+    if known and "off_by" in known:
+        rows.append(
+            (
+                "batch 256 ratio within 2 % of the CUPTI kernel-time ratio",
+                f"{known['ratio']:.3f} vs {known['kernel_ratio']:.3f} ({known['off_by']:+.2%})",
+                abs(known["off_by"]) <= 0.02,
+            )
+        )
+    if launch and launch["ratio_spread"] is not None:
+        rows.append(
+            (
+                "BERT batch 1: ratios within ±2.5 % of their median",
+                f"{launch['ratio_spread']:.2%}",
+                launch["ratio_spread"] <= 0.025,
+            )
+        )
+        rows.append(
+            (
+                "BERT batch 1: absolute medians spread ≥ 20 % (reported)",
+                f"{launch['absolute_spread']:.1%}",
+                True,
+            )
+        )
+    if proc and "across" in proc:
+        rows.append(
+            (
+                "--processes 5: geometric mean of 10 more runs in the typical interval",
+                str(proc["geomean_in_typical"]),
+                proc["geomean_in_typical"],
+            )
+        )
+        rows.append(
+            (
+                "--processes 5: ≥ 8 of 10 more runs in the prediction interval",
+                f"{proc['others_in_prediction']} of {len(proc['others_s'])}",
+                proc["others_in_prediction"] >= 8,
+            )
+        )
+    lines += ["| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in rows]
+    lines += ["", "Raw: compare_validation.json"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=Path("docs/validation"))
+    parser.add_argument("--steps", default=",".join(STEPS))
+    args = parser.parse_args()
+    import torch
+
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    header = f"{when}; {torch.cuda.get_device_name(0)}; torch {torch.__version__}"
+    data: dict[str, Any] = {"header": header}
+    args.out.mkdir(parents=True, exist_ok=True)
+    for step in args.steps.split(","):
+        data[step] = globals()[f"step_{step}"]()
+        (args.out / "compare_validation.json").write_text(json.dumps(data, indent=1))
+        (args.out / "compare_validation.md").write_text(report(data))
+        print(step, json.dumps(data[step])[:600], flush=True)
+    print(report(data))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""Comparisons: interleaving engine on the FakeDevice, ratio CIs, verdicts, the gate,
+configuration parsing, offline comparison of saved results, result files and exports."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import infertime
+from infertime.comparison.configs import config_of, parse_config
+from infertime.comparison.files import compare_files
+from infertime.comparison.ratios import (
+    gate_fails,
+    independent_ratio,
+    paired_half_width,
+    paired_ratio,
+    process_ratio,
+    verdict_text,
+)
+from infertime.comparison.result import Arm, CompareResult
+from infertime.devices import fake
+from infertime.devices.fake import CallCost, CostModel, FakeDevice
+from infertime.engine.interleave import interleave, per_round, round_order
+from infertime.errors import ConfigError, ResultFileError
+from infertime.policies import ComparePolicy, TimingPolicy, WarmupPolicy
+from infertime.reporting.export import export_text
+from infertime.workload.spec import WorkloadSpec
+
+GOLDEN = Path(__file__).parent / "golden"
+WARM = WarmupPolicy(min_time_s=0.05, max_time_s=1.0)
+
+
+def two_arms(factor: float, host: CostModel | None = None) -> FakeDevice:
+    """Batch 1 is configuration A, batch 2 is B, `factor` times A's cost."""
+
+    def cost(i: int, b: int) -> CallCost:
+        f = factor if b == 2 else 1.0
+        return CallCost(20e-6 * f, 2e-3 * f)
+
+    return FakeDevice(host if host is not None else cost, event_cost_s=1e-6, sync_cost_s=5e-6)
+
+
+def run_pair(dev: FakeDevice, **policy: object) -> tuple[float, tuple[float, float] | None, object]:
+    run = interleave(
+        [dev.make_call(1), dev.make_call(2)],
+        dev,
+        ComparePolicy(**policy),  # type: ignore[arg-type]
+        WARM,
+        TimingPolicy(),
+        paired_half_width,
+    )
+    r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
+    return r.value, r.ci, run
+
+
+def test_rounds_are_a_permutation_then_its_reverse() -> None:
+    import random
+
+    rng = random.Random(3)
+    for arms in (2, 3, 5):
+        order = round_order(arms, rng)
+        first, second = order[:arms], order[arms:]
+        assert sorted(first) == list(range(arms)) and second == tuple(reversed(first))
+
+
+def test_interleaving_finds_a_known_ratio_and_groups_samples_by_round() -> None:
+    dev = two_arms(1.05, fake.noisy(two_arms(1.05).cost, 0.03, 2))
+    value, ci, run = run_pair(dev)
+    assert ci is not None and ci[0] <= 1.05 <= ci[1]
+    assert value == pytest.approx(1.05, rel=0.005)
+    assert run.stop.reason == "precision"  # type: ignore[attr-defined]
+    rounds = len(run.orders)  # type: ignore[attr-defined]
+    assert rounds >= ComparePolicy().min_rounds
+    for arm, start in zip(run.samples, run.starts, strict=True):  # type: ignore[attr-defined]
+        assert len(arm) == rounds
+        assert all(len(g) == 2 * start.samples_per_slot for g in arm)  # two slots a round
+    # Every slot begins with one untimed call (the switch from another configuration).
+    pairs = zip(run.samples, run.starts, strict=True)  # type: ignore[attr-defined]
+    timed = sum(len(g) * s.calls_per_sample for arm, s in pairs for g in arm)
+    assert dev.calls > timed
+
+
+def test_a_host_slowing_everything_down_leaves_the_ratio_alone() -> None:
+    # Host 1.5x slower in spells of ~300 calls, shared by whatever runs: the absolute figures
+    # move, an A/A ratio stays at 1.
+    base = two_arms(1.0).cost
+    host = fake.two_state(base, 1.5, 1 / 700, 1 / 300, 0.03, seed=4)
+    value, ci, _ = run_pair(two_arms(1.0, host))
+    assert ci is not None and ci[0] <= 1.0 <= ci[1]
+    assert abs(value - 1) < 0.01
+
+
+def test_aa_false_alarms_are_rare_under_drift() -> None:
+    alarms = 0
+    for seed in range(30):
+        base = two_arms(1.0).cost
+        host = fake.autocorrelated(base, 0.99, 0.10, seed)
+        _, ci, _ = run_pair(two_arms(1.0, host), seed=seed, max_time_s=5.0)
+        alarms += ci is None or not ci[0] <= 1.0 <= ci[1]
+    assert alarms <= 3  # nominal 5 %; the simulation benchmark runs 200 per host
+
+
+def test_the_budget_ends_an_imprecise_comparison() -> None:
+    base = two_arms(1.0).cost
+    *_, run = run_pair(two_arms(1.0, fake.noisy(base, 0.5, 1)), precision=0.001, max_time_s=1.0)
+    assert run.stop.reason == "max_time" and "time budget" in run.stop.message  # type: ignore[attr-defined]
+
+
+# -- ratios ----------------------------------------------------------------------------------
+
+
+def test_paired_ratio_is_the_median_of_round_ratios() -> None:
+    base = [1.0, 2.0, 1.5, 1.2] * 8
+    other = [1.1 * b for b in base]
+    r = paired_ratio(base, other)
+    assert r.value == pytest.approx(1.1) and r.ci == pytest.approx((1.1, 1.1))
+    assert r.n == 32 and "paired rounds" in r.method
+
+
+def test_process_ratio_paired_and_welch() -> None:
+    base = [1.0, 1.2, 0.9, 1.1, 1.0]
+    other = [1.05 * x for x in base]
+    paired = process_ratio(base, other, paired=True)
+    assert paired.value == pytest.approx(1.05) and paired.ci == pytest.approx((1.05, 1.05))
+    welch = process_ratio(base, other, paired=False)
+    assert welch.value == pytest.approx(1.05)
+    assert welch.ci is not None and welch.ci[0] < 1.0 < welch.ci[1]  # between-process spread
+
+
+def test_independent_ratio_combines_the_two_medians_cis() -> None:
+    import random
+
+    rng = random.Random(1)
+    a = [1.0 + 0.01 * rng.gauss(0, 1) for _ in range(200)]
+    b = [1.2 + 0.012 * rng.gauss(0, 1) for _ in range(200)]
+    r = independent_ratio(a, b)
+    assert r.value == pytest.approx(1.2, rel=0.01)
+    assert r.ci is not None and r.ci[0] < r.value < r.ci[1]
+    assert independent_ratio(a[:3], b[:3]).ci is None
+
+
+def test_verdicts_in_words() -> None:
+    from infertime.comparison.ratios import Ratio
+
+    faster = Ratio(0.94, (0.92, 0.96), 0.95, "m", 20)
+    assert verdict_text(faster, "B", "A") == "B is 1.06× faster than A (95 % CI 1.04–1.09)"
+    slower = Ratio(1.10, (1.05, 1.15), 0.95, "m", 20)
+    assert verdict_text(slower, "B", "A").startswith("B is 1.1× slower than A (95 % CI 1.05")
+    same = Ratio(1.0, (0.979, 1.015), 0.95, "m", 20)
+    assert "no difference beyond ±2.1 %" in verdict_text(same, "B", "A")
+    assert "no CI" in verdict_text(Ratio(1.1, None, 0.95, "m", 3), "B", "A")
+
+
+def test_gate_fails_only_beyond_the_threshold_with_confidence() -> None:
+    from infertime.comparison.ratios import Ratio
+
+    assert gate_fails(Ratio(1.08, (1.06, 1.10), 0.95, "m", 30), 0.05)
+    assert not gate_fails(Ratio(1.08, (1.04, 1.12), 0.95, "m", 30), 0.05)  # may be within 5 %
+    assert not gate_fails(Ratio(1.5, None, 0.95, "m", 3), 0.05)  # a point estimate never fails
+
+
+# -- configurations --------------------------------------------------------------------------
+
+
+def test_configurations_parse_like_run_flags() -> None:
+    c = parse_config("timm:resnet50 --dtype bf16 --channels-last -b 8 --input-shape 3,64,64")
+    assert c.spec == WorkloadSpec(
+        model="timm:resnet50",
+        dtype="bf16",
+        channels_last=True,
+        batch_size=8,
+        input_shape=(3, 64, 64),
+    )
+    assert parse_config("m:f --cuda-graph --batch-size=4").cuda_graph
+    assert config_of({"model": "m:f", "dtype": "fp16"}, {}).spec.dtype == "fp16"
+    assert config_of(WorkloadSpec(model="m:f"), {"threads": 2}).spec.threads == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("timm:resnet50 --frobnicate", "unknown option '--frobnicate'"),
+        ("timm:resnet50 --device cuda", "applies to every configuration"),
+        ("timm:resnet50 --dtype", "needs a value"),
+        ("timm:resnet50 -b many", "bad value 'many'"),
+        ("--dtype bf16", "starts with a model reference"),
+        ("timm:resnet50 --dtype fp8", "fp32, fp16, bf16"),
+        ("timm:resnet50 'unclosed", "cannot read"),
+    ],
+)
+def test_bad_configurations_get_one_clear_error(text: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=None) as info:
+        parse_config(text)
+    assert words in info.value.one_line()
+
+
+# -- results: offline, files, exports ----------------------------------------------------------
+
+
+def scaled(result: infertime.LatencyResult, factor: float) -> infertime.LatencyResult:
+    figures = {
+        k: replace(s, samples_s=tuple(x * factor for x in s.samples_s))
+        for k, s in result.figures.items()
+    }
+    return replace(result, figures=figures)
+
+
+def test_offline_comparison_of_two_results() -> None:
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    b = scaled(a, 1.2)
+    r = compare_files([a, b], ComparePolicy())
+    assert r.mode == "files" and r.ratio(1).value == pytest.approx(1.2)
+    assert r.ratio(1).ci is not None and r.ratio(1).ci[0] > 1.1
+    assert "slower" in r.verdict(1)
+    # Single processes on a CPU: the verdict cannot tell the host from a change.
+    assert "single_process_pair" in {d.code for d in r.diagnostics}
+
+
+def test_offline_comparison_refuses_what_is_not_comparable(tmp_path: Path) -> None:
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    t = infertime.load_result(GOLDEN / "v3_throughput_cpu.json")
+    with pytest.raises(ConfigError, match="different kinds"):
+        compare_files([a, t], ComparePolicy())
+    other_batch = replace(
+        a, settings=replace(a.settings, workload=replace(a.settings.workload, batch_size=64))
+    )
+    with pytest.raises(ConfigError, match="batch size"):
+        compare_files([a, other_batch], ComparePolicy())
+    assert (
+        compare_files([a, other_batch], ComparePolicy(), allow_different=True).ratio(1).value == 1
+    )
+    not_result = tmp_path / "x.json"
+    not_result.write_text("{}")
+    with pytest.raises(ResultFileError):
+        compare_files([a, not_result], ComparePolicy())
+    with pytest.raises(ConfigError, match="at least two"):
+        compare_files([a], ComparePolicy())
+
+
+def test_offline_throughput_and_pitfalls_and_environment_differences() -> None:
+    t = infertime.load_result(GOLDEN / "v3_throughput_cpu.json")
+    r = compare_files([t, t], ComparePolicy())
+    assert r.figure == "time_per_item_at_peak" and r.ratio(1).value == pytest.approx(1.0)
+    p = infertime.load_result(GOLDEN / "v3_pitfalls_cpu.json")
+    env = {**p.environment, "python": "3.99"}
+    q = replace(p, environment=env)
+    r = compare_files([p, q], ComparePolicy())
+    assert r.analysis["environment_differences"]["python"][1] == "3.99"
+
+
+def test_a_comparison_file_round_trips_and_exports(tmp_path: Path) -> None:
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    r = compare_files([a, scaled(a, 0.9)], ComparePolicy(fail_if_slower=0.05))
+    path = infertime.save_json(r, tmp_path / "c.json")
+    back = infertime.load_result(path)
+    assert isinstance(back, CompareResult) and back.ratio(1).value == pytest.approx(0.9)
+    assert not back.gate_failed  # faster does not fail the gate
+    doc = json.loads(path.read_text())
+    assert doc["kind"] == "compare" and doc["ratios"][0]["time_ratio"] == pytest.approx(0.9)
+    csv_text = export_text(back, "csv")
+    assert csv_text.splitlines()[0].startswith("figure,mode,device")
+    assert "| configuration |" in export_text(back, "markdown")
+    with pytest.raises(ConfigError, match="cannot be compared again"):
+        compare_files([back, back], ComparePolicy())
+
+
+def test_compare_result_refuses_damaged_arms() -> None:
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    with pytest.raises(ValueError, match="empty group"):
+        Arm("x", a.settings, ((),), 1)
+    arm = Arm("x", a.settings, ((1.0,),), 1)
+    with pytest.raises(ValueError, match="at least two"):
+        CompareResult(
+            settings=a.settings, environment={}, mode="files", figure="latency", arms=(arm,),
+            policy=ComparePolicy(),
+        )  # fmt: skip
+
+
+def test_api_refuses_mixed_and_single_items() -> None:
+    with pytest.raises(ConfigError, match="not both"):
+        infertime.compare("timm:resnet18", str(GOLDEN / "v3_latency_cpu.json"))
+    with pytest.raises(ConfigError, match="at least two"):
+        infertime.compare("timm:resnet18")
+    with pytest.raises(ConfigError, match="figure"):
+        infertime.compare("a:b", "c:d", figure="p99")
+    assert math.isfinite(1.0)

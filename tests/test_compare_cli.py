@@ -1,0 +1,166 @@
+"""compare, run --processes, the regression gate and exports, end to end on the CPU."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import infertime
+from infertime.cli.app import main
+
+HERE = str(Path(__file__).parent)
+TINY = "models_for_tests:tiny_cnn"
+FAST = ["--device", "cpu", "--threads", "1", "--preset", "quick"]
+
+
+@pytest.fixture(autouse=True)
+def children_find_test_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", HERE)  # fresh processes import models_for_tests too
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_live_compare_interleaves_and_saves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.json"
+    code, out, err = run_cli(
+        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "2", "--json", str(path)
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "interleaved in one process" in lines[0]
+    assert lines[1].split()[0] == "A" and "baseline" in lines[1]
+    assert lines[2].split()[0] == "B" and "×" in lines[2]
+    assert f"{TINY} -b 16 is" in out and "slower than" in out  # 8x the work per call (launch costs dilute it)
+    data = json.loads(path.read_text())
+    assert data["kind"] == "compare" and data["mode"] == "interleaved"
+    assert len(data["arms"]) == 2 and data["ratios"][0]["time_ratio"] > 1.2
+    assert len(data["arms"][0]["groups"]) == len(data["orders"])
+    code, shown, _ = run_cli(capsys, "show", str(path))
+    assert code == 0 and shown == out
+
+
+def test_gate_fails_a_slower_configuration_with_exit_8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.json"
+    code, out, err = run_cli(
+        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "2",
+        "--fail-if-slower", "5%", "--json", str(path),
+    )  # fmt: skip
+    assert code == 8
+    assert "gate: FAILED" in out and path.exists()  # the result is kept
+    assert err.strip().splitlines()[-1].startswith("infertime: error: slower than")
+
+
+def test_gate_passes_an_aa_comparison(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        capsys, "compare", TINY, TINY, *FAST, "--max-time", "2", "--fail-if-slower", "20%"
+    )
+    assert code == 0, err
+    assert "gate: passed" in out
+
+
+def test_offline_compare_of_saved_runs_with_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path, batch in ((a, "2"), (b, "2")):
+        code, _, err = run_cli(
+            capsys, "run", TINY, *FAST, "-b", batch, "--max-time", "0.4", "--json", str(path)
+        )
+        assert code == 0, err
+    md = tmp_path / "c.md"
+    code, out, err = run_cli(
+        capsys, "compare", str(a), str(b), "--format", "csv", "--export-markdown", str(md)
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["role"] for r in rows] == ["baseline", "vs A"] and rows[0]["mode"] == "files"
+    assert "| configuration |" in md.read_text()
+    assert "single_process_pair" in err or "single process" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["compare", TINY], 2, "at least two"),
+        (["compare", TINY, f"{TINY} --frobnicate"], 2, "unknown option '--frobnicate'"),
+        (["compare", TINY, f"{TINY} --device cpu"], 2, "give it once"),
+        (["compare", TINY, TINY, "--figure", "p99"], 2, "latency or device_time"),
+        (["compare", TINY, TINY, "--fail-if-slower", "lots"], 2, "5% or 0.05"),
+    ],
+)
+def test_compare_bad_input_is_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], code: int, words: str
+) -> None:
+    got, out, err = run_cli(capsys, *args, "--device", "cpu")
+    assert got == code and words in err and out == ""
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_offline_compare_refuses_files_of_different_kinds_and_non_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    golden = Path(HERE) / "golden"
+    code, _, err = run_cli(
+        capsys, "compare", str(golden / "v3_latency_cpu.json"), str(golden / "v3_pitfalls_cpu.json")
+    )
+    assert code == 2 and "different kinds" in err
+    junk = tmp_path / "junk.json"
+    junk.write_text("[1, 2]")
+    code, _, err = run_cli(capsys, "compare", str(golden / "v3_latency_cpu.json"), str(junk))
+    assert code == 7 and len(err.strip().splitlines()) == 1
+
+
+def test_compare_in_alternating_fresh_processes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        capsys, "compare", TINY, TINY, *FAST, "--max-time", "0.3", "--processes", "2"
+    )
+    assert code == 0, err
+    assert "in alternating fresh processes, 2 each" in out
+
+
+def test_run_in_fresh_processes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.json"
+    code, out, err = run_cli(
+        capsys, "run", TINY, *FAST, "--max-time", "0.3", "--processes", "3", "--json", str(path),
+        "--export-csv", str(tmp_path / "r.csv"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "one new process:" in out and "3 fresh ones" in out
+    assert all(len(line) <= 80 for line in out.splitlines()[1:]), out
+    r = infertime.load_result(path)
+    assert len(r.processes) == 3 and r.across("latency").processes == 3
+    data = json.loads(path.read_text())
+    assert len(data["across_processes"]["latency"]["medians_s"]) == 3
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text())))
+    assert rows[0]["processes"] == "3" and float(rows[0]["prediction_low_s"]) > 0
+    code, _, err = run_cli(capsys, "run", TINY, *FAST, "--processes", "0")
+    assert code == 2 and "--processes must be an integer >= 2" in err
+
+
+def test_formats_and_exports_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        capsys, "run", TINY, *FAST, "--max-time", "0.3", "--format", "markdown"
+    )
+    assert code == 0, err
+    assert out.startswith("**models_for_tests:tiny_cnn") and "|---|" in out
+    code, out, err = run_cli(capsys, "run", TINY, *FAST, "--max-time", "0.3", "--export-json", "-")
+    assert code == 0 and json.loads(out)["kind"] == "latency"
+    assert "latency" in err  # the table went to stderr
+    code, out, err = run_cli(
+        capsys, "run", TINY, *FAST, "--format", "csv", "--json", "-", "--max-time", "0.3"
+    )
+    assert code == 2 and "standard output" in err and out == ""
+    code, _, err = run_cli(capsys, "run", TINY, *FAST, "--format", "xml")
+    assert code == 2 and "unknown export format" in err
