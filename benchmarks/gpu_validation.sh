@@ -2,7 +2,8 @@
 # The GPU checks of a change, in one call on a lent GPU machine, from the source tree:
 #   bash benchmarks/gpu_validation.sh OUT STEP...
 # steps: tests (pytest -m cuda), isolate (--isolate search with real OOMs), pitfalls,
-# throughput (fp32 validation), latency (latency validation), compare (issue 11's targets). Each step writes its log and
+# throughput (fp32 validation), latency (latency validation), compare (issue 11 targets).
+# Each step writes its log and
 # results under OUT; steps.log says how each ended and how long it took.
 # Missing Python packages travel as wheels in .whl/ (see the device tool's README).
 set -u

@@ -40,7 +40,7 @@ def test_live_compare_interleaves_and_saves(
     assert "interleaved in one process" in lines[0]
     assert lines[1].split()[0] == "A" and "baseline" in lines[1]
     assert lines[2].split()[0] == "B" and "×" in lines[2]
-    assert f"{TINY} -b 16 is" in out and "slower than" in out  # 8x the work per call (launch costs dilute it)
+    assert f"{TINY} -b 16 is" in out and "slower than" in out  # 8x the work per call
     data = json.loads(path.read_text())
     assert data["kind"] == "compare" and data["mode"] == "interleaved"
     assert len(data["arms"]) == 2 and data["ratios"][0]["time_ratio"] > 1.2
