@@ -288,3 +288,28 @@ def test_api_refuses_mixed_and_single_items() -> None:
     with pytest.raises(ConfigError, match="figure"):
         infertime.compare("a:b", "c:d", figure="p99")
     assert math.isfinite(1.0)
+
+
+def test_configurations_that_do_not_fit_together_run_in_fresh_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infertime.comparison import measure
+    from infertime.comparison.configs import Config
+    from infertime.devices import CpuDevice
+    from infertime.policies import MeasureConfig
+
+    def does_not_fit(*args: object) -> object:
+        raise measure.DoesNotFit("B did not fit next to the others")
+
+    asked: dict[str, object] = {}
+
+    def in_processes(*args: object) -> str:
+        asked["processes"], asked["why"] = args[4], args[6]
+        return "ran in processes"
+
+    monkeypatch.setattr(measure, "interleaved", does_not_fit)
+    monkeypatch.setattr(measure, "compare_in_processes", in_processes)
+    configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
+    got = measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
+    assert got == "ran in processes"
+    assert asked == {"processes": 5, "why": "B did not fit next to the others"}

@@ -47,6 +47,16 @@ def headline_lines(r: CompareResult) -> list[str]:
         lines.append(f"  {letter(i)}  {name:<{width}}  {duration(r.value(i)):>10}  {tail}")
     for i in range(1, len(r.arms)):
         lines.append(r.verdict(i))
+    if any(d.code == "single_process_pair" for d in r.diagnostics):
+        lines.append(
+            "caveat: each side is one process of a host-bound figure, so the difference may be "
+            "the host; compare live or measure each with --processes"
+        )
+    diffs = r.analysis.get("environment_differences") or {}
+    if diffs:
+        more = f" and {len(diffs) - 4} more" if len(diffs) > 4 else ""
+        keys = ", ".join(list(diffs)[:4]) + more
+        lines.append(f"environments differ in {keys} (--details)")
     conf = round(r.policy.confidence * 100)
     if r.mode == "interleaved":
         lines.append(f"×: time ratio to A, {conf} % CI paired by round")

@@ -208,6 +208,17 @@ def processes_lines(r: LatencyResult) -> list[str]:
 def detail_lines(r: LatencyResult) -> list[str]:
     w = r.warmup
     lines = [LEGEND.get(f, f) for f in r.figures]
+    for name in r.figures:
+        over = r.across(name)
+        if over is not None:
+            meds = ", ".join(duration(m) for m in over.medians)
+            i2 = f"; I² {percent(over.heterogeneity)}" if over.heterogeneity is not None else ""
+            lines.append(f"per process, {SHORT_LABELS.get(name, name)}: {meds}{i2}")
+    if r.processes:
+        lines.append(
+            "below: the last of the processes (it also ran the diagnosis passes); wall time "
+            "per process " + ", ".join(f"{p.wall_s:.1f} s" for p in r.processes)
+        )
     if any(not s.summary.per_call for s in r.figures.values()):
         lines.append(
             "† over samples that each average n×calls calls (the n×calls column), not over "
