@@ -43,6 +43,7 @@ def test_the_result_files_of_every_version_are_all_found() -> None:
     for version in (1, 2, 3):
         for kind in ("latency", "throughput", "pitfalls"):
             assert f"v{version}_{kind}_cpu.json" in names
+    assert {"v4_compare_cpu.json", "v4_latency_processes_cpu.json"} <= names
 
 
 @pytest.mark.parametrize("path", RESULT_FILES, ids=lambda p: p.name)
@@ -60,9 +61,16 @@ def test_result_files_load_and_render_the_figures_they_hold(path: Path) -> None:
         peak = result.point(result.peak_batch).items_per_s
         assert peak == pytest.approx(old["choices"]["peak"]["items_per_s"])
         assert result.max_fit_batch == old["search"]["max_fit"]
+    elif old["kind"] == "compare":
+        for i, ratio in enumerate(old["ratios"], start=1):
+            assert result.ratio(i).value == pytest.approx(ratio["time_ratio"])
+            assert result.verdict(i) == ratio["verdict"]
     else:
         assert result.reference_s == pytest.approx(old["reference_s"])
     assert result.settings.context.threads == old["environment"]["framework"]["threads"]
+    if old["kind"] == "latency" and old.get("processes"):
+        over = old["across_processes"]["latency"]
+        assert result.across("latency").typical == pytest.approx(over["typical_s"])
     if old["schema_version"] == 1:  # the version-1 settings, rebuilt
         settings = old["settings"]
         assert result.settings.model == settings["model"]
