@@ -20,7 +20,9 @@ def test_measure_latency_on_a_module(fast_config: MeasureConfig) -> None:
     assert result.settings.batch_size == 3
     assert result.settings.input_shapes == ((3, 3, 16, 16),)
     assert result.settings.model == "module:TinyCnn"
-    assert result.latency.summary.n >= 6 and result.device_time.summary.n >= 6
+    for series in (result.latency, result.device_time):
+        # The minimum samples, unless the time budget ran out first (a busy host).
+        assert series.summary.n >= 6 or series.stop.reason == "max_time"
     assert result.throughput_items_per_s > 0
     assert result.warmup.cold_call_s > 0
 

@@ -50,6 +50,14 @@ class WarmupPolicy:
             raise ConfigError("warm-up max time must be at least its min time")
 
 
+def _precision_and_confidence(precision: float, confidence: float) -> None:
+    _positive(option("precision"), precision)
+    if precision >= 1:
+        raise ConfigError(f"{option('precision')} is a fraction (0.01 = ±1 %), got {precision}")
+    if not 0.5 <= confidence < 1:
+        raise ConfigError(f"confidence must be in [0.5, 1), got {confidence}")
+
+
 @dataclass(frozen=True)
 class StopPolicy:
     """Stop sampling on evidence: the CI of the median within ±precision, bounded by time."""
@@ -62,13 +70,7 @@ class StopPolicy:
     consecutive_passes: int = 2  # checks in a row that must meet the precision to stop
 
     def __post_init__(self) -> None:
-        _positive(option("precision"), self.precision)
-        if self.precision >= 1:
-            raise ConfigError(
-                f"{option('precision')} is a fraction (0.01 = ±1 %), got {self.precision}"
-            )
-        if not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"confidence must be in [0.5, 1), got {self.confidence}")
+        _precision_and_confidence(self.precision, self.confidence)
         _at_least(option("min_samples"), self.min_samples, 1)
         _at_least("max samples", self.max_samples, self.min_samples)
         _positive(option("max_time_s"), self.max_time_s)
@@ -278,13 +280,7 @@ class ComparePolicy:
             raise ConfigError(
                 f"{option('figure')} must be latency or device_time, got {self.figure!r}"
             )
-        _positive(option("precision"), self.precision)
-        if self.precision >= 1:
-            raise ConfigError(
-                f"{option('precision')} is a fraction (0.01 = ±1 %), got {self.precision}"
-            )
-        if not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"confidence must be in [0.5, 1), got {self.confidence}")
+        _precision_and_confidence(self.precision, self.confidence)
         _positive(option("max_time_s"), self.max_time_s)
         _at_least("min rounds", self.min_rounds, 2)
         _at_least("max rounds", self.max_rounds, self.min_rounds)

@@ -146,9 +146,9 @@ def headline_lines(r: LatencyResult) -> list[str]:
         ci = f"±{percent(rel)}" if rel is not None else "CI n/a"
         k = series.calls_per_sample
         if name == "device_time":
-            what = f"median of {s.n} blocks of {k} calls"
+            what = f"median, {s.n} blocks × {k} calls"
         else:
-            what = f"median of {s.n} samples" + (f" of {k} calls" if k > 1 else "")
+            what = f"median of {s.n} samples" if k == 1 else f"median, {s.n} × {k} calls"
         mark = "  NOT STEADY" if name in unsteady else ""
         label = SHORT_LABELS.get(name, name)
         lines.append(f"  {label:<13} {duration(s.median):>11}  {ci:>8}  {what}{mark}")
