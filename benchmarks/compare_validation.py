@@ -38,7 +38,8 @@ def cli(*args: str, timeout: float = 600) -> tuple[dict[str, Any] | None, float,
     """`infertime ARGS --json F` in a fresh process: (the document or None, wall s, stderr)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "r.json"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
+        paths = [str(HERE.parent / "src"), str(HERE), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
         t0 = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "infertime", *args, "--json", str(path), "-q"],
