@@ -30,7 +30,9 @@ def test_run_prints_labelled_figures_and_writes_json(
     lines = out.splitlines()
     assert lines[0].startswith("models_for_tests:tiny_cnn · batch 4 · fp32 · NCHW · cpu")
     assert lines[1].split()[0] == "latency" and lines[2].split()[0] == "throughput"
-    assert "items/s" in lines[2] and "±" in lines[1] and "tails" in out
+    # On a loaded host the CPU's two figures can cross; then throughput is withheld, with why.
+    assert "items/s" in lines[2] or "withheld: device time came out above latency" in lines[2]
+    assert "±" in lines[1] and "tails" in out
     # On a CPU device time is the same quantity as latency: its row is in --details only.
     assert not any(line.split()[:2] == ["device", "time"] for line in lines)
     assert all(len(line) <= 80 for line in lines), out  # the answer fits 80 columns

@@ -10,7 +10,7 @@ from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
 from ..policies import ComparePolicy, preset
 from ..records import ResultBase
-from .configs import config_of
+from .configs import config_of, distinct_names
 from .files import compare_files
 from .result import CompareResult
 
@@ -77,6 +77,8 @@ def compare(
 
     shared = {"threads": threads}
     configs = [config_of(item, shared) for item in items]
+    names = distinct_names([c.name for c in configs])
+    configs = [replace(c, name=n) for c, n in zip(configs, names, strict=True)]
     dev = device if isinstance(device, Device) else resolve_device(str(device))
     configs = [replace(c, spec=replace(c.spec, device=dev.name)) for c in configs]
     config = preset(preset_name)

@@ -8,7 +8,7 @@ flags that change what is measured. Flags that must be the same for every config
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,17 @@ def config_of(item: Any, shared: Mapping[str, Any]) -> Config:
             raise ConfigError(f"{key} is shared by every configuration of a comparison")
     overrides = {k: v for k, v in shared.items() if v is not None}
     return Config(config.name, spec.with_overrides(overrides), config.cuda_graph)
+
+
+def distinct_names(names: Sequence[str]) -> list[str]:
+    """The names, a repeated one numbered from its second use ("x", "x #2"): verdicts, tables
+    and the result's figures are keyed by name, and an A/A comparison repeats one."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return out
 
 
 def _spec_name(spec: WorkloadSpec) -> str:

@@ -20,6 +20,7 @@ from ..policies import ComparePolicy
 from ..records import ResultBase
 from ..resultfile import load_result
 from .checks import check_compare
+from .configs import distinct_names
 from .result import Arm, CompareResult
 
 # Keys of the environment that do not describe the machine's set-up (they change every run).
@@ -35,7 +36,8 @@ def load_items(items: Sequence[Any]) -> list[tuple[str, ResultBase]]:
         else:
             path = Path(item)
             out.append((str(path), load_result(path)))
-    return out
+    names = distinct_names([name for name, _ in out])
+    return [(name, r) for name, (_, r) in zip(names, out, strict=True)]
 
 
 def _describe(r: ResultBase) -> str:
