@@ -24,7 +24,7 @@ from infertime.comparison.ratios import (
 from infertime.comparison.result import Arm, CompareResult
 from infertime.devices import fake
 from infertime.devices.fake import CallCost, CostModel, FakeDevice
-from infertime.engine.interleave import interleave, per_round, round_order
+from infertime.engine.interleave import build_order, interleave, per_round, round_order
 from infertime.errors import ConfigError, ResultFileError
 from infertime.policies import ComparePolicy, TimingPolicy, WarmupPolicy
 from infertime.reporting.export import export_text
@@ -298,18 +298,99 @@ def test_configurations_that_do_not_fit_together_run_in_fresh_processes(
     from infertime.devices import CpuDevice
     from infertime.policies import MeasureConfig
 
-    def does_not_fit(*args: object) -> object:
-        raise measure.DoesNotFit("B did not fit next to the others")
-
     asked: dict[str, object] = {}
 
     def in_processes(*args: object) -> str:
         asked["processes"], asked["why"] = args[4], args[6]
         return "ran in processes"
 
+    tried: list[int] = []
+
+    def does_not_fit(*args: object) -> object:
+        tried.append(args[3].copies)  # type: ignore[attr-defined]
+        raise measure.DoesNotFit("B did not fit next to the others")
+
     monkeypatch.setattr(measure, "interleaved", does_not_fit)
     monkeypatch.setattr(measure, "compare_in_processes", in_processes)
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
     got = measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
-    assert got == "ran in processes"
+    assert got == "ran in processes" and tried == [2, 1]  # two copies, then one, then processes
     assert asked == {"processes": 5, "why": "B did not fit next to the others"}
+
+
+def test_copies_are_built_in_balanced_order_and_later_ones_may_be_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infertime.comparison import measure
+    from infertime.comparison.configs import Config
+    from infertime.devices import CpuDevice
+    from infertime.errors import OutOfMemoryError
+
+    assert build_order(2, 2) == [0, 1, 1, 0] and build_order(3, 1) == [0, 1, 2]
+    assert build_order(3, 3) == [0, 1, 2, 2, 1, 0, 0, 1, 2]
+    built: list[str] = []
+
+    def prepare(spec: WorkloadSpec, device: object) -> str:
+        if len(built) == 3:
+            raise OutOfMemoryError("out of memory")
+        built.append(spec.model)
+        return spec.model
+
+    monkeypatch.setattr(measure, "prepare", prepare)
+    configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
+    prepared, owners, why = measure.prepare_copies(configs, CpuDevice(), 2)
+    assert prepared == ["a:b", "c:d"] and owners == [0, 1] and why and "did not fit" in why
+    built.clear()
+    monkeypatch.setattr(measure, "prepare", lambda spec, device: spec.model)
+    prepared, owners, why = measure.prepare_copies(configs, CpuDevice(), 2)
+    assert prepared == ["a:b", "c:d", "c:d", "a:b"] and owners == [0, 1, 1, 0] and why is None
+
+
+def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
+    from infertime.comparison.checks import check_copies
+    from infertime.comparison.configs import Config
+    from infertime.comparison.measure import copy_agreement
+
+    # Calls (batch = call): A's first copy 3 % slower than its second; B's copies alike.
+    factor = {1: 1.03, 2: 1.0, 3: 1.0, 4: 1.0}
+
+    def cost(i: int, b: int) -> CallCost:
+        return CallCost(20e-6 * factor[b], 2e-3 * factor[b])
+
+    dev = FakeDevice(fake.noisy(cost, 0.01, 5), event_cost_s=1e-6, sync_cost_s=5e-6)
+    owners = build_order(2, 2)
+    run = interleave(
+        [dev.make_call(b) for b in (1, 2, 3, 4)],
+        dev,
+        ComparePolicy(),
+        WARM,
+        TimingPolicy(),
+        paired_half_width,
+        owners=owners,
+    )
+    assert len(run.samples) == 2 and run.owners == (0, 1, 1, 0) and len(run.copy_samples) == 4
+    assert all(len(o) == 8 for o in run.orders)  # 4 calls, each twice a round
+    per_slot = run.starts[0].samples_per_slot
+    assert all(len(g) == 4 * per_slot for g in run.samples[0])  # both copies' slots, pooled
+    r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
+    assert 1 / 1.03 - 0.005 < r.value < 1.0  # B against A's two copies, one of them slow
+    configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
+    agreement = copy_agreement(configs, run, 0.95)
+    by_name = {c["name"]: c for c in agreement}
+    assert by_name["A"]["time_ratio_to_first"] == pytest.approx(1 / 1.03, rel=0.01)
+    assert by_name["B"]["ci"][0] <= 1 <= by_name["B"]["ci"][1]
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    arms = (Arm("A", a.settings, ((1.0,),), 1), Arm("B", a.settings, ((1.0,),), 1))
+    result = CompareResult(
+        settings=a.settings, environment={}, mode="interleaved", figure="latency", arms=arms,
+        policy=ComparePolicy(), analysis={"copies": agreement},
+    )  # fmt: skip
+    found = check_copies(result)
+    assert [d.code for d in found] == ["copies_differ"] and "two copies of A" in found[0].message
+    one = replace(result, analysis={"one_copy_because": "a second copy of B did not fit"})
+    assert [d.code for d in check_copies(one)] == ["one_copy"]
+
+
+def test_version_4_comparisons_load_with_one_copy() -> None:
+    old = infertime.load_result(GOLDEN / "v4_compare_cpu.json")
+    assert isinstance(old, CompareResult) and old.policy.copies == 1

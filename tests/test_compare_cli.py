@@ -33,7 +33,7 @@ def test_live_compare_interleaves_and_saves(
 ) -> None:
     path = tmp_path / "c.json"
     code, out, err = run_cli(
-        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "2", "--json", str(path)
+        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "4", "--json", str(path)
     )
     assert code == 0, err
     lines = out.splitlines()
@@ -54,7 +54,7 @@ def test_gate_fails_a_slower_configuration_with_exit_8(
 ) -> None:
     path = tmp_path / "c.json"
     code, out, err = run_cli(
-        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "2",
+        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "4",
         "--fail-if-slower", "5%", "--json", str(path),
     )  # fmt: skip
     assert code == 8
@@ -64,7 +64,7 @@ def test_gate_fails_a_slower_configuration_with_exit_8(
 
 def test_gate_passes_an_aa_comparison(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(
-        capsys, "compare", TINY, TINY, *FAST, "--max-time", "2", "--fail-if-slower", "20%"
+        capsys, "compare", TINY, TINY, *FAST, "--max-time", "4", "--fail-if-slower", "20%"
     )
     assert code == 0, err
     assert "gate: passed" in out

@@ -274,6 +274,9 @@ class ComparePolicy:
     slot_samples: int = 5  # ... and holds at least this many samples
     seed: int = 0  # of the random slot order
     fail_if_slower: float | None = None  # the regression gate: a relative slowdown, 0.05 = 5 %
+    # Copies of each model, built in balanced order (A B B A) and pooled: a copy's speed can
+    # depend on when it was built (engine/interleave.py); 1 where two do not fit in memory.
+    copies: int = 2
 
     def __post_init__(self) -> None:
         if self.figure not in COMPARE_FIGURES:
@@ -287,6 +290,7 @@ class ComparePolicy:
         _at_least("consecutive passes", self.consecutive_passes, 1)
         _positive("slot time", self.slot_s)
         _at_least("slot samples", self.slot_samples, 1)
+        _at_least("copies", self.copies, 1)
         g = self.fail_if_slower
         if g is not None and not (_is_number(g) and 0 <= g < 10):
             raise ConfigError(

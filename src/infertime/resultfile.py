@@ -23,7 +23,7 @@ from .errors import InfertimeError, ResultFileError
 from .serialization import DataError, dump, json_schema, load
 
 SCHEMA_NAME = "infertime.result"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_HISTORY = {
     1: "latency, throughput and pitfalls results; raw samples in seconds per call",
     2: "settings hold the workload spec, the measurement context read back from inside it, the "

@@ -10,7 +10,7 @@ from .output import deliver, precheck_output, say
 
 @command(
     "items", "device", "threads", "figure", "preset", "precision", "max_time", "seed",
-    "processes", "fail_if_slower", "allow_different", *OUTPUT,
+    "processes", "copies", "fail_if_slower", "allow_different", *OUTPUT,
 )  # fmt: skip
 def compare(o: Options) -> None:
     """Compare configurations (the first is the baseline): ratios with CIs and a verdict.
@@ -35,6 +35,7 @@ def compare(o: Options) -> None:
             max_time_s=o.max_time,
             seed=o.seed,
             processes=o.processes,
+            copies=o.copies,
             fail_if_slower=gate,
             allow_different=o.allow_different,
             progress=progress,

@@ -118,6 +118,14 @@ class Options:
             "(e.g. 5%), with 95 % confidence.",
         ),
     ] = None
+    copies: Annotated[
+        int,
+        typer.Option(
+            "--copies",
+            help="Copies of each configuration's model, built in balanced order (A B B A) and "
+            "pooled; 1 halves memory and warm-up but leaves build-order bias in.",
+        ),
+    ] = 2
     allow_different: Annotated[
         bool,
         typer.Option(

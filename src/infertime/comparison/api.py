@@ -35,6 +35,7 @@ def compare(
     max_time_s: float | None = None,
     seed: int = 0,
     processes: int | None = None,
+    copies: int = 2,
     fail_if_slower: float | None = None,
     allow_different: bool = False,
     progress: ProgressSink = no_progress,
@@ -47,7 +48,9 @@ def compare(
     fields. They are prepared in one process and timed in interleaved rounds until every
     ratio's CI is within ±`precision` (default 1 %) or `max_time_s` (default 20 s on a GPU, 40 s
     on a CPU) has passed; with `processes`, each instead runs in that many alternating fresh
-    processes (also what happens when they do not fit in memory together).
+    processes (also what happens when they do not fit in memory together). Each model is
+    built `copies` times in balanced order (A B B A) and its copies' samples pooled, since a
+    copy's speed can depend on when it was built; one copy each when two do not fit.
     Offline: each item is a saved result (a path or a result object) of one kind.
     `fail_if_slower` (0.05 = 5 %): the gate; `result.gate_failed` is True when some
     configuration is slower than the baseline by more than that, with the CI's confidence.
@@ -56,7 +59,7 @@ def compare(
         raise ConfigError(
             "compare needs at least two configurations or results (the first is the baseline)"
         )
-    policy = ComparePolicy(figure=figure, seed=seed, fail_if_slower=fail_if_slower)
+    policy = ComparePolicy(figure=figure, seed=seed, fail_if_slower=fail_if_slower, copies=copies)
     if precision is not None:
         policy = replace(policy, precision=precision)
     if max_time_s is not None:

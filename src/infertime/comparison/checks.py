@@ -40,6 +40,7 @@ def check_compare(result: CompareResult) -> list[Diagnostic]:
                 "give a longer --max-time for tighter ratios",
             )
         )
+    found.extend(check_copies(result))
     found.extend(check_single_processes(result))
     if result.gate_failed:
         g = result.policy.fail_if_slower
@@ -83,3 +84,37 @@ def check_single_processes(result: CompareResult) -> list[Diagnostic]:
             "compare live (interleaved in one process), or measure each side with --processes",
         )
     ]
+
+
+def check_copies(result: CompareResult) -> list[Diagnostic]:
+    """Copies of one configuration that timed apart, or a comparison made with one copy each."""
+    found = []
+    why = result.analysis.get("one_copy_because")
+    if why:
+        found.append(
+            Diagnostic(
+                "one_copy",
+                "info",
+                f"one copy of each configuration ({why}): the order they were built in is not "
+                "balanced, and on an H100 the first-built of two copies of one model ran up to "
+                "1.7 % slower at batch 1",
+                "read ratios within ±2 % of 1 as no difference, or free memory for two copies",
+            )
+        )
+    for c in result.analysis.get("copies") or []:
+        if not c["ci"] or c["ci"][0] <= 1 <= c["ci"][1]:
+            continue
+        lo, hi = c["ci"]
+        found.append(
+            Diagnostic(
+                "copies_differ",
+                "info",
+                f"two copies of {c['name']} timed {c['time_ratio_to_first']:.3f}× apart "
+                f"({c['confidence']:.0%} CI {lo:.3f}–{hi:.3f}): the process favours one copy of "
+                "a model over another; the copies were built in balanced order and pooled, so "
+                "this falls on every configuration alike, but a ratio this close to 1 is near "
+                "the floor of what one process can tell",
+                "repeat the comparison (a fresh process) before acting on a difference this small",
+            )
+        )
+    return found

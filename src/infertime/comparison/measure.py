@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..devices import Device
-from ..engine.interleave import interleave
+from ..engine.interleave import InterleavedRun, build_order, interleave, per_round
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import InfertimeError, ModelCallError, OutOfMemoryError
 from ..isolation.repeat import measure_in_processes
@@ -25,7 +25,7 @@ from ..workload.context import measurement_context
 from ..workload.prepare import PreparedModel, check_finite, prepare
 from .checks import check_compare
 from .configs import Config
-from .ratios import paired_half_width
+from .ratios import paired_half_width, paired_ratio
 from .result import Arm, CompareResult
 
 
@@ -64,21 +64,45 @@ def compare_live(
     progress: ProgressSink = no_progress,
 ) -> CompareResult:
     """Interleaved in this process; in `processes` alternating fresh processes per configuration
-    when asked, or (5 of them) when the configurations do not fit in memory together."""
+    when asked, or (5 of them) when the configurations do not fit in memory together, even with
+    one copy each."""
     for c in configs:
         if c.cuda_graph:
             CUDA_GRAPH.check(device)
     if processes is not None:
         return compare_in_processes(configs, device, config, policy, processes, progress, None)
     why: str | None = None
-    try:
-        return interleaved(configs, device, config, policy, progress)
-    except DoesNotFit as exc:
-        why = str(exc)
-    # Outside the except block: its traceback no longer holds the models' frames.
-    gc.collect()
-    device.release_memory()
+    for copies in sorted({policy.copies, 1}, reverse=True):
+        try:
+            return interleaved(configs, device, config, replace(policy, copies=copies), progress)
+        except DoesNotFit as exc:
+            why = str(exc)
+        # Outside the except block: its traceback no longer holds the models' frames.
+        gc.collect()
+        device.release_memory()
     return compare_in_processes(configs, device, config, policy, 5, progress, why)
+
+
+def prepare_copies(
+    configs: Sequence[Config], device: Device, copies: int
+) -> tuple[list[PreparedModel], list[int], str | None]:
+    """Every configuration's model, `copies` times in balanced order: (the prepared models,
+    whose each is, why fewer copies were built). Later copies that do not fit are left out."""
+    prepared: list[PreparedModel] = []
+    owners: list[int] = []
+    for i in build_order(len(configs), copies):
+        c = configs[i]
+        try:
+            prepared.append(prepare(c.spec, device))
+        except OutOfMemoryError as exc:
+            if not prepared:
+                raise
+            if len(prepared) >= len(configs):  # one copy of each is there: go on with those
+                del prepared[len(configs) :], owners[len(configs) :]
+                return prepared, owners, f"a second copy of {c.name} did not fit"
+            raise DoesNotFit(f"{c.name} did not fit next to the others: {exc.one_line()}") from None
+        owners.append(i)
+    return prepared, owners, None
 
 
 def interleaved(
@@ -89,23 +113,18 @@ def interleaved(
     progress: ProgressSink,
 ) -> CompareResult:
     t_start = time.perf_counter()
-    prepared: list[PreparedModel] = []
-    for i, c in enumerate(configs):
-        try:
-            prepared.append(prepare(c.spec, device))
-        except OutOfMemoryError as exc:
-            if i == 0:
-                raise
-            raise DoesNotFit(f"{c.name} did not fit next to the others: {exc.one_line()}") from None
+    prepared, owners, fewer = prepare_copies(configs, device, policy.copies)
+    policy = replace(policy, copies=len(owners) // len(configs))
+    of_call = [configs[i] for i in owners]
     with ExitStack() as stack:
         measuring = [
             stack.enter_context(measurement_context(p, pause_gc=config.timing.disable_gc))
             for p in prepared
         ]
-        with explaining(prepared, configs, device):
+        with explaining(prepared, of_call, device):
             calls = [
-                guarded(i, stack.enter_context(opened(backend(c), p, batch_of(p))))
-                for i, (c, p) in enumerate(zip(configs, prepared, strict=True))
+                guarded(j, stack.enter_context(opened(backend(c), p, batch_of(p))))
+                for j, (c, p) in enumerate(zip(of_call, prepared, strict=True))
             ]
             t0 = time.perf_counter()
             run = interleave(
@@ -116,23 +135,33 @@ def interleaved(
                 config.timing,
                 lambda b, o: paired_half_width(b, o, policy.confidence),
                 progress,
+                owners,
             )
             engine_s = time.perf_counter() - t0
             # Outside the timed region: a model whose output is (or turned) NaN.
-            for c, call in zip(configs, calls, strict=True):
+            for c, call in zip(of_call, calls, strict=True):
                 check_finite(call(), f"{c.name}, after the comparison,")
         env = capture(device)
+        first = [owners.index(i) for i in range(len(configs))]  # each one's first copy
         arms = tuple(
             Arm(
                 name=c.name,
-                settings=p.settings(m.record, config),
+                settings=prepared[j].settings(measuring[j].record, config),
                 groups=run.samples[i],
-                calls_per_sample=run.starts[i].calls_per_sample,
-                warmup=run.starts[i].warmup,
-                memory=run.starts[i].memory,
+                calls_per_sample=run.starts[j].calls_per_sample,
+                warmup=run.starts[j].warmup,
+                memory=run.starts[j].memory,
             )
-            for i, (c, p, m) in enumerate(zip(configs, prepared, measuring, strict=True))
+            for i, (c, j) in enumerate(zip(configs, first, strict=True))
         )
+    analysis: dict[str, Any] = {
+        "wall_s": {"engine_s": engine_s, "total_s": time.perf_counter() - t_start},
+        "model_output_lines": sum(m.output.lines for m in measuring),
+    }
+    if run.copy_samples:
+        analysis["copies"] = copy_agreement(configs, run, policy.confidence)
+    if fewer is not None:
+        analysis["one_copy_because"] = fewer
     result = CompareResult(
         settings=arms[0].settings,
         environment=env,
@@ -143,12 +172,33 @@ def interleaved(
         stop=run.stop,
         orders=run.orders,
         timer_overhead_s=run.timer_overhead_s,
-        analysis={
-            "wall_s": {"engine_s": engine_s, "total_s": time.perf_counter() - t_start},
-            "model_output_lines": sum(m.output.lines for m in measuring),
-        },
+        analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_compare(result)))
+
+
+def copy_agreement(
+    configs: Sequence[Config], run: InterleavedRun, confidence: float
+) -> list[dict[str, Any]]:
+    """For each configuration: its later copies' time against its first copy's, paired by
+    round. Copies of one model run the same code, so a ratio away from 1 is what the process
+    does to a copy (when it was built, where its memory lies), a floor under any comparison."""
+    out = []
+    for i, c in enumerate(configs):
+        mine = [j for j, o in enumerate(run.owners) if o == i]
+        first = per_round(run.copy_samples[mine[0]])
+        for k, j in enumerate(mine[1:], start=2):
+            r = paired_ratio(first, per_round(run.copy_samples[j]), confidence)
+            out.append(
+                {
+                    "name": c.name,
+                    "copy": k,
+                    "time_ratio_to_first": r.value,
+                    "ci": list(r.ci) if r.ci else None,
+                    "confidence": confidence,
+                }
+            )
+    return out
 
 
 def backend(c: Config) -> Any:

@@ -26,7 +26,8 @@ def letter(i: int) -> str:
 
 def how(r: CompareResult) -> str:
     if r.mode == "interleaved":
-        return f"{MODE_WORDS[r.mode]}, {len(r.orders)} rounds"
+        copies = f", {r.policy.copies} copies each" if r.policy.copies > 1 else ""
+        return f"{MODE_WORDS[r.mode]}, {len(r.orders)} rounds{copies}"
     if r.mode == "processes":
         return f"{MODE_WORDS[r.mode]}, {len(r.baseline.groups)} each"
     return MODE_WORDS[r.mode]
@@ -99,6 +100,12 @@ def detail_lines(r: CompareResult) -> list[str]:
                 f"    memory: peak allocated {size_bytes(arm.memory.peak_allocated_bytes)} "
                 "(with every configuration loaded)"
             )
+    for c in r.analysis.get("copies") or []:
+        ci = f" (CI {c['ci'][0]:.3f}–{c['ci'][1]:.3f})" if c["ci"] else " (no CI)"
+        lines.append(
+            f"copies: {c['name']}: copy {c['copy']} ran ×{c['time_ratio_to_first']:.3f} the time "
+            f"of copy 1{ci}"
+        )
     diffs = r.analysis.get("environment_differences") or {}
     for key, values in diffs.items():
         shown = " | ".join(f"{letter(i)}: {v}" for i, v in enumerate(values))

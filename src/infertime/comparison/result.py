@@ -161,4 +161,9 @@ def _derived(r: CompareResult) -> Document:
     return dict(derived)
 
 
-FORMAT = KindFormat(CompareResult, _derived, CompareDerived)
+def _copies_from_v4(document: Document) -> Document:
+    """Version 4 built one copy of each configuration."""
+    return {**document, "policy": {**document["policy"], "copies": 1}}
+
+
+FORMAT = KindFormat(CompareResult, _derived, CompareDerived, upgrades={4: _copies_from_v4})

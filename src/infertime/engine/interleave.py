@@ -8,9 +8,12 @@ permutation of the configurations and its reverse (ABBA for two), one slot each 
 drift within a round falls on every configuration alike, and the random order keeps a periodic
 host disturbance from lining up with one of them. A slot starts with one untimed call (the
 switch from another model refills caches and queues) and then takes a few samples of the
-figure. Each round gives each configuration one statistic (the median per call of its two
-slots) and each ratio to the baseline one value; sampling stops when every ratio's CI is within
-±precision at consecutive checks (comparison/ratios.py), or when the time budget is spent.
+figure. A configuration may be timed through several copies of its model, built in balanced
+order (`build_order`): on an H100 the first-built of two copies of one model ran 1.2-1.7 %
+slower at batch 1 in every process tried, whichever slot order (docs/statistics.md).
+Each round gives each configuration one statistic (the median per call of its slots) and
+each ratio to the baseline one value; sampling stops when every ratio's CI is within ±precision
+at consecutive checks (comparison/ratios.py), or when the time budget is spent.
 """
 
 from __future__ import annotations
@@ -46,15 +49,22 @@ class ArmStart:
 
 @dataclass(frozen=True)
 class InterleavedRun:
-    """Raw samples (seconds per call) of every configuration, grouped by round."""
+    """Raw samples (seconds per call) of every configuration, grouped by round.
+
+    A configuration may be timed through several calls (copies of it, built apart): `owners`
+    says whose each call is; `starts` and `copy_samples` are per call, `samples` per
+    configuration (all its calls' samples of a round, in time order).
+    """
 
     figure: str
     starts: tuple[ArmStart, ...]
-    # samples[arm][round]: the samples of that arm's two slots in that round, in time order
+    # samples[config][round]: that configuration's samples in that round, in time order
     samples: tuple[tuple[tuple[float, ...], ...], ...]
-    orders: tuple[tuple[int, ...], ...]  # the slot order of each round
+    orders: tuple[tuple[int, ...], ...]  # the slot order (of calls) of each round
     stop: StopRecord
     timer_overhead_s: float
+    owners: tuple[int, ...] = ()  # owners[call] = its configuration; () = one call each
+    copy_samples: tuple[tuple[tuple[float, ...], ...], ...] = ()  # [call][round], copies only
 
 
 def round_order(arms: int, rng: random.Random) -> tuple[int, ...]:
@@ -97,13 +107,20 @@ def interleave(
     timing: TimingPolicy,
     ratio_half_width: RatioCheck,
     progress: ProgressSink = no_progress,
+    owners: Sequence[int] | None = None,
 ) -> InterleavedRun:
-    """Warm each configuration up alone, then time them in interleaved rounds (module doc).
+    """Warm each call up alone, then time them in interleaved rounds (module doc).
 
+    `owners[j]` is the configuration that call j times (copies of one configuration share
+    it; default: one call each); the slots are the calls', the statistics the configurations'.
     `ratio_half_width(baseline_rounds, other_rounds)` is the relative half-width of the
     ratio's CI, or None where there is none yet: the stopping rule's evidence.
     """
-    if len(calls) < 2:
+    owner = list(owners) if owners is not None else list(range(len(calls)))
+    configs = max(owner) + 1 if owner else 0
+    if len(owner) != len(calls) or sorted(set(owner)) != list(range(configs)):
+        raise ValueError("owners must name a configuration for every call, each at least once")
+    if configs < 2:
         raise ValueError("a comparison needs at least two configurations")
     overhead_s = calibrate_timer_overhead(device, timing.timer_calibration_pairs)
     starts = tuple(
@@ -113,7 +130,8 @@ def interleave(
     sync_each = policy.figure == "latency"
     rng = random.Random(policy.seed)
     timer = device.new_timer()
-    samples: list[list[tuple[float, ...]]] = [[] for _ in calls]
+    samples: list[list[tuple[float, ...]]] = [[] for _ in range(configs)]
+    per_call: list[list[tuple[float, ...]]] = [[] for _ in calls]
     orders: list[tuple[int, ...]] = []
     t0 = device.now_ns()
     passes = 0
@@ -122,17 +140,20 @@ def interleave(
     worst: float | None = None
     while True:
         order = round_order(len(calls), rng)
-        taken: list[list[float]] = [[] for _ in calls]
+        taken: list[list[float]] = [[] for _ in range(configs)]
+        taken_by_call: list[list[float]] = [[] for _ in calls]
         for arm in order:
             start = starts[arm]
             calls[arm]()  # untimed: the switch from another configuration
             for _ in range(start.samples_per_slot):
-                taken[arm].append(
-                    time_block(calls[arm], device, timer, start.calls_per_sample, sync_each)
-                )
+                x = time_block(calls[arm], device, timer, start.calls_per_sample, sync_each)
+                taken[owner[arm]].append(x)
+                taken_by_call[arm].append(x)
         orders.append(order)
-        for arm, xs in enumerate(taken):
-            samples[arm].append(tuple(xs))
+        for i, xs in enumerate(taken):
+            samples[i].append(tuple(xs))
+        for arm, xs in enumerate(taken_by_call):
+            per_call[arm].append(tuple(xs))
         rounds = len(orders)
         elapsed = (device.now_ns() - t0) * 1e-9
         if elapsed - reported >= PROGRESS_INTERVAL_S:
@@ -161,7 +182,20 @@ def interleave(
         orders=tuple(orders),
         stop=_stop(reason, worst, policy, len(orders), elapsed),
         timer_overhead_s=overhead_s,
+        owners=tuple(owner) if configs < len(calls) else (),
+        copy_samples=tuple(tuple(s) for s in per_call) if configs < len(calls) else (),
     )
+
+
+def build_order(configs: int, copies: int) -> list[int]:
+    """Which configuration to build next, for `copies` copies of each: forward, then backward,
+    and so on (A B B A for two of two). Whatever makes a copy slower with the order it was
+    built in then falls on every configuration alike; the first copies come first, so when the
+    later ones do not fit, one copy of each is already there."""
+    order: list[int] = []
+    for k in range(copies):
+        order += list(range(configs)) if k % 2 == 0 else list(reversed(range(configs)))
+    return order
 
 
 def per_round(rounds: Sequence[Sequence[float]]) -> list[float]:

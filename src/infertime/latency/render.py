@@ -105,14 +105,21 @@ def tails_text(series: Series, with_ci: bool = True) -> str:
     if not s.per_call:
         return f"withheld: each sample is the mean of {s.calls_per_sample} calls (short calls)"
     parts = []
+    missing = [t for t in s.tails if t.value is None]
     for t in s.tails:
         if t.value is None:
-            parts.append(f"{t.label} needs {t.min_samples} samples")
-        elif t.ci is not None and with_ci:
+            continue
+        if t.ci is not None and with_ci:
             lo, hi = duration_in(t.ci[0], t.value), duration_in(t.ci[1], t.value)
             parts.append(f"{t.label} {duration(t.value)} ({lo}–{hi})")
         else:
             parts.append(f"{t.label} {duration(t.value)}")
+    if len(missing) == 1:
+        parts.append(f"{missing[0].label} needs {missing[0].min_samples} samples")
+    elif missing:  # one phrase, so the row fits 80 columns
+        labels = "/".join(t.label for t in missing)
+        floors = "/".join(str(t.min_samples) for t in missing)
+        parts.append(f"{labels} need {floors} samples, have {s.n}")
     return " · ".join(parts)
 
 

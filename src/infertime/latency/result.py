@@ -204,5 +204,5 @@ FORMAT = KindFormat(
     LatencyResult,
     _derived,
     LatencyDerived,
-    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged},
+    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged},
 )

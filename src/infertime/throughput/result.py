@@ -125,5 +125,8 @@ def _from_v2(document: Document) -> Document:
 
 
 FORMAT = KindFormat(
-    ThroughputResult, _derived, ThroughputDerived, upgrades={1: _from_v1, 2: _from_v2, 3: unchanged}
+    ThroughputResult,
+    _derived,
+    ThroughputDerived,
+    upgrades={1: _from_v1, 2: _from_v2, 3: unchanged, 4: unchanged},
 )
