@@ -369,9 +369,10 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
         owners=owners,
     )
     assert len(run.samples) == 2 and run.owners == (0, 1, 1, 0) and len(run.copy_samples) == 4
-    assert all(len(o) == 8 for o in run.orders)  # 4 calls, each twice a round
+    # A round is A1 B1 B2 A2 or B1 A1 A2 B2: each copy once, no longer than with one copy.
+    assert {o for o in run.orders} <= {(0, 1, 2, 3), (1, 0, 3, 2)}
     per_slot = run.starts[0].samples_per_slot
-    assert all(len(g) == 4 * per_slot for g in run.samples[0])  # both copies' slots, pooled
+    assert all(len(g) == 2 * per_slot for g in run.samples[0])  # both copies' slots, pooled
     r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
     assert 1 / 1.03 - 0.005 < r.value < 1.0  # B against A's two copies, one of them slow
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]

@@ -10,7 +10,8 @@ host disturbance from lining up with one of them. A slot starts with one untimed
 switch from another model refills caches and queues) and then takes a few samples of the
 figure. A configuration may be timed through several copies of its model, built in balanced
 order (`build_order`): on an H100 the first-built of two copies of one model ran 1.2-1.7 %
-slower at batch 1 in every process tried, whichever slot order (docs/statistics.md).
+slower at batch 1 in every process tried, whichever slot order (docs/statistics.md); a
+round then gives each copy one of its configuration's two slots (A1 B1 B2 A2).
 Each round gives each configuration one statistic (the median per call of its slots) and
 each ratio to the baseline one value; sampling stops when every ratio's CI is within ±precision
 at consecutive checks (comparison/ratios.py), or when the time budget is spent.
@@ -60,7 +61,7 @@ class InterleavedRun:
     starts: tuple[ArmStart, ...]
     # samples[config][round]: that configuration's samples in that round, in time order
     samples: tuple[tuple[tuple[float, ...], ...], ...]
-    orders: tuple[tuple[int, ...], ...]  # the slot order (of calls) of each round
+    orders: tuple[tuple[int, ...], ...]  # the calls of each round's slots, in order
     stop: StopRecord
     timer_overhead_s: float
     owners: tuple[int, ...] = ()  # owners[call] = its configuration; () = one call each
@@ -129,6 +130,7 @@ def interleave(
     )
     sync_each = policy.figure == "latency"
     rng = random.Random(policy.seed)
+    copies_of = [[j for j, o in enumerate(owner) if o == i] for i in range(configs)]
     timer = device.new_timer()
     samples: list[list[tuple[float, ...]]] = [[] for _ in range(configs)]
     per_call: list[list[tuple[float, ...]]] = [[] for _ in calls]
@@ -139,7 +141,7 @@ def interleave(
     reason = "max_time"
     worst: float | None = None
     while True:
-        order = round_order(len(calls), rng)
+        order = calls_of_round(round_order(configs, rng), copies_of)
         taken: list[list[float]] = [[] for _ in range(configs)]
         taken_by_call: list[list[float]] = [[] for _ in calls]
         for arm in order:
@@ -185,6 +187,18 @@ def interleave(
         owners=tuple(owner) if configs < len(calls) else (),
         copy_samples=tuple(tuple(s) for s in per_call) if configs < len(calls) else (),
     )
+
+
+def calls_of_round(order: Sequence[int], copies_of: Sequence[Sequence[int]]) -> tuple[int, ...]:
+    """The calls that fill a round's slots: a configuration's n-th slot in the round goes to
+    its n-th copy (cycling), so with two copies a round is A1 B1 B2 A2 and lasts no longer
+    than with one."""
+    seen = [0] * len(copies_of)
+    out = []
+    for i in order:
+        out.append(copies_of[i][seen[i] % len(copies_of[i])])
+        seen[i] += 1
+    return tuple(out)
 
 
 def build_order(configs: int, copies: int) -> list[int]:
