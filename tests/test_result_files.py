@@ -43,7 +43,7 @@ def test_the_result_files_of_every_version_are_all_found() -> None:
     for version in (1, 2, 3):
         for kind in ("latency", "throughput", "pitfalls"):
             assert f"v{version}_{kind}_cpu.json" in names
-    assert {"v4_compare_cpu.json", "v4_latency_processes_cpu.json"} <= names
+    assert {"v4_compare_cpu.json", "v4_latency_processes_cpu.json", "v5_compare_cpu.json"} <= names
 
 
 @pytest.mark.parametrize("path", RESULT_FILES, ids=lambda p: p.name)

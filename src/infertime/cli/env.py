@@ -17,6 +17,29 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
         out.append((prefix, json.dumps(value) if not isinstance(value, str) else value))
 
 
+# Optional package -> the extra that installs it.
+OPTIONAL = {
+    "timm": "zoo",
+    "torchvision": "zoo",
+    "transformers": "hf",
+    "nvidia-ml-py": "gpu",
+    "matplotlib": "plot",
+}
+
+
+def optional_packages() -> dict[str, str]:
+    """Each optional package's installed version, or the install command (without importing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package, extra in OPTIONAL.items():
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = f"not installed (pip install 'infertime[{extra}]')"
+    return out
+
+
 @command("device", "debug")
 def env(o: Options) -> None:
     """Show versions, device identity and state, numeric flags, threads and host state."""
@@ -29,7 +52,7 @@ def env(o: Options) -> None:
     from .output import stderr
 
     dev = resolve_device(o.device)
-    data = capture(dev)
+    data = {**capture(dev), "optional_packages": optional_packages()}
     rows: list[tuple[str, str]] = []
     _flatten("", data, rows)
     table = Table(title=f"environment for {dev.name}", title_justify="left")

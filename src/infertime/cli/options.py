@@ -43,6 +43,17 @@ class Options:
         str | None,
         typer.Option("--input-shape", help="Per-item input shape C,H,W (default: the zoo's)."),
     ] = None
+    seq_len: Annotated[
+        int | None,
+        typer.Option("--seq-len", help="Tokens per item for hf: token models (default 128)."),
+    ] = None
+    hf_config: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hf-config",
+            help="Change an hf: model's config, key=value (repeatable), e.g. num_hidden_layers=4.",
+        ),
+    ] = None
     dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16.")] = "fp32"
     autocast: Annotated[
         bool, typer.Option("--autocast", help="Use torch.autocast instead of casting the model.")
@@ -174,6 +185,8 @@ class Options:
             "channels_last": self.channels_last,
             "threads": self.threads,
             "seed": self.seed,
+            "seq_len": self.seq_len,
+            "hf_config": tuple(self.hf_config or ()),
         }
         if batch:
             options["batch_size"] = self.batch_size
@@ -195,6 +208,8 @@ REQUIRED = frozenset({"path", "items"})  # arguments without a default
 WORKLOAD = (
     "model",
     "input_shape",
+    "seq_len",
+    "hf_config",
     "dtype",
     "autocast",
     "channels_last",

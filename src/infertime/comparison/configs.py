@@ -24,6 +24,8 @@ FLAGS: dict[str, tuple[str, bool]] = {
     "--channels-last": ("channels_last", False),
     "--input-shape": ("input_shape", True),
     "--seed": ("seed", True),
+    "--seq-len": ("seq_len", True),
+    "--hf-config": ("hf_config", True),
     "--cuda-graph": ("cuda_graph", False),
 }
 SHARED = {"--device", "-d", "--threads", "--figure", "--max-time", "--precision", "--preset"}
@@ -73,7 +75,10 @@ def parse_config(text: str) -> Config:
             value = words[i]
         if not takes_value and value is not None:
             raise ConfigError(f"{word} in the configuration {text!r} takes no value")
-        fields[name] = _convert(name, value, text) if takes_value else True
+        if name == "hf_config":  # repeatable
+            fields[name] = (*fields.get(name, ()), str(value))
+        else:
+            fields[name] = _convert(name, value, text) if takes_value else True
         i += 1
     cuda_graph = bool(fields.pop("cuda_graph", False))
     return Config(text.strip(), WorkloadSpec(**fields), cuda_graph)
@@ -81,7 +86,7 @@ def parse_config(text: str) -> Config:
 
 def _convert(name: str, value: Any, text: str) -> Any:
     try:
-        if name in ("batch_size", "seed"):
+        if name in ("batch_size", "seed", "seq_len"):
             return int(value)
         if name == "input_shape":
             return tuple(int(v) for v in str(value).split(","))

@@ -40,6 +40,12 @@ def describe_run(r: LatencyResult) -> str:
     elif name == "cpu":
         device = f"cpu ({r.environment.get('host', {}).get('cpu_model', '?')}, {s.threads} threads)"
     parts = [s.model, f"batch {s.batch_size}", s.dtype_label]
+    if s.model.startswith("hf:"):
+        tokens = [shape[0] for shape in s.inputs.item_shapes if len(shape) == 1]
+        if tokens:
+            parts.append(f"seq {tokens[0]}")
+        if s.workload.hf_config:  # listed in full by --details (the workload line)
+            parts.append(f"{len(s.workload.hf_config)} config changes")
     if any(len(shape) == 4 for shape in s.input_shapes):
         parts.append("channels-last" if s.channels_last else "NCHW")
     parts.append(device)
@@ -269,6 +275,8 @@ def detail_lines(r: LatencyResult) -> list[str]:
         )
     shapes = ", ".join(str(tuple(x)) for x in r.settings.input_shapes)
     lines.append(f"inputs: {shapes}; {r.settings.inputs.source}")
+    if r.settings.workload.hf_config:
+        lines.append(f"model config changes: {', '.join(r.settings.workload.hf_config)}")
     lines.extend(analysis_lines(r))
     return lines
 

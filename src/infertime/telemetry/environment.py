@@ -75,6 +75,17 @@ def torch_state() -> dict[str, Any]:
     }
 
 
+def model_libraries() -> dict[str, str]:
+    """Versions of the model libraries this process imported (they build the model, and their
+    defaults, such as a transformers config's sizes, change between versions)."""
+    out = {}
+    for name in ("timm", "torchvision", "transformers"):
+        module = sys.modules.get(name)
+        if module is not None:
+            out[name] = str(getattr(module, "__version__", "?"))
+    return out
+
+
 def cpu_supports(dtype: str) -> bool | None:
     """Whether this CPU runs bf16 / fp16 in hardware (oneDNN's own test: AVX512-BF16, AMX,
     AVX512-FP16); without it torch emulates them, many times slower than fp32."""
@@ -97,6 +108,7 @@ def capture(device: Device) -> dict[str, Any]:
         "infertime": __version__,
         "python": sys.version.split()[0],
         "framework": torch_state(),
+        "model_libraries": model_libraries(),
         "env_vars": {k: os.environ[k] for k in RELEVANT_ENV_VARS if k in os.environ},
         "host": host_state(),
         "device": device.describe(),

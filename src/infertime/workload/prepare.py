@@ -223,7 +223,7 @@ def prepare(
     if module is None:
         if example_inputs is not None:
             raise ConfigError("example_inputs go with a module, not with a model reference")
-        loaded = load_reference(spec.model, spec.input_shape)
+        loaded = load_reference(spec.model, spec.input_shape, spec.seq_len, spec.hf_config)
     else:
         loaded = from_module(module, example_inputs)
         if spec.input_shape is not None:

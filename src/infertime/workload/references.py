@@ -1,4 +1,5 @@
-"""Model reference to loaded model: 'timm:NAME', 'torchvision:NAME' or 'package.module:callable'."""
+"""Model reference to loaded model: 'timm:NAME', 'torchvision:NAME', 'hf:TYPE' (or 'hf:./dir')
+or 'package.module:callable'."""
 
 from __future__ import annotations
 
@@ -17,11 +18,20 @@ from .zoo import load_timm, load_torchvision
 _CALLABLE_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-def load_reference(reference: str, input_shape: tuple[int, ...] | None = None) -> LoadedModel:
+def load_reference(
+    reference: str,
+    input_shape: tuple[int, ...] | None = None,
+    seq_len: int | None = None,
+    hf_config: tuple[str, ...] = (),
+) -> LoadedModel:
     """Build the model a reference names, with random weights; nothing is downloaded."""
     ref = reference.strip()
     zoo, _, name = ref.partition(":")
-    if zoo == "timm" and name:
+    if zoo == "hf" and name:
+        from .hf import load_hf
+
+        workload = load_hf(name, seq_len, hf_config)
+    elif zoo == "timm" and name:
         workload = load_timm(name)
     elif zoo == "torchvision" and name:
         workload = load_torchvision(name)
@@ -30,8 +40,8 @@ def load_reference(reference: str, input_shape: tuple[int, ...] | None = None) -
     else:
         raise ModelNotFoundError(
             f"cannot read model reference {reference!r}",
-            advice="use timm:NAME, torchvision:NAME or package.module:callable "
-            "(e.g. timm:resnet50, torchvision:resnet50)",
+            advice="use timm:NAME, torchvision:NAME, hf:TYPE or package.module:callable "
+            "(e.g. timm:resnet50, torchvision:resnet50, hf:bert)",
         )
     if input_shape is not None and workload.shape_source != "--input-shape":
         workload = workload.with_input_shape(input_shape)

@@ -37,6 +37,8 @@ class WorkloadSpec:
     device: str = "auto"
     threads: int | None = None  # torch intra-op threads; None: torch's default
     seed: int = 0
+    seq_len: int | None = None  # hf: token models; None: 128
+    hf_config: tuple[str, ...] = ()  # hf: models, "key=value" changes to the config
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -59,6 +61,18 @@ class WorkloadSpec:
             raise ConfigError(
                 f"{option('input_shape')} needs positive integers such as 3,224,224, got {shape}"
             )
+        hf = self.model.strip().startswith("hf:")
+        if self.seq_len is not None:
+            _whole(option("seq_len"), self.seq_len, 1)
+        for key, given in (("seq_len", self.seq_len), ("hf_config", self.hf_config)):
+            if given and not hf:
+                raise ConfigError(f"{option(key)} applies to hf: models, not to {self.model}")
+        if not isinstance(self.hf_config, tuple) or not all(
+            isinstance(p, str) and "=" in p for p in self.hf_config
+        ):
+            raise ConfigError(
+                f"{option('hf_config')} takes key=value pairs, got {self.hf_config!r}"
+            )
         if not isinstance(self.device, str):
             raise ConfigError(f"device must be a name such as cuda:0, got {self.device!r}")
 
@@ -73,6 +87,10 @@ class WorkloadSpec:
         changes = dict(options)
         if changes.get("input_shape") is not None:
             changes["input_shape"] = _shape(changes["input_shape"])
+        if isinstance(changes.get("hf_config"), str):
+            changes["hf_config"] = (changes["hf_config"],)
+        elif changes.get("hf_config") is not None:
+            changes["hf_config"] = tuple(changes["hf_config"])
         return replace(self, **changes)
 
 
@@ -105,6 +123,8 @@ class WorkloadOptions(TypedDict, total=False):
     channels_last: bool
     threads: int | None
     seed: int
+    seq_len: int | None
+    hf_config: Sequence[str]
 
 
 WORKLOAD_OPTION_NAMES = frozenset(WorkloadOptions.__annotations__)

@@ -1,0 +1,118 @@
+"""Hugging Face transformers models by name: `hf:TYPE` (a model type such as bert, gpt2, vit,
+t5) or `hf:./dir` (a local config.json), built from the config with random weights.
+
+Nothing is downloaded: the config class's defaults give the sizes, `--hf-config key=value`
+changes them, and a local directory is read for its config.json only. Encoder-decoder models
+(t5, bart, ...) are timed as their encoder: a decoder needs a generation loop, which is not one
+call. Token models get random ids in the vocabulary and an all-ones attention mask of
+`--seq-len` tokens (default 128); vision models get pixel values of the config's image size.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, MissingDependencyError, ModelCallError, ModelNotFoundError
+from .inputs import InputSpec
+from .loaded import LoadedModel
+
+DEFAULT_SEQ_LEN = 128
+
+
+def is_local(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or Path(name).expanduser().is_dir()
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """'key=value' pairs; a value is read as JSON where it can be (12, 0.1, true), else text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"--hf-config takes key=value, such as num_hidden_layers=4: {pair!r}")
+        try:
+            out[key.strip()] = json.loads(text)
+        except ValueError:
+            out[key.strip()] = text
+    return out
+
+
+def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedModel:
+    try:
+        import transformers
+        from transformers import AutoConfig, AutoModel
+        from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    except ImportError:
+        raise MissingDependencyError("transformers", "hf", f"model hf:{name}") from None
+    changes = parse_overrides(overrides)
+    if is_local(name):
+        path = Path(name).expanduser()
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(f"hf:{name}: no config.json in {path}")
+        try:
+            config = AutoConfig.from_pretrained(str(path), local_files_only=True)
+        except (ValueError, OSError, KeyError) as exc:
+            where = path / "config.json"
+            raise ModelNotFoundError(f"hf:{name}: cannot read {where}: {exc}") from None
+    else:
+        known = list(CONFIG_MAPPING.keys())
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
+            hint = f"close matches: {', '.join(f'hf:{c}' for c in close)}" if close else None
+            raise ModelNotFoundError(f"transformers has no model type {name!r}", advice=hint)
+        config = AutoConfig.for_model(name)
+    for key, value in changes.items():
+        if not hasattr(config, key):
+            close = difflib.get_close_matches(key, list(config.to_dict()), n=3)
+            hint = f"close matches: {', '.join(close)}" if close else None
+            raise ConfigError(f"hf:{name}'s config has no setting {key!r}", advice=hint)
+        setattr(config, key, value)
+    if hasattr(config, "use_cache"):
+        config.use_cache = False  # one forward pass, no key/value cache to return
+    try:
+        model = AutoModel.from_config(config)  # type: ignore[no-untyped-call]
+    except ValueError as exc:  # a config AutoModel has no class for
+        raise ModelNotFoundError(f"hf:{name}: transformers cannot build it: {exc}") from None
+    except Exception as exc:  # a bad override can fail deep inside the model's constructor
+        raise ModelCallError(f"hf:{name}: building the model failed: {exc}") from exc
+    part = ""
+    if getattr(config, "is_encoder_decoder", False) and hasattr(model, "get_encoder"):
+        model, part = model.get_encoder(), " (encoder)"
+    specs = _inputs(name, model, config, seq_len)
+    origin = "config.json" if is_local(name) else f"{type(config).__name__} defaults"
+    source = f"transformers {transformers.__version__} {origin}{part}"
+    return LoadedModel(f"hf:{name}", model, specs, source)
+
+
+def _inputs(name: str, model: Any, config: Any, seq_len: int | None) -> tuple[InputSpec, ...]:
+    main = getattr(model, "main_input_name", "input_ids")
+    takes = set(inspect.signature(model.forward).parameters)
+    if main == "input_ids":
+        seq = seq_len or DEFAULT_SEQ_LEN
+        limit = getattr(config, "max_position_embeddings", None)
+        if isinstance(limit, int) and 0 < limit < seq:
+            raise ConfigError(
+                f"--seq-len {seq} is longer than hf:{name} allows ({limit} positions)",
+                advice=f"use --seq-len {limit} or less, or --hf-config max_position_embeddings=N",
+            )
+        specs = [InputSpec((seq,), "int64", "input_ids", 0, int(config.vocab_size) - 1)]
+        if "attention_mask" in takes:
+            specs.append(InputSpec((seq,), "int64", "attention_mask", 1, 1))
+        return tuple(specs)
+    if seq_len is not None:
+        raise ConfigError(f"--seq-len applies to token models; hf:{name} takes {main}")
+    if main == "pixel_values":
+        vision = getattr(config, "vision_config", config)
+        size = getattr(vision, "image_size", 224)
+        h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+        channels = int(getattr(vision, "num_channels", 3))
+        return (InputSpec((channels, h, w), "float32", "pixel_values"),)
+    raise ModelNotFoundError(
+        f"hf:{name} takes {main}, an input infertime does not generate",
+        advice="wrap it in a callable reference returning (model, example_inputs)",
+    )
