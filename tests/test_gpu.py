@@ -269,3 +269,15 @@ def test_pitfalls_on_cuda_show_the_copy_and_no_sync_errors() -> None:
     assert r.row("copy_pageable").applies and r.row("no_sync").applies
     assert r.error("copy_pageable") > 0.05  # 64 MiB from pageable memory adds milliseconds
     assert r.error("no_sync") < -0.5  # the host returns once the product is queued
+
+
+def test_compare_on_cuda_interleaves_two_copies_of_each() -> None:
+    """Live comparison on the GPU: copies built A B B A, each copy timed, a CI on the ratio."""
+    tiny = "models_for_tests:tiny_cnn -b 8"
+    r = infertime.compare(tiny, f"{tiny} --dtype bf16", tiny, device="cuda", max_time_s=3.0)
+    assert r.mode == "interleaved" and r.policy.copies == 2
+    assert [a.name for a in r.arms] == [tiny, f"{tiny} --dtype bf16", f"{tiny} #2"]
+    assert all(len(o) == 6 for o in r.orders)  # three configurations, each twice a round
+    assert {c["name"] for c in r.analysis["copies"]} == {a.name for a in r.arms}
+    assert r.ratio(1).ci is not None and r.ratio(2).ci is not None
+    assert r.settings.device.startswith("cuda")
