@@ -327,6 +327,8 @@ def test_copies_are_built_in_balanced_order_and_later_ones_may_be_left_out(
     from infertime.errors import OutOfMemoryError
 
     assert build_order(2, 2) == [0, 1, 1, 0] and build_order(3, 1) == [0, 1, 2]
+    with pytest.raises(ConfigError, match="1 or 2"):
+        ComparePolicy(copies=3)
     assert build_order(3, 3) == [0, 1, 2, 2, 1, 0, 0, 1, 2]
     built: list[str] = []
 
@@ -369,8 +371,12 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
         owners=owners,
     )
     assert len(run.samples) == 2 and run.owners == (0, 1, 1, 0) and len(run.copy_samples) == 4
-    # A round is A1 B1 B2 A2 or B1 A1 A2 B2: each copy once, no longer than with one copy.
-    assert {o for o in run.orders} <= {(0, 1, 2, 3), (1, 0, 3, 2)}
+    # A round is A1 B1 B2 A2 or B1 A1 A2 B2 (or with the copies swapped, every other round):
+    # each copy once, no longer than with one copy. Copies take samples of one size.
+    assert set(run.orders[0::2]) <= {(0, 1, 2, 3), (1, 0, 3, 2)}
+    assert set(run.orders[1::2]) <= {(3, 2, 1, 0), (2, 3, 0, 1)}
+    assert len({(s.calls_per_sample, s.samples_per_slot) for s in run.starts}) <= 2
+    assert run.starts[0].samples_per_slot == run.starts[3].samples_per_slot
     per_slot = run.starts[0].samples_per_slot
     assert all(len(g) == 2 * per_slot for g in run.samples[0])  # both copies' slots, pooled
     r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
@@ -392,6 +398,58 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
     assert [d.code for d in check_copies(one)] == ["one_copy"]
 
 
+def test_a_retry_with_one_copy_says_why_and_hopeless_cases_skip_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infertime.comparison import measure
+    from infertime.comparison.configs import Config
+    from infertime.devices import CpuDevice
+    from infertime.policies import MeasureConfig
+
+    asked: list[tuple[int, object]] = []
+
+    def two_do_not_fit(*args: object) -> object:
+        copies = args[3].copies  # type: ignore[attr-defined]
+        asked.append((copies, args[5]))
+        if copies == 2:
+            raise measure.DoesNotFit("B ran out of memory next to the others")
+        return "one copy each"
+
+    monkeypatch.setattr(measure, "interleaved", two_do_not_fit)
+    configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
+    got = measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
+    assert got == "one copy each"
+    assert asked == [(2, None), (1, "B ran out of memory next to the others")]
+
+    def hopeless(*args: object) -> object:
+        asked.append((args[3].copies, None))  # type: ignore[attr-defined]
+        raise measure.DoesNotFit("A alone did not fit", even_one_each=True)
+
+    asked.clear()
+    monkeypatch.setattr(measure, "interleaved", hopeless)
+    monkeypatch.setattr(measure, "compare_in_processes", lambda *a: a[3].copies)
+    assert measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy()) == 1
+    assert asked == [(2, None)]  # no pointless retry with one copy
+
+
+def test_names_are_distinct_and_say_what_differs() -> None:
+    from infertime.comparison.configs import distinct_names, spec_name
+
+    assert distinct_names(["x", "x", "x #2"]) == ["x", "x #2", "x #2 #2"]
+    spec = WorkloadSpec(model="hf:gpt2", seq_len=8, hf_config=["n_layer=1"])  # type: ignore[arg-type]
+    assert spec.hf_config == ("n_layer=1",)
+    assert spec_name(spec) == "hf:gpt2 --seq-len 8 --hf-config n_layer=1"
+
+
 def test_version_4_comparisons_load_with_one_copy() -> None:
     old = infertime.load_result(GOLDEN / "v4_compare_cpu.json")
     assert isinstance(old, CompareResult) and old.policy.copies == 1
+
+
+def test_wide_intervals_over_processes_are_shown_as_a_factor() -> None:
+    from infertime.latency.render import across_ci_text
+
+    assert across_ci_text(1.0, (0.9, 1.1)) == "±10.0 %"
+    # Two processes 2x apart: t(0.975, 1) = 12.7 makes the log-symmetric CI enormous.
+    assert across_ci_text(1.0, (0.01, 100.0)) == "×÷100"
+    assert across_ci_text(1.0, None) == "CI n/a"

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import infertime
 from infertime.cli.app import main
@@ -67,6 +68,24 @@ def test_a_local_config_directory(tmp_path: Path) -> None:
         load_hf(str(tmp_path / "missing"), None, ())
 
 
+def test_a_config_dtype_does_not_decide_the_dtype(tmp_path: Path) -> None:
+    from transformers import GPT2Config
+
+    GPT2Config(n_layer=1, n_embd=32, n_head=2, dtype="bfloat16").to_json_file(
+        str(tmp_path / "config.json")
+    )
+    loaded = load_hf(str(tmp_path), 8, ())
+    assert {p.dtype for p in loaded.module.parameters()} == {torch.float32}  # --dtype decides
+
+
+def test_a_folder_named_like_a_type_is_not_taken_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bert").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_hf("bert", 8, TINY_BERT).inputs[0].name == "input_ids"
+
+
 @pytest.mark.parametrize(
     ("name", "seq", "config", "error", "words"),
     [
@@ -75,6 +94,8 @@ def test_a_local_config_directory(tmp_path: Path) -> None:
         ("bert", None, ("no_such_key=1",), ConfigError, "has no setting 'no_such_key'"),
         ("wav2vec2", None, (), ModelNotFoundError, "input_values"),
         ("vit", 8, (), ConfigError, "--seq-len applies to token models"),
+        ("gpt2", None, ("n_layer=abc",), ConfigError, "cannot set n_layer='abc'"),
+        ("clip", 8, (), ModelNotFoundError, "takes more than token ids"),
     ],
 )
 def test_bad_hf_references_get_one_clear_error(

@@ -112,6 +112,10 @@ class MissingDependencyError(InfertimeError):
         )
 
 
+class RecompileError(ModelCallError):
+    """A compiled model recompiled during warm-up or timing: its samples would hold compile time."""
+
+
 class CaptureError(InfertimeError):
     """The model could not be captured in a CUDA graph."""
 

@@ -290,7 +290,8 @@ class ComparePolicy:
         _at_least("consecutive passes", self.consecutive_passes, 1)
         _positive("slot time", self.slot_s)
         _at_least("slot samples", self.slot_samples, 1)
-        _at_least("copies", self.copies, 1)
+        if self.copies not in (1, 2) or isinstance(self.copies, bool):
+            raise ConfigError(f"{option('copies')} must be 1 or 2, got {self.copies!r}")
         g = self.fail_if_slower
         if g is not None and not (_is_number(g) and 0 <= g < 10):
             raise ConfigError(

@@ -22,6 +22,8 @@ OPTIONAL = {
     "timm": "zoo",
     "torchvision": "zoo",
     "transformers": "hf",
+    "onnxruntime": "onnx",
+    "onnxscript": "onnx",
     "nvidia-ml-py": "gpu",
     "matplotlib": "plot",
 }

@@ -54,6 +54,18 @@ class Options:
             help="Change an hf: model's config, key=value (repeatable), e.g. num_hidden_layers=4.",
         ),
     ] = None
+    backend: Annotated[
+        str, typer.Option("--backend", help="How the model runs: eager or compile (torch.compile).")
+    ] = "eager"
+    compile_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--compile-mode", help="torch.compile mode: default, reduce-overhead, max-autotune."
+        ),
+    ] = None
+    dynamic: Annotated[
+        bool, typer.Option("--dynamic", help="torch.compile with dynamic shapes (one compile).")
+    ] = False
     dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16.")] = "fp32"
     autocast: Annotated[
         bool, typer.Option("--autocast", help="Use torch.autocast instead of casting the model.")
@@ -187,6 +199,9 @@ class Options:
             "seed": self.seed,
             "seq_len": self.seq_len,
             "hf_config": tuple(self.hf_config or ()),
+            "backend": self.backend,
+            "compile_mode": self.compile_mode,
+            "dynamic": self.dynamic,
         }
         if batch:
             options["batch_size"] = self.batch_size
@@ -210,6 +225,9 @@ WORKLOAD = (
     "input_shape",
     "seq_len",
     "hf_config",
+    "backend",
+    "compile_mode",
+    "dynamic",
     "dtype",
     "autocast",
     "channels_last",

@@ -27,6 +27,9 @@ FLAGS: dict[str, tuple[str, bool]] = {
     "--seq-len": ("seq_len", True),
     "--hf-config": ("hf_config", True),
     "--cuda-graph": ("cuda_graph", False),
+    "--backend": ("backend", True),
+    "--compile-mode": ("compile_mode", True),
+    "--dynamic": ("dynamic", False),
 }
 SHARED = {"--device", "-d", "--threads", "--figure", "--max-time", "--precision", "--preset"}
 
@@ -81,7 +84,10 @@ def parse_config(text: str) -> Config:
             fields[name] = _convert(name, value, text) if takes_value else True
         i += 1
     cuda_graph = bool(fields.pop("cuda_graph", False))
-    return Config(text.strip(), WorkloadSpec(**fields), cuda_graph)
+    spec = WorkloadSpec(**fields)
+    if cuda_graph and spec.backend != "eager":
+        raise ConfigError(f"--cuda-graph replays the eager model, not {spec.backend}: {text!r}")
+    return Config(text.strip(), spec, cuda_graph)
 
 
 def _convert(name: str, value: Any, text: str) -> Any:
@@ -101,13 +107,13 @@ def config_of(item: Any, shared: Mapping[str, Any]) -> Config:
     if isinstance(item, str):
         config = parse_config(item)
     elif isinstance(item, WorkloadSpec):
-        config = Config(_spec_name(item), item)
+        config = Config(spec_name(item), item)
     elif isinstance(item, Mapping):
         fields = dict(item)
         cuda_graph = bool(fields.pop("cuda_graph", False))
         name = str(fields.pop("name", "")) or None
         spec = WorkloadSpec(**fields)
-        config = Config(name or _spec_name(spec), spec, cuda_graph)
+        config = Config(name or spec_name(spec), spec, cuda_graph)
     else:
         raise ConfigError(
             "a configuration is text such as 'timm:resnet50 --dtype bf16', a WorkloadSpec or "
@@ -124,15 +130,19 @@ def config_of(item: Any, shared: Mapping[str, Any]) -> Config:
 def distinct_names(names: Sequence[str]) -> list[str]:
     """The names, a repeated one numbered from its second use ("x", "x #2"): verdicts, tables
     and the result's figures are keyed by name, and an A/A comparison repeats one."""
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+        candidate, n = name, 1
+        while candidate in used:  # "x #2" may itself be taken by an explicit name
+            n += 1
+            candidate = f"{name} #{n}"
+        used.add(candidate)
+        out.append(candidate)
     return out
 
 
-def _spec_name(spec: WorkloadSpec) -> str:
+def spec_name(spec: WorkloadSpec) -> str:
     parts = [spec.model]
     if spec.batch_size is not None:
         parts.append(f"-b {spec.batch_size}")
@@ -140,4 +150,7 @@ def _spec_name(spec: WorkloadSpec) -> str:
         parts.append(f"--dtype {spec.dtype}" + (" --autocast" if spec.autocast else ""))
     if spec.channels_last:
         parts.append("--channels-last")
+    if spec.seq_len is not None:
+        parts.append(f"--seq-len {spec.seq_len}")
+    parts += [f"--hf-config {pair}" for pair in spec.hf_config]
     return " ".join(parts)

@@ -12,6 +12,7 @@ shapes) are refused unless allowed; environment differences are listed either wa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..policies import ComparePolicy
 from ..records import ResultBase
 from ..resultfile import load_result
 from .checks import check_compare
-from .configs import distinct_names
+from .configs import distinct_names, spec_name
 from .result import Arm, CompareResult
 
 # Keys of the environment that do not describe the machine's set-up (they change every run).
@@ -41,15 +42,7 @@ def load_items(items: Sequence[Any]) -> list[tuple[str, ResultBase]]:
 
 
 def _describe(r: ResultBase) -> str:
-    w = r.settings.workload
-    parts = [w.model]
-    if w.batch_size is not None:
-        parts.append(f"-b {w.batch_size}")
-    if w.dtype != "fp32":
-        parts.append(w.dtype)
-    if w.channels_last:
-        parts.append("channels-last")
-    return " ".join(parts)
+    return spec_name(r.settings.workload)
 
 
 def compare_files(
@@ -78,7 +71,7 @@ def compare_files(
         mode="files",
         figure=figure_name(kind, policy.figure),
         arms=arms,
-        policy=policy,
+        policy=replace(policy, copies=1),  # nothing was built: the files were measured
         analysis={"environment_differences": environment_differences(loaded)},
     )
     return result.with_diagnostics(tuple(check_compare(result)))

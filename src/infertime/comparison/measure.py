@@ -18,9 +18,8 @@ from ..isolation.repeat import measure_in_processes
 from ..latency.result import LatencyResult
 from ..policies import ComparePolicy, MeasureConfig
 from ..telemetry.environment import capture
-from ..workload.backends import opened
+from ..workload.backends import get_backend, opened
 from ..workload.backends.cuda_graph import CUDA_GRAPH
-from ..workload.backends.eager import EAGER
 from ..workload.context import measurement_context
 from ..workload.prepare import PreparedModel, check_finite, prepare
 from .checks import check_compare
@@ -39,7 +38,12 @@ class ArmFailed(Exception):
 
 
 class DoesNotFit(Exception):
-    """The configurations do not fit in the device's memory together."""
+    """The configurations do not fit in the device's memory together (`even_one_each`: not
+    even with one copy of each, so fewer copies would not help)."""
+
+    def __init__(self, message: str, even_one_each: bool = False) -> None:
+        super().__init__(message)
+        self.even_one_each = even_one_each
 
 
 def guarded(index: int, call: Callable[[], Any]) -> Callable[[], Any]:
@@ -70,17 +74,25 @@ def compare_live(
         if c.cuda_graph:
             CUDA_GRAPH.check(device)
     if processes is not None:
-        return compare_in_processes(configs, device, config, policy, processes, progress, None)
+        one = replace(policy, copies=1)  # each process builds one model
+        return compare_in_processes(configs, device, config, one, processes, progress, None)
     why: str | None = None
     for copies in sorted({policy.copies, 1}, reverse=True):
         try:
-            return interleaved(configs, device, config, replace(policy, copies=copies), progress)
+            fewer = why if copies < policy.copies else None
+            return interleaved(
+                configs, device, config, replace(policy, copies=copies), progress, fewer
+            )
         except DoesNotFit as exc:
-            why = str(exc)
+            why, hopeless = str(exc), exc.even_one_each
         # Outside the except block: its traceback no longer holds the models' frames.
         gc.collect()
         device.release_memory()
-    return compare_in_processes(configs, device, config, policy, 5, progress, why)
+        if hopeless:
+            break
+    return compare_in_processes(
+        configs, device, config, replace(policy, copies=1), 5, progress, why
+    )
 
 
 def prepare_copies(
@@ -100,7 +112,9 @@ def prepare_copies(
             if len(prepared) >= len(configs):  # one copy of each is there: go on with those
                 del prepared[len(configs) :], owners[len(configs) :]
                 return prepared, owners, f"a second copy of {c.name} did not fit"
-            raise DoesNotFit(f"{c.name} did not fit next to the others: {exc.one_line()}") from None
+            raise DoesNotFit(
+                f"{c.name} did not fit next to the others: {exc.one_line()}", even_one_each=True
+            ) from None
         owners.append(i)
     return prepared, owners, None
 
@@ -111,9 +125,13 @@ def interleaved(
     config: MeasureConfig,
     policy: ComparePolicy,
     progress: ProgressSink,
+    fewer_because: str | None = None,
 ) -> CompareResult:
+    """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
+    asked (an attempt with more did not fit)."""
     t_start = time.perf_counter()
     prepared, owners, fewer = prepare_copies(configs, device, policy.copies)
+    fewer = fewer or fewer_because
     policy = replace(policy, copies=len(owners) // len(configs))
     of_call = [configs[i] for i in owners]
     with ExitStack() as stack:
@@ -160,6 +178,8 @@ def interleaved(
     }
     if run.copy_samples:
         analysis["copies"] = copy_agreement(configs, run, policy.confidence)
+        # `orders` lists calls: this says whose each call is (copies share a configuration)
+        analysis["owners"] = list(run.owners)
     if fewer is not None:
         analysis["one_copy_because"] = fewer
     result = CompareResult(
@@ -202,7 +222,7 @@ def copy_agreement(
 
 
 def backend(c: Config) -> Any:
-    return CUDA_GRAPH if c.cuda_graph else EAGER
+    return CUDA_GRAPH if c.cuda_graph else get_backend(c.spec.backend)
 
 
 def batch_of(p: PreparedModel) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from ..latency.render import input_words
 from ..records import FIGURE_LABELS
 from ..reporting.units import duration, size_bytes
 from .result import CompareResult
@@ -84,10 +85,8 @@ def detail_lines(r: CompareResult) -> list[str]:
             head += f" (file {arm.source})"
         lines.append(head)
         s = arm.settings
-        lines.append(
-            f"    {s.model} · batch {s.workload.batch_size} · {s.dtype_label} · "
-            f"{'channels-last' if s.channels_last else 'NCHW'} · {s.device} · {s.threads} threads"
-        )
+        words = [s.model, f"batch {s.workload.batch_size}", s.dtype_label, *input_words(s)]
+        lines.append(f"    {' · '.join(words)} · {s.device} · {s.threads} threads")
         n = sum(len(g) for g in arm.groups)
         lines.append(
             f"    {n} samples of {arm.calls_per_sample} call(s) in {len(arm.groups)} group(s)"

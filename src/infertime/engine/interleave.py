@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import stats
@@ -124,13 +124,18 @@ def interleave(
     if configs < 2:
         raise ValueError("a comparison needs at least two configurations")
     overhead_s = calibrate_timer_overhead(device, timing.timer_calibration_pairs)
+    own = [start_arm(c, device, policy.figure, warmup, timing, policy, overhead_s, progress)
+           for c in calls]  # fmt: skip
+    copies_of = [[j for j, o in enumerate(owner) if o == i] for i in range(configs)]
+    # Copies of one configuration take samples of one size (its first copy's): pooled samples
+    # must be alike, each copy weighing the same in a round.
+    first = [own[copies_of[owner[j]][0]] for j in range(len(calls))]
     starts = tuple(
-        start_arm(c, device, policy.figure, warmup, timing, policy, overhead_s, progress)
-        for c in calls
+        replace(s, calls_per_sample=f.calls_per_sample, samples_per_slot=f.samples_per_slot)
+        for s, f in zip(own, first, strict=True)
     )
     sync_each = policy.figure == "latency"
     rng = random.Random(policy.seed)
-    copies_of = [[j for j, o in enumerate(owner) if o == i] for i in range(configs)]
     timer = device.new_timer()
     samples: list[list[tuple[float, ...]]] = [[] for _ in range(configs)]
     per_call: list[list[tuple[float, ...]]] = [[] for _ in calls]
@@ -141,7 +146,7 @@ def interleave(
     reason = "max_time"
     worst: float | None = None
     while True:
-        order = calls_of_round(round_order(configs, rng), copies_of)
+        order = calls_of_round(round_order(configs, rng), copies_of, len(orders))
         taken: list[list[float]] = [[] for _ in range(configs)]
         taken_by_call: list[list[float]] = [[] for _ in calls]
         for arm in order:
@@ -189,11 +194,14 @@ def interleave(
     )
 
 
-def calls_of_round(order: Sequence[int], copies_of: Sequence[Sequence[int]]) -> tuple[int, ...]:
-    """The calls that fill a round's slots: a configuration's n-th slot in the round goes to
-    its n-th copy (cycling), so with two copies a round is A1 B1 B2 A2 and lasts no longer
-    than with one."""
-    seen = [0] * len(copies_of)
+def calls_of_round(
+    order: Sequence[int], copies_of: Sequence[Sequence[int]], round_index: int = 0
+) -> tuple[int, ...]:
+    """The calls that fill a round's slots: a configuration's slots in the round go to its
+    copies in turn, so with two copies a round is A1 B1 B2 A2 (or A2 B2 B1 A1: which copy
+    goes first alternates from round to round, so neither always follows the other) and lasts
+    no longer than with one."""
+    seen = [round_index] * len(copies_of)
     out = []
     for i in order:
         out.append(copies_of[i][seen[i] % len(copies_of[i])])

@@ -37,12 +37,12 @@ def isolated_prober(spec: WorkloadSpec, memory_fraction: float | None) -> Prober
 
 def probe_task(prepared: Any, request: dict[str, Any]) -> dict[str, Any]:
     """In the worker, inside the measurement context: one probe, as the parent would run it."""
-    from ..workload.backends.eager import EAGER
+    from ..workload.backends import build_call
 
     device = prepared.device
     if request.get("memory_fraction") is not None:
         device.limit_memory(request["memory_fraction"])
-    prober = in_process_prober(lambda b: EAGER.build(prepared, b), device)
+    prober = in_process_prober(lambda b: build_call(prepared, b), device)
     outcome = prober(request["batch"], request["calls"], request["phase"])
     return {"outcome": dump(outcome)}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -20,9 +20,8 @@ from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, sampling_config
 from ..telemetry.environment import capture
 from ..telemetry.gpu_monitor import watch_gpu
 from ..telemetry.kernel_time import cupti_attached, kernel_pass_calls, profile_kernel_time
-from ..workload.backends import opened
+from ..workload.backends import build_call, close_call, opened, setup_of
 from ..workload.backends.cuda_graph import CUDA_GRAPH
-from ..workload.backends.eager import EAGER
 from ..workload.context import measurement_context
 from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload, spec_for
 from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, WorkloadSpec, split_options
@@ -66,6 +65,12 @@ def measure_latency(
             model, example_inputs, workload, sampling, processes, cuda_graph, diagnose, progress
         )
     cupti_was_attached = cupti_attached()
+    spec_backend = model.backend if isinstance(model, WorkloadSpec) else workload.get("backend")
+    if cuda_graph and spec_backend not in (None, "eager"):
+        raise ConfigError(
+            f"--cuda-graph replays the eager model; with {option('backend')} {spec_backend} "
+            "leave it out (torch.compile's mode reduce-overhead uses CUDA graphs itself)"
+        )
 
     def check_device(device: Device) -> None:
         if cuda_graph:
@@ -85,8 +90,13 @@ def measure_latency(
     with (
         measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as measuring,
         prepared.explaining_failures(batch),
+        ExitStack() as closing,
     ):
-        call = EAGER.build(prepared, batch)
+        call = build_call(prepared, batch)
+        closing.callback(close_call, call)  # also when the model fails
+        setup = setup_of(call)
+        if setup is not None:
+            analysis["backend"] = setup
         watch = watch_gpu(dev) if diagnose and on_gpu else None
         wall["prepare_s"] = elapsed_s(t_start)
         t0 = time.perf_counter()

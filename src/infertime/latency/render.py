@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich import box
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from .. import stats
 from ..diagnose.gpu import timed_clock_summary
-from ..records import Series
+from ..records import Series, Settings
 from ..reporting.units import duration, duration_in, percent, rate, size_bytes, unit_of
 from ..telemetry.gpu_monitor import readings_of
 from .result import LatencyResult
@@ -39,17 +40,29 @@ def describe_run(r: LatencyResult) -> str:
         device = f"{device} ({name})"
     elif name == "cpu":
         device = f"cpu ({r.environment.get('host', {}).get('cpu_model', '?')}, {s.threads} threads)"
-    parts = [s.model, f"batch {s.batch_size}", s.dtype_label]
+    parts = [s.model, f"batch {s.batch_size}", s.dtype_label, *input_words(s), device]
+    return " · ".join(parts)
+
+
+def input_words(s: Settings) -> list[str]:
+    """How the model runs and what its inputs are, in a word or two each: the backend when it
+    is not eager, memory format of images, tokens per item."""
+    words = []
+    w = s.workload
+    if w.backend == "compile":
+        mode = "" if w.compile_mode in (None, "default") else f" {w.compile_mode}"
+        words.append(f"compile{mode}" + (" dynamic" if w.dynamic else ""))
+    elif w.backend != "eager":
+        words.append(w.backend)
     if s.model.startswith("hf:"):
         tokens = [shape[0] for shape in s.inputs.item_shapes if len(shape) == 1]
         if tokens:
-            parts.append(f"seq {tokens[0]}")
-        if s.workload.hf_config:  # listed in full by --details (the workload line)
-            parts.append(f"{len(s.workload.hf_config)} config changes")
+            words.append(f"seq {tokens[0]}")
+        if s.workload.hf_config:  # listed in full by --details
+            words.append(f"{len(s.workload.hf_config)} config changes")
     if any(len(shape) == 4 for shape in s.input_shapes):
-        parts.append("channels-last" if s.channels_last else "NCHW")
-    parts.append(device)
-    return " · ".join(parts)
+        words.append("channels-last" if s.channels_last else "NCHW")
+    return words
 
 
 def ci_text(center: float, ci: tuple[float, float] | None) -> str:
@@ -173,6 +186,17 @@ def headline_lines(r: LatencyResult) -> list[str]:
         ci = f"±{percent(half)}" if half is not None else "CI n/a"
         lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / device time per call")
     lines.append(f"  tails         {tails_text(r.latency, with_ci=False)}")
+    built = r.analysis.get("backend") or {}
+    if "compile_s" in built:
+        lines.append(
+            f"  compile       {duration(built['compile_s']):>11}  first call, compiling; "
+            "not in the figures"
+        )
+    if "export_s" in built:
+        lines.append(
+            f"  export        {duration(built['export_s']):>11}  to ONNX, and "
+            f"{duration(built['session_s'])} for the session; not in the figures"
+        )
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the median in this process; "
         "fresh processes can differ more"
@@ -190,8 +214,7 @@ def processes_lines(r: LatencyResult) -> list[str]:
         over = r.across(name)
         if over is None or (on_cpu and name == "device_time"):
             continue
-        half = stats.relative_half_width(over.typical, over.typical_ci)
-        ci = f"±{percent(half)}" if half is not None else "CI n/a"
+        ci = across_ci_text(over.typical, over.typical_ci)
         new = ""
         if over.prediction is not None:
             lo, hi = over.prediction
@@ -199,8 +222,7 @@ def processes_lines(r: LatencyResult) -> list[str]:
         label = SHORT_LABELS.get(name, name)
         lines.append(f"  {label:<13} {duration(over.typical):>11}  {ci:>8}  {new}")
     tp = r.throughput_items_per_s
-    half = stats.relative_half_width(tp, r.throughput_ci)
-    ci = f"±{percent(half)}" if half is not None else "CI n/a"
+    ci = across_ci_text(tp, r.throughput_ci)
     lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / typical device time")
     lat = r.across("latency")
     if lat is not None:
@@ -215,7 +237,22 @@ def processes_lines(r: LatencyResult) -> list[str]:
         f"±: {round(r.latency.confidence * 100)} % CI of the typical figure (geometric mean of "
         f"the {k} processes' medians)"
     )
+    if any("×÷" in line for line in lines):
+        lines.append("×÷F: a CI from the figure ÷ F to the figure × F (too wide for ±)")
     return lines
+
+
+def across_ci_text(center: float, ci: tuple[float, float] | None) -> str:
+    """± for a CI over processes, or ×÷F when it is so wide that ± would mislead: it is
+    symmetric on the log scale, and with few processes its upper end can be many times the
+    figure (t quantiles for k - 1 degrees of freedom)."""
+    half = stats.relative_half_width(center, ci)
+    if half is None or ci is None:
+        return "CI n/a"
+    if half <= 0.5:
+        return f"±{percent(half)}"
+    factor = max(ci[1] / center, center / ci[0]) if ci[0] > 0 else math.inf
+    return f"×÷{factor:.3g}"
 
 
 def detail_lines(r: LatencyResult) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from ..errors import ConfigError, option
 from ..isolation.cold_start import run_cold_start
 from ..policies import MeasureConfig, StopPolicy
 from ..telemetry.environment import capture
-from ..workload.backends.eager import EAGER
+from ..workload.backends import build_call, close_call
 from ..workload.context import measurement_context
 from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload
 from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
@@ -48,6 +49,7 @@ def measure_pitfalls(
     with (
         measurement_context(prepared, pause_gc=True) as measuring,
         prepared.explaining_failures(batch),
+        ExitStack() as closing,
     ):
         if prepared.rebuildable:
             progress("no warm-up", None, "fresh process")
@@ -63,7 +65,8 @@ def measure_pitfalls(
                     "needs a model reference to rebuild the model in a fresh process",
                 )
             )
-        call = EAGER.build(prepared, batch)
+        call = build_call(prepared, batch)
+        closing.callback(close_call, call)
         first: list[Any] = []
         time_block(lambda: first.append(call()), dev, dev.new_timer(), 1, True)
         check_finite(first.pop(), what)

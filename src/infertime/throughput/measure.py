@@ -15,7 +15,7 @@ from ..isolation.probe import isolated_prober
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, ThroughputPolicy, sampling_config
 from ..telemetry.environment import capture
 from ..telemetry.kernel_time import cupti_attached
-from ..workload.backends.eager import EAGER
+from ..workload.backends import build_call, setup_of
 from ..workload.context import measurement_context
 from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload
 from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
@@ -71,8 +71,14 @@ def measure_throughput(
     cfg = sampling_config(sampling, dev.kind)
     what = f"{prepared.reference} ({prepared.spec.dtype_label})"
 
+    setups: list[dict[str, Any]] = []
+
     def make_call(batch: int) -> Any:
-        return EAGER.build(prepared, batch)
+        call = build_call(prepared, batch)
+        setup = setup_of(call)
+        if setup is not None:  # a compile per batch size (or one dynamic one), each recorded
+            setups.append(setup)
+        return call
 
     with (
         measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as measuring,
@@ -106,6 +112,7 @@ def measure_throughput(
             "model_output_lines": printed,
             "cupti_attached_before": cupti_before,
             "wall_s": {"search_s": run.search.seconds, "total_s": time.perf_counter() - t_start},
+            **({"backend_builds": setups} if setups else {}),
         },
     )
     return result.with_diagnostics(tuple(check_throughput(result)))

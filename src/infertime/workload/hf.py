@@ -25,7 +25,8 @@ DEFAULT_SEQ_LEN = 128
 
 
 def is_local(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or Path(name).expanduser().is_dir()
+    """A path, not a model type: it says so (./, /, ~, or a folder separator)."""
+    return name.startswith((".", "/", "~")) or "/" in name
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
@@ -71,15 +72,21 @@ def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedM
             close = difflib.get_close_matches(key, list(config.to_dict()), n=3)
             hint = f"close matches: {', '.join(close)}" if close else None
             raise ConfigError(f"hf:{name}'s config has no setting {key!r}", advice=hint)
-        setattr(config, key, value)
+        try:
+            setattr(config, key, value)
+        except Exception as exc:  # transformers checks types and refuses read-only keys
+            raise ConfigError(f"hf:{name}: cannot set {key}={value!r}: {exc}") from None
     if hasattr(config, "use_cache"):
         config.use_cache = False  # one forward pass, no key/value cache to return
     try:
         model = AutoModel.from_config(config)  # type: ignore[no-untyped-call]
-    except ValueError as exc:  # a config AutoModel has no class for
-        raise ModelNotFoundError(f"hf:{name}: transformers cannot build it: {exc}") from None
+    except ValueError as exc:  # no model class for it, or sizes that do not fit together
+        raise ConfigError(f"hf:{name}: transformers cannot build it: {exc}") from None
     except Exception as exc:  # a bad override can fail deep inside the model's constructor
         raise ModelCallError(f"hf:{name}: building the model failed: {exc}") from exc
+    # A config.json may name a dtype (bf16 checkpoints do) and transformers builds in it;
+    # infertime's --dtype alone decides, from fp32.
+    model = model.float()
     part = ""
     if getattr(config, "is_encoder_decoder", False) and hasattr(model, "get_encoder"):
         model, part = model.get_encoder(), " (encoder)"
@@ -100,7 +107,15 @@ def _inputs(name: str, model: Any, config: Any, seq_len: int | None) -> tuple[In
                 f"--seq-len {seq} is longer than hf:{name} allows ({limit} positions)",
                 advice=f"use --seq-len {limit} or less, or --hf-config max_position_embeddings=N",
             )
-        specs = [InputSpec((seq,), "int64", "input_ids", 0, int(config.vocab_size) - 1)]
+        vocab = getattr(config, "vocab_size", None)
+        if not isinstance(vocab, int):  # composite configs (clip, blip) need more inputs
+            raise ModelNotFoundError(
+                f"hf:{name} takes more than token ids (its config has no vocab_size)",
+                advice="wrap it in a callable reference returning (model, example_inputs)",
+            )
+        if vocab < 1:
+            raise ConfigError(f"hf:{name}: vocab_size must be at least 1, got {vocab}")
+        specs = [InputSpec((seq,), "int64", "input_ids", 0, vocab - 1)]
         if "attention_mask" in takes:
             specs.append(InputSpec((seq,), "int64", "attention_mask", 1, 1))
         return tuple(specs)

@@ -141,6 +141,12 @@ class PreparedModel:
 
     def explain_failure(self, exc: BaseException, batch: int) -> Exception:
         """Turn an exception from the model into one clear error."""
+        if self.spec.backend == "compile":
+            from .backends.compiled import recompile_error
+
+            recompiled = recompile_error(exc, self.reference, batch)
+            if recompiled is not None:
+                return recompiled
         if self.device.is_oom(exc):
             return OutOfMemoryError(
                 f"out of memory at batch {batch} on {self.device.name} ({self.reference}, "
@@ -258,6 +264,9 @@ def prepare_workload(
     if vary_batch and spec.batch_size is not None:
         raise ConfigError("a throughput measurement varies the batch size; do not set one")
     device = given if given is not None else resolve_device(spec.device)
+    from .backends import get_backend
+
+    get_backend(spec.backend).check(device)  # e.g. onnxruntime: CPU only, installed
     if check_device is not None:
         check_device(device)
     module = model if isinstance(model, torch.nn.Module) else None

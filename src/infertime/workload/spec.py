@@ -14,6 +14,8 @@ from typing import Any, TypedDict
 from ..errors import ConfigError, option
 
 DTYPES = ("fp32", "fp16", "bf16")
+BACKENDS = ("eager", "compile", "onnxruntime")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 DEFAULT_MODEL = "timm:efficientnet_b0"
 SEED_LIMIT = 2**64  # torch.Generator.manual_seed takes seeds below this
 
@@ -37,6 +39,9 @@ class WorkloadSpec:
     device: str = "auto"
     threads: int | None = None  # torch intra-op threads; None: torch's default
     seed: int = 0
+    backend: str = "eager"  # how the model runs: eager, compile (torch.compile)
+    compile_mode: str | None = None  # torch.compile mode; None: "default"
+    dynamic: bool = False  # torch.compile with dynamic shapes (one compile for every batch)
     seq_len: int | None = None  # hf: token models; None: 128
     hf_config: tuple[str, ...] = ()  # hf: models, "key=value" changes to the config
 
@@ -61,12 +66,42 @@ class WorkloadSpec:
             raise ConfigError(
                 f"{option('input_shape')} needs positive integers such as 3,224,224, got {shape}"
             )
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"{option('backend')} must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
+            )
+        if self.backend != "compile":
+            for key, given in (("compile_mode", self.compile_mode), ("dynamic", self.dynamic)):
+                if given:
+                    raise ConfigError(
+                        f"{option(key)} applies to {option('backend')} compile, not to "
+                        f"{self.backend}"
+                    )
+        if self.backend == "onnxruntime":
+            for key, given in (
+                ("dtype", self.dtype != "fp32"),
+                ("channels_last", self.channels_last),
+            ):
+                if given:
+                    raise ConfigError(
+                        f"{option('backend')} onnxruntime measures fp32 models in their own "
+                        f"layout here: leave out {option(key)}"
+                    )
+        if self.compile_mode is not None and self.compile_mode not in COMPILE_MODES:
+            raise ConfigError(
+                f"{option('compile_mode')} must be one of {', '.join(COMPILE_MODES)}, got "
+                f"{self.compile_mode!r}"
+            )
+        if isinstance(self.hf_config, str):  # one pair, or a list from JSON or a dict
+            object.__setattr__(self, "hf_config", (self.hf_config,))
+        elif isinstance(self.hf_config, list):
+            object.__setattr__(self, "hf_config", tuple(self.hf_config))
         hf = self.model.strip().startswith("hf:")
         if self.seq_len is not None:
             _whole(option("seq_len"), self.seq_len, 1)
-        for key, given in (("seq_len", self.seq_len), ("hf_config", self.hf_config)):
-            if given and not hf:
-                raise ConfigError(f"{option(key)} applies to hf: models, not to {self.model}")
+        for hf_key, hf_given in (("seq_len", self.seq_len), ("hf_config", self.hf_config)):
+            if hf_given and not hf:
+                raise ConfigError(f"{option(hf_key)} applies to hf: models, not to {self.model}")
         if not isinstance(self.hf_config, tuple) or not all(
             isinstance(p, str) and "=" in p for p in self.hf_config
         ):
@@ -125,6 +160,9 @@ class WorkloadOptions(TypedDict, total=False):
     seed: int
     seq_len: int | None
     hf_config: Sequence[str]
+    backend: str
+    compile_mode: str | None
+    dynamic: bool
 
 
 WORKLOAD_OPTION_NAMES = frozenset(WorkloadOptions.__annotations__)

@@ -31,6 +31,23 @@ class Backend(Protocol):
         ...
 
 
+def build_call(prepared: PreparedModel, batch: int) -> Callable[[], Any]:
+    """The call every measurement times: the spec's backend (`--backend`), built at `batch`."""
+    return get_backend(prepared.spec.backend).build(prepared, batch)
+
+
+def setup_of(call: Callable[[], Any]) -> dict[str, Any] | None:
+    """What building the call cost and chose (a compile's time), where the backend says."""
+    setup = getattr(call, "setup", None)
+    return dict(setup) if isinstance(setup, dict) else None
+
+
+def close_call(call: Callable[[], Any]) -> None:
+    close = getattr(call, "close", None)
+    if close is not None:
+        close()
+
+
 @contextmanager
 def opened(backend: Backend, prepared: PreparedModel, batch: int) -> Iterator[Callable[[], Any]]:
     """`backend.build(...)`, closed (its graph or buffers freed) when the block ends."""
@@ -44,10 +61,17 @@ def opened(backend: Backend, prepared: PreparedModel, batch: int) -> Iterator[Ca
 
 
 def get_backend(name: str) -> Backend:
-    from .cuda_graph import CudaGraph
-    from .eager import Eager
+    from .compiled import COMPILED
+    from .cuda_graph import CUDA_GRAPH
+    from .eager import EAGER
+    from .onnxruntime import ONNXRUNTIME
 
-    backends: dict[str, Backend] = {"eager": Eager(), "cuda-graph": CudaGraph()}
+    backends: dict[str, Backend] = {
+        "eager": EAGER,
+        "cuda-graph": CUDA_GRAPH,
+        "compile": COMPILED,
+        "onnxruntime": ONNXRUNTIME,
+    }
     try:
         return backends[name]
     except KeyError:

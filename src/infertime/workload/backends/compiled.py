@@ -1,0 +1,137 @@
+"""torch.compile: the module compiled once per call built, outside every timed region.
+
+Compilation happens at the first call of a compiled module, so `build` makes that call itself
+and times it (with a synchronize): the compile time is its own figure, never inside warm-up or
+samples. Without `--dynamic` every batch size gets its own static compile (`dynamic=False`), and
+dynamo's caches are reset first when no other compiled call is alive, so the recompile limit
+(8 by default, after which dynamo silently runs eager code) is not reached in a throughput
+sweep; configurations compared side by side keep their caches. With `--dynamic`, one compile
+with dynamic shapes serves every batch size of the prepared model. While a compiled call is
+alive, `torch._dynamo.config.error_on_recompile` is on (off during the priming calls): a
+recompilation during warm-up or timing stops the run with a clear error instead of hiding
+compile time in the samples (pytorch/pytorch#97699).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ...errors import ConfigError, ModelCallError, RecompileError, first_line, option
+from ..inputs import torch_dtype
+
+if TYPE_CHECKING:
+    from ...devices.base import Device
+    from ..prepare import PreparedModel
+
+
+class CompiledCall:
+    """One forward pass of the compiled module; `setup` says how it was compiled and how long
+    that took. `close()` turns the recompile check off again."""
+
+    def __init__(self, run: Callable[[], Any], setup: dict[str, Any]) -> None:
+        self._run = run
+        self.setup = setup
+        _LIVE.add(self)
+        _check_recompiles()
+        weakref.finalize(self, _check_recompiles)  # dropped without close(): same as closed
+
+    def __call__(self) -> Any:
+        return self._run()
+
+    def close(self) -> None:
+        _LIVE.discard(self)
+        _check_recompiles()
+
+
+_LIVE: weakref.WeakSet[CompiledCall] = weakref.WeakSet()
+
+
+def _check_recompiles(on: bool | None = None) -> None:
+    """Recompiles are errors exactly while some compiled call is alive (or as `on` says)."""
+    import torch._dynamo.config as dynamo_config
+
+    dynamo_config.error_on_recompile = bool(_LIVE) if on is None else on
+
+
+class Compiled:
+    name = "compile"
+
+    def check(self, device: Device) -> None:
+        import torch
+
+        if not hasattr(torch, "compile"):
+            raise ConfigError(f"{option('backend')} compile needs torch 2.0 or later")
+
+    def build(self, prepared: PreparedModel, batch: int) -> CompiledCall:
+        import torch
+        import torch._dynamo
+
+        spec = prepared.spec
+        mode = spec.compile_mode or "default"
+        compiled: Any = getattr(prepared, "_compiled_dynamic", None) if spec.dynamic else None
+        fresh = compiled is None
+        if fresh:
+            if not spec.dynamic and not _LIVE:
+                torch._dynamo.reset()  # type: ignore[no-untyped-call]
+            compiled = torch.compile(prepared.module, mode=mode, dynamic=spec.dynamic)
+            if spec.dynamic:
+                prepared._compiled_dynamic = compiled  # type: ignore[attr-defined]
+        args, kwargs = prepared.inputs(batch)
+        device = prepared.device
+        autocast = prepared.autocast
+        device_type = prepared.torch_device.type
+        dtype = torch_dtype(spec.dtype)
+
+        def run() -> Any:
+            if autocast:
+                with torch.autocast(device_type=device_type, dtype=dtype):
+                    return compiled(*args, **kwargs)
+            return compiled(*args, **kwargs)
+
+        _check_recompiles(on=False)  # the priming call compiles (or recompiles) for this batch
+        t0 = time.perf_counter()
+        try:
+            run()
+            device.synchronize()
+        except Exception as exc:
+            if device.is_oom(exc):
+                raise
+            raise ModelCallError(
+                f"torch.compile could not compile {prepared.reference}: {first_line(exc)}",
+                advice="run it with --backend eager, or see torch._dynamo.explain for the cause",
+            ) from None
+        finally:
+            _check_recompiles()
+        compile_s = time.perf_counter() - t0
+        setup = {
+            "backend": "compile",
+            "mode": mode,
+            "dynamic": spec.dynamic,
+            "batch": batch,
+            "compile_s": compile_s,
+            "fresh_compile": fresh,
+            "definition": "first call of the compiled module at this batch (compilation "
+            "included), synchronized; not part of warm-up or samples",
+        }
+        return CompiledCall(run, setup)
+
+
+def recompile_error(exc: BaseException, reference: str, batch: int) -> RecompileError | None:
+    """dynamo's recompile error as one clear line, or None for any other exception."""
+    try:
+        from torch._dynamo.exc import RecompileError as DynamoRecompile
+    except ImportError:
+        return None
+    if not isinstance(exc, DynamoRecompile):
+        return None
+    return RecompileError(
+        f"{reference} recompiled during warm-up or timing at batch {batch}: {first_line(exc)}",
+        advice="a guard failed (shapes, a Python value the model reads, a counter): make the "
+        "model's control flow independent of call history, or pass --dynamic for changing shapes",
+    )
+
+
+COMPILED = Compiled()

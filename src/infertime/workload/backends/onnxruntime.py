@@ -1,0 +1,198 @@
+"""ONNX Runtime on the CPU: the model exported to ONNX once per batch size, run with I/O binding.
+
+The export (torch.onnx's dynamo exporter, or the TorchScript exporter where that one fails; the
+one used is recorded) and the session are made when the call is built, with static shapes for
+that batch; their times are recorded apart, never inside warm-up or samples. The inputs are the
+same seeded tensors as eager's, bound once as OrtValues that share their memory, and the
+outputs are bound to arrays allocated once: a timed call is `run_with_iobinding` and nothing
+else, no host copies or allocations (microsoft/onnxruntime#8166, #10303). Intra-op threads
+follow `--threads` (torch's count when not given); the session options are recorded.
+
+Only the CPU execution provider: the GPU ones need the onnxruntime-gpu wheel, which the GPU
+machine used for validation cannot install, so no code for them ships unrun.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...errors import ConfigError, MissingDependencyError, ModelCallError, first_line, option
+
+if TYPE_CHECKING:
+    from ...devices.base import Device
+    from ..prepare import PreparedModel
+
+
+class OrtCall:
+    """One `run_with_iobinding`; returns the bound outputs (as tensors sharing their memory)
+    so that the first output can be checked for NaN. `setup` says how it was built."""
+
+    def __init__(self, run: Callable[[], Any], setup: dict[str, Any]) -> None:
+        self._run = run
+        self.setup = setup
+
+    def __call__(self) -> Any:
+        return self._run()
+
+
+class OnnxRuntime:
+    name = "onnxruntime"
+
+    def check(self, device: Device) -> None:
+        if device.kind != "cpu":
+            raise ConfigError(
+                f"{option('backend')} onnxruntime runs on the CPU here; the GPU execution "
+                "providers need the onnxruntime-gpu package, which infertime does not support yet",
+                advice=f"pass {option('device')} cpu",
+            )
+        _ort()
+
+    def build(self, prepared: PreparedModel, batch: int) -> OrtCall:
+        import numpy as np
+        import torch
+
+        ort = _ort()
+        spec = prepared.spec
+        args, kwargs = prepared.inputs(batch)
+        names = [f"input_{i}" for i in range(len(args))] + list(kwargs)
+        tensors = [*args, *kwargs.values()]
+        t0 = time.perf_counter()
+        model_bytes, exporter = _export(prepared, tuple(args), dict(kwargs), names)
+        export_s = time.perf_counter() - t0
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.intra_op_num_threads = spec.threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 4  # its errors come back as one line below, not as logs
+        t1 = time.perf_counter()
+        try:
+            session = ort.InferenceSession(
+                model_bytes, options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise ModelCallError(
+                f"ONNX Runtime could not load {prepared.reference} as exported by {exporter}: "
+                f"{first_line(exc, limit=200)}",
+                advice="run it with --backend eager; a model whose outputs are not tensors "
+                "exports to an empty graph",
+            ) from None
+        session_s = time.perf_counter() - t1
+        feeds = {i.name: i for i in session.get_inputs()}
+        arrays = [np.ascontiguousarray(t.detach().cpu().numpy()) for t in tensors]
+        binding = session.io_binding()
+        bound = 0
+        for name, array in zip(names, arrays, strict=True):
+            if name in feeds:  # the exporter drops inputs the graph does not use
+                binding.bind_cpu_input(name, array)
+                bound += 1
+        # One unbound run to learn the outputs' shapes and types, then buffers allocated once.
+        first = session.run(None, {n: a for n, a in zip(names, arrays, strict=True) if n in feeds})
+        outputs = [np.empty_like(o) for o in first]
+        for meta, out in zip(session.get_outputs(), outputs, strict=True):
+            binding.bind_output(meta.name, "cpu", 0, out.dtype, list(out.shape), out.ctypes.data)
+        as_tensors = [torch.from_numpy(o) for o in outputs]
+        run_with_binding = session.run_with_iobinding
+
+        def run() -> Any:
+            run_with_binding(binding)
+            return as_tensors
+
+        setup = {
+            "backend": "onnxruntime",
+            "onnxruntime": ort.__version__,
+            "provider": "CPUExecutionProvider",
+            "exporter": exporter,
+            "batch": batch,
+            "export_s": export_s,
+            "session_s": session_s,
+            "session_options": {
+                "graph_optimization_level": "ORT_ENABLE_ALL",
+                "execution_mode": "ORT_SEQUENTIAL",
+                "intra_op_num_threads": options.intra_op_num_threads,
+                "inter_op_num_threads": 1,
+            },
+            "inputs_bound": bound,
+            "definition": "export and session creation at this batch, before warm-up; timed "
+            "calls are run_with_iobinding on inputs and outputs bound once",
+        }
+        # The arrays and tensors live in the closure: the bound memory must outlive the session.
+        run.keep = (arrays, outputs, session)  # type: ignore[attr-defined]
+        return OrtCall(run, setup)
+
+
+def _ort() -> Any:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MissingDependencyError("onnxruntime", "onnx", "--backend onnxruntime") from None
+    return onnxruntime
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """The exporters' prints, warnings and log lines, kept out of the output (errors still
+    raise)."""
+    with (
+        redirect_stdout(io.StringIO()),
+        redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(previous)
+
+
+def _export(
+    prepared: PreparedModel, args: tuple[Any, ...], kwargs: dict[str, Any], names: list[str]
+) -> tuple[bytes, str]:
+    """The model as ONNX bytes and the exporter that made it: torch.onnx's dynamo exporter
+    (the one torch recommends), else its TorchScript exporter."""
+    import torch
+
+    module = prepared.module
+    reasons = []
+    try:
+        import onnxscript  # noqa: F401  # the dynamo exporter needs it
+    except ImportError:
+        reasons.append("dynamo exporter: onnxscript is not installed")
+    else:
+        try:
+            with _quiet():  # its progress lines and optimizer notes are not the model's
+                program = torch.onnx.export(
+                    module, args, kwargs=kwargs, dynamo=True, verbose=False, input_names=names
+                )
+            assert program is not None
+            return (
+                program.model_proto.SerializeToString(),
+                f"torch.onnx dynamo ({torch.__version__})",
+            )
+        except Exception as exc:
+            reasons.append(f"dynamo exporter: {first_line(exc)}")
+    try:
+        with tempfile.TemporaryDirectory() as tmp, _quiet():
+            path = Path(tmp) / "model.onnx"
+            inputs = (*args, kwargs) if kwargs else args
+            torch.onnx.export(module, inputs, str(path), dynamo=False, input_names=names)
+            return path.read_bytes(), f"torch.onnx TorchScript ({torch.__version__})"
+    except Exception as exc:
+        reasons.append(f"TorchScript exporter: {first_line(exc)}")
+    raise ModelCallError(
+        f"{prepared.reference} could not be exported to ONNX: {'; '.join(reasons)}",
+        advice="run it with --backend eager, or export it yourself and time the ONNX file",
+    )
+
+
+ONNXRUNTIME = OnnxRuntime()

@@ -1,0 +1,118 @@
+"""--backend onnxruntime on the CPU: export recorded, I/O bound once, same answers as eager,
+compared side by side with eager, bad flags refused before anything is built."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import infertime
+from infertime.cli.app import main
+from infertime.errors import MissingDependencyError, ModelCallError, NonFiniteOutputError
+from infertime.workload.prepare import prepare
+from infertime.workload.spec import WorkloadSpec
+
+pytest.importorskip("onnxruntime")
+
+TINY = "models_for_tests:tiny_cnn"
+FAST = {"device": "cpu", "threads": 1, "preset": "quick", "max_time_s": 0.2}
+
+
+def test_the_export_and_session_are_recorded_apart() -> None:
+    r = infertime.measure_latency(TINY, backend="onnxruntime", **FAST)  # type: ignore[arg-type]
+    built = r.analysis["backend"]
+    assert built["backend"] == "onnxruntime" and built["provider"] == "CPUExecutionProvider"
+    assert built["exporter"].startswith("torch.onnx") and built["export_s"] > 0
+    assert built["session_options"]["intra_op_num_threads"] == 1  # follows --threads
+    assert r.settings.workload.backend == "onnxruntime"
+    assert r.figures["latency"].summary.median > 0
+
+
+def test_bound_outputs_match_eager() -> None:
+    from infertime.devices import CpuDevice
+    from infertime.workload.backends import build_call
+
+    prepared = prepare(WorkloadSpec(model=TINY, backend="onnxruntime"), CpuDevice())
+    call = build_call(prepared, 2)
+    args, kwargs = prepared.inputs(2)
+    with torch.inference_mode():
+        expected = prepared.module(*args, **kwargs)
+    (got,) = call()
+    assert torch.allclose(got, expected, atol=1e-4)
+    assert call()[0].data_ptr() == got.data_ptr()  # the same buffer every call: no allocation
+
+
+def test_token_models_bind_ids_and_mask() -> None:
+    pytest.importorskip("transformers")
+    config = (
+        "num_hidden_layers=1",
+        "hidden_size=32",
+        "num_attention_heads=2",
+        "intermediate_size=64",
+    )
+    r = infertime.measure_latency(
+        "hf:bert",
+        seq_len=8,
+        hf_config=config,
+        backend="onnxruntime",
+        **FAST,  # type: ignore[arg-type]
+    )
+    assert r.analysis["backend"]["inputs_bound"] >= 1
+
+
+class Nan(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * float("nan")
+
+
+class NoTensor(nn.Module):
+    def forward(self, x: torch.Tensor) -> str:
+        return "not a tensor"
+
+
+def test_nan_outputs_and_unexportable_models_get_one_error() -> None:
+    with pytest.raises(NonFiniteOutputError):
+        infertime.measure_latency(Nan(), torch.randn(1, 4), backend="onnxruntime", **FAST)  # type: ignore[arg-type]
+    with pytest.raises(ModelCallError, match="ONNX Runtime could not load"):
+        infertime.measure_latency(NoTensor(), torch.randn(1, 4), backend="onnxruntime", **FAST)  # type: ignore[arg-type]
+
+
+def test_eager_and_onnxruntime_compare_side_by_side() -> None:
+    r = infertime.compare(
+        TINY, f"{TINY} --backend onnxruntime", device="cpu", threads=1, max_time_s=1
+    )
+    assert r.mode == "interleaved" and r.arms[1].settings.workload.backend == "onnxruntime"
+    assert r.ratio(1).value > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--dtype", "bf16"], "leave out --dtype"),
+        (["--channels-last"], "leave out --channels-last"),
+        (["--cuda-graph"], "--cuda-graph replays the eager model"),
+        (["--dynamic"], "--dynamic applies to --backend compile"),
+    ],
+)
+def test_flags_that_do_not_fit_onnxruntime_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], words: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "r.json"
+    cmd = ["run", TINY, "--backend", "onnxruntime", *args, "--device", "cpu", "--json", str(out)]
+    assert main(cmd) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_missing_onnxruntime_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infertime.devices import CpuDevice
+    from infertime.workload.backends import get_backend
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(MissingDependencyError) as caught:
+        get_backend("onnxruntime").check(CpuDevice())
+    assert "pip install 'infertime[onnx]'" in caught.value.one_line()
