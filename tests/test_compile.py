@@ -83,11 +83,34 @@ def test_a_throughput_sweep_compiles_per_batch_or_once(dynamo_only: None, dynami
     assert len({b["batch"] for b in builds}) >= 3  # several batch sizes, none recompiled in timing
     fresh = [b for b in builds if b["fresh_compile"]]
     assert len(fresh) == (1 if dynamic else len(builds))
+    import torch._dynamo.config as dynamo_config
+
+    assert not dynamo_config.error_on_recompile  # calls dropped, not closed: the check is off
+    from infertime.throughput.render import describe, detail_lines
+
+    assert "· compile" in describe(r) and any("compiles (outside" in x for x in detail_lines(r))
+
+
+def test_the_users_own_recompile_setting_is_kept(dynamo_only: None) -> None:
+    import torch._dynamo.config as dynamo_config
+
+    dynamo_config.error_on_recompile = True
+    try:
+        infertime.measure_latency(TINY, backend="compile", **FAST)  # type: ignore[arg-type]
+        assert dynamo_config.error_on_recompile
+    finally:
+        dynamo_config.error_on_recompile = False
 
 
 def test_compiled_configurations_compare_side_by_side(dynamo_only: None) -> None:
     r = infertime.compare(TINY, f"{TINY} --backend compile", device="cpu", threads=1, max_time_s=1)
     assert r.arms[1].settings.workload.backend == "compile" and r.policy.copies == 2
+    builds = r.analysis["backend_builds"]  # one per call, in build order A B B A
+    assert [b is not None for b in builds] == [False, True, True, False]
+    spec = WorkloadSpec(model=TINY, backend="compile", compile_mode="max-autotune", dynamic=True)
+    from infertime.comparison.configs import spec_name
+
+    assert spec_name(spec).endswith("--backend compile --compile-mode max-autotune --dynamic")
 
 
 @pytest.mark.parametrize(

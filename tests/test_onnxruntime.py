@@ -64,6 +64,26 @@ def test_token_models_bind_ids_and_mask() -> None:
     assert r.analysis["backend"]["inputs_bound"] >= 1
 
 
+class Keywords(nn.Module):
+    def forward(
+        self, x: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        assert a is not None and b is not None
+        return x * 2 + a - b
+
+
+def test_keyword_inputs_bind_by_name_with_either_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = {"b": torch.randn(1, 4), "a": torch.randn(1, 4) * 10, "x": torch.randn(1, 4)}
+    for exporter in ("dynamo", "TorchScript"):
+        if exporter == "TorchScript":
+            monkeypatch.setitem(sys.modules, "onnxscript", None)  # the dynamo exporter needs it
+        r = infertime.measure_latency(Keywords(), examples, backend="onnxruntime", **FAST)  # type: ignore[arg-type]
+        built = r.analysis["backend"]
+        assert exporter in built["exporter"] and built["inputs_bound"] == 3
+        assert built["max_abs_diff_vs_eager"] is not None  # checked against eager at build
+        assert built["max_abs_diff_vs_eager"] < 1e-4
+
+
 class Nan(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * float("nan")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,9 +34,13 @@ def command_line() -> Iterator[None]:
         _FROM_CLI.reset(token)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def first_line(exc: BaseException, limit: int | None = 300) -> str:
     """The first line of an exception's message (its type name when it has none), shortened."""
-    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = _ANSI.sub("", str(exc))  # some libraries colour their messages (torch.export)
+    line = (text.strip().splitlines() or [type(exc).__name__])[0]
     return line if limit is None else line[:limit]
 
 

@@ -150,6 +150,12 @@ def spec_name(spec: WorkloadSpec) -> str:
         parts.append(f"--dtype {spec.dtype}" + (" --autocast" if spec.autocast else ""))
     if spec.channels_last:
         parts.append("--channels-last")
+    if spec.backend != "eager":
+        parts.append(f"--backend {spec.backend}")
+    if spec.compile_mode is not None:
+        parts.append(f"--compile-mode {spec.compile_mode}")
+    if spec.dynamic:
+        parts.append("--dynamic")
     if spec.seq_len is not None:
         parts.append(f"--seq-len {spec.seq_len}")
     parts += [f"--hf-config {pair}" for pair in spec.hf_config]

@@ -18,7 +18,7 @@ from ..isolation.repeat import measure_in_processes
 from ..latency.result import LatencyResult
 from ..policies import ComparePolicy, MeasureConfig
 from ..telemetry.environment import capture
-from ..workload.backends import get_backend, opened
+from ..workload.backends import get_backend, opened, setup_of
 from ..workload.backends.cuda_graph import CUDA_GRAPH
 from ..workload.context import measurement_context
 from ..workload.prepare import PreparedModel, check_finite, prepare
@@ -71,8 +71,7 @@ def compare_live(
     when asked, or (5 of them) when the configurations do not fit in memory together, even with
     one copy each."""
     for c in configs:
-        if c.cuda_graph:
-            CUDA_GRAPH.check(device)
+        backend(c).check(device)  # e.g. onnxruntime: the CPU only; --cuda-graph: a GPU
     if processes is not None:
         one = replace(policy, copies=1)  # each process builds one model
         return compare_in_processes(configs, device, config, one, processes, progress, None)
@@ -140,10 +139,11 @@ def interleaved(
             for p in prepared
         ]
         with explaining(prepared, of_call, device):
-            calls = [
-                guarded(j, stack.enter_context(opened(backend(c), p, batch_of(p))))
-                for j, (c, p) in enumerate(zip(of_call, prepared, strict=True))
+            built = [
+                stack.enter_context(opened(backend(c), p, batch_of(p)))
+                for c, p in zip(of_call, prepared, strict=True)
             ]
+            calls = [guarded(j, call) for j, call in enumerate(built)]
             t0 = time.perf_counter()
             run = interleave(
                 calls,
@@ -176,6 +176,9 @@ def interleaved(
         "wall_s": {"engine_s": engine_s, "total_s": time.perf_counter() - t_start},
         "model_output_lines": sum(m.output.lines for m in measuring),
     }
+    builds = [setup_of(call) for call in built]
+    if any(b is not None for b in builds):  # a compile or an export per call, owners aligned
+        analysis["backend_builds"] = builds
     if run.copy_samples:
         analysis["copies"] = copy_agreement(configs, run, policy.confidence)
         # `orders` lists calls: this says whose each call is (copies share a configuration)

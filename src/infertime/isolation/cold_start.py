@@ -28,9 +28,11 @@ def run_cold_start(spec: WorkloadSpec, n: int, timeout_s: float = 600) -> dict[s
 def cold_start_task(prepared: Any, request: dict[str, Any]) -> dict[str, Any]:
     """In the worker, inside the measurement context: the first `n` calls, synchronized."""
     from ..pitfalls.methods import correct
-    from ..workload.backends import build_call
+    from ..workload.backends import build_call, setup_of
 
     call = build_call(prepared, prepared.spec.batch_size)
     prepared.device.synchronize()
     ready = time.time()
-    return {"ready_unix": ready, "samples_s": correct(call, prepared.device, request["n"])}
+    samples = correct(call, prepared.device, request["n"])
+    # A compile or an export happened before the first timed call: its cost is said apart.
+    return {"ready_unix": ready, "samples_s": samples, "build": setup_of(call)}

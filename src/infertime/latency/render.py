@@ -44,16 +44,36 @@ def describe_run(r: LatencyResult) -> str:
     return " · ".join(parts)
 
 
-def input_words(s: Settings) -> list[str]:
-    """How the model runs and what its inputs are, in a word or two each: the backend when it
-    is not eager, memory format of images, tokens per item."""
-    words = []
+def backend_words(s: Settings) -> list[str]:
+    """The backend, when it is not eager: "compile reduce-overhead dynamic", "onnxruntime"."""
     w = s.workload
     if w.backend == "compile":
         mode = "" if w.compile_mode in (None, "default") else f" {w.compile_mode}"
-        words.append(f"compile{mode}" + (" dynamic" if w.dynamic else ""))
-    elif w.backend != "eager":
-        words.append(w.backend)
+        return [f"compile{mode}" + (" dynamic" if w.dynamic else "")]
+    return [] if w.backend == "eager" else [w.backend]
+
+
+def build_lines(built: dict[str, Any] | None) -> list[str]:
+    """Headline rows for what building the call cost: a compile, an export."""
+    built = built or {}
+    lines = []
+    if "compile_s" in built:
+        lines.append(
+            f"  compile       {duration(built['compile_s']):>11}  first call, compiling; "
+            "not in the figures"
+        )
+    if "export_s" in built:
+        lines.append(
+            f"  export        {duration(built['export_s']):>11}  to ONNX, and "
+            f"{duration(built['session_s'])} for the session; not in the figures"
+        )
+    return lines
+
+
+def input_words(s: Settings) -> list[str]:
+    """How the model runs and what its inputs are, in a word or two each: the backend when it
+    is not eager, memory format of images, tokens per item."""
+    words = backend_words(s)
     if s.model.startswith("hf:"):
         tokens = [shape[0] for shape in s.inputs.item_shapes if len(shape) == 1]
         if tokens:
@@ -186,17 +206,7 @@ def headline_lines(r: LatencyResult) -> list[str]:
         ci = f"±{percent(half)}" if half is not None else "CI n/a"
         lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / device time per call")
     lines.append(f"  tails         {tails_text(r.latency, with_ci=False)}")
-    built = r.analysis.get("backend") or {}
-    if "compile_s" in built:
-        lines.append(
-            f"  compile       {duration(built['compile_s']):>11}  first call, compiling; "
-            "not in the figures"
-        )
-    if "export_s" in built:
-        lines.append(
-            f"  export        {duration(built['export_s']):>11}  to ONNX, and "
-            f"{duration(built['session_s'])} for the session; not in the figures"
-        )
+    lines.extend(build_lines(r.analysis.get("backend")))
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the median in this process; "
         "fresh processes can differ more"
@@ -233,6 +243,7 @@ def processes_lines(r: LatencyResult) -> list[str]:
         )
         within = f"; within one process ±{percent(lat.within_se * 1.96)}" if lat.within_se else ""
         lines.append(f"  spread        between processes {percent(lat.between_cv)} (CV){within}")
+    lines.extend(build_lines(r.analysis.get("backend")))  # the last process's
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the typical figure (geometric mean of "
         f"the {k} processes' medians)"

@@ -56,6 +56,8 @@ def measure_pitfalls(
             # The fresh process gets the threads this one runs with, whatever was asked.
             cold = run_cold_start(replace(prepared.spec, threads=measuring.record.threads), samples)
             extra = {"startup_s": cold["startup_s"], "context": cold["context"]}
+            if cold.get("build"):  # the fresh process compiled or exported before its first call
+                extra["build"] = cold["build"]
             rows.append(PitfallRow("no_warmup", tuple(cold["samples_s"]), extra=extra))
         else:
             rows.append(
@@ -75,11 +77,19 @@ def measure_pitfalls(
         progress("correct", None, f"{samples} samples")
         correct = methods.correct(call, dev, samples)
         rows.append(PitfallRow("correct", tuple(correct)))
-        if dev.kind == "cuda":
+        if dev.kind == "cuda" and prepared.spec.backend != "eager":
+            rows += [  # the copy rows run the eager module on host inputs: not comparable
+                PitfallRow(
+                    code, (), f"measured for the eager backend only, not {prepared.spec.backend}"
+                )
+                for code in ("copy_pageable", "copy_pinned")
+            ]
+        elif dev.kind == "cuda":
             progress("copies", None, "pageable and pinned")
             for code, pinned in (("copy_pageable", False), ("copy_pinned", True)):
                 samples_s = methods.with_copy(prepared, batch, dev, samples, pinned)
                 rows.append(PitfallRow(code, tuple(samples_s)))
+        if dev.kind == "cuda":
             progress("no synchronize", None, "")
             rows.append(
                 PitfallRow("no_sync", tuple(methods.cpu_timer_without_sync(call, dev, samples)))

@@ -6,6 +6,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..latency.render import backend_words
 from ..reporting.units import duration, duration_in, percent, unit_of
 from .result import PitfallsResult
 
@@ -13,7 +14,8 @@ from .result import PitfallsResult
 def pitfalls_table(r: PitfallsResult) -> Table:
     s = r.settings
     title = (
-        f"{s.model} · batch {s.batch_size} · {s.dtype_label} · {s.device} — the correct method "
+        f"{' · '.join([s.model, f'batch {s.batch_size}', s.dtype_label, *backend_words(s)])} · "
+        f"{s.device} — the correct method "
         f"and the classic mistakes, {len(r.row('correct').samples_s)} samples each"
     )
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)

@@ -7,6 +7,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..latency.render import backend_words
 from ..reporting.units import duration, percent, rate, size_bytes
 from .result import ThroughputResult
 
@@ -17,7 +18,8 @@ def describe(r: ThroughputResult) -> str:
     device = f"{s.device} ({name})" if name and name not in ("cpu", s.device) else s.device
     shapes = ", ".join("×".join(map(str, sh)) for sh in s.inputs.item_shapes)
     layout = " · channels-last" if s.channels_last else ""
-    return f"{s.model} · items of {shapes} · {s.dtype_label}{layout} · {device}"
+    backend = "".join(f" · {w}" for w in backend_words(s))
+    return f"{s.model} · items of {shapes} · {s.dtype_label}{backend}{layout} · {device}"
 
 
 def marks(r: ThroughputResult, batch: int) -> str:
@@ -106,6 +108,13 @@ def detail_lines(r: ThroughputResult) -> list[str]:
         f"device time; latency: median synchronous call; memory: {memory}",
         f"search: {r.search.message}",
     ]
+    builds = r.analysis.get("backend_builds") or []
+    costs = [(b["batch"], b.get("compile_s", b.get("export_s"))) for b in builds]
+    if costs:
+        what = "compiles" if "compile_s" in builds[0] else "exports"
+        listed = ", ".join(f"{duration(s)} at {b}" for b, s in costs[:8] if s is not None)
+        more = f" and {len(costs) - 8} more" if len(costs) > 8 else ""
+        lines.append(f"{what} (outside the timed calls), {len(costs)}: {listed}{more}")
     wall = r.analysis.get("wall_s", {})
     if wall:
         lines.append(

@@ -34,26 +34,42 @@ class CompiledCall:
     def __init__(self, run: Callable[[], Any], setup: dict[str, Any]) -> None:
         self._run = run
         self.setup = setup
-        _LIVE.add(self)
+        token = object()
+        _LIVE.add(token)
         _check_recompiles()
-        weakref.finalize(self, _check_recompiles)  # dropped without close(): same as closed
+        # Dropped without close(): the same as closed (the callback holds the token, not self).
+        self._release = weakref.finalize(self, _release, token)
 
     def __call__(self) -> Any:
         return self._run()
 
     def close(self) -> None:
-        _LIVE.discard(self)
-        _check_recompiles()
+        self._release()
 
 
-_LIVE: weakref.WeakSet[CompiledCall] = weakref.WeakSet()
+_LIVE: set[object] = set()  # a token per compiled call not yet closed or collected
+_SAVED: list[bool] = [False]  # the user's own error_on_recompile, restored after the last
+
+
+def _flag() -> bool:
+    import torch._dynamo.config as dynamo_config
+
+    return bool(dynamo_config.error_on_recompile)
+
+
+def _release(token: object) -> None:
+    _LIVE.discard(token)
+    _check_recompiles()
 
 
 def _check_recompiles(on: bool | None = None) -> None:
-    """Recompiles are errors exactly while some compiled call is alive (or as `on` says)."""
+    """Recompiles are errors exactly while some compiled call is alive (or as `on` says);
+    with none alive, the user's own setting is back."""
     import torch._dynamo.config as dynamo_config
 
-    dynamo_config.error_on_recompile = bool(_LIVE) if on is None else on
+    if on is None:
+        on = True if _LIVE else _SAVED[0]
+    dynamo_config.error_on_recompile = on
 
 
 class Compiled:
@@ -91,6 +107,8 @@ class Compiled:
                     return compiled(*args, **kwargs)
             return compiled(*args, **kwargs)
 
+        if not _LIVE:  # no compiled call of ours alive: the setting is the user's, kept for after
+            _SAVED[0] = _flag()
         _check_recompiles(on=False)  # the priming call compiles (or recompiles) for this batch
         t0 = time.perf_counter()
         try:

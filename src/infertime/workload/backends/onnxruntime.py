@@ -14,6 +14,7 @@ machine used for validation cannot install, so no code for them ships unrun.
 
 from __future__ import annotations
 
+import inspect
 import io
 import logging
 import tempfile
@@ -62,6 +63,7 @@ class OnnxRuntime:
         ort = _ort()
         spec = prepared.spec
         args, kwargs = prepared.inputs(batch)
+        kwargs = _in_signature_order(prepared.module, kwargs)
         names = [f"input_{i}" for i in range(len(args))] + list(kwargs)
         tensors = [*args, *kwargs.values()]
         t0 = time.perf_counter()
@@ -72,12 +74,13 @@ class OnnxRuntime:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.intra_op_num_threads = spec.threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
+        # Idle intra-op threads would spin after each run and take the CPU from whatever runs
+        # next (the eager slot of an interleaved comparison).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 4  # its errors come back as one line below, not as logs
         t1 = time.perf_counter()
         try:
-            session = ort.InferenceSession(
-                model_bytes, options, providers=["CPUExecutionProvider"]
-            )
+            session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ModelCallError(
                 f"ONNX Runtime could not load {prepared.reference} as exported by {exporter}: "
@@ -96,6 +99,7 @@ class OnnxRuntime:
                 bound += 1
         # One unbound run to learn the outputs' shapes and types, then buffers allocated once.
         first = session.run(None, {n: a for n, a in zip(names, arrays, strict=True) if n in feeds})
+        max_diff = _against_eager(prepared, args, kwargs, first, exporter)
         outputs = [np.empty_like(o) for o in first]
         for meta, out in zip(session.get_outputs(), outputs, strict=True):
             binding.bind_output(meta.name, "cpu", 0, out.dtype, list(out.shape), out.ctypes.data)
@@ -119,7 +123,9 @@ class OnnxRuntime:
                 "execution_mode": "ORT_SEQUENTIAL",
                 "intra_op_num_threads": options.intra_op_num_threads,
                 "inter_op_num_threads": 1,
+                "intra_op_allow_spinning": False,
             },
+            "max_abs_diff_vs_eager": max_diff,
             "inputs_bound": bound,
             "definition": "export and session creation at this batch, before warm-up; timed "
             "calls are run_with_iobinding on inputs and outputs bound once",
@@ -127,6 +133,50 @@ class OnnxRuntime:
         # The arrays and tensors live in the closure: the bound memory must outlive the session.
         run.keep = (arrays, outputs, session)  # type: ignore[attr-defined]
         return OrtCall(run, setup)
+
+
+def _in_signature_order(module: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Keyword inputs in the order of `forward`'s parameters: the TorchScript exporter names
+    inputs by position in that order, whatever order the dict had."""
+    try:
+        order = list(inspect.signature(module.forward).parameters)
+    except (TypeError, ValueError):
+        return kwargs
+    rank = {name: i for i, name in enumerate(order)}
+    return dict(sorted(kwargs.items(), key=lambda kv: rank.get(kv[0], len(order))))
+
+
+def _against_eager(
+    prepared: PreparedModel, args: Any, kwargs: dict[str, Any], got: list[Any], exporter: str
+) -> float | None:
+    """The largest difference between ONNX Runtime's first outputs and eager's, refused when it
+    is more than numerics (an input bound to the wrong name, a wrong export); None when the
+    outputs do not line up one to one (the exporter flattened them differently)."""
+    import numpy as np
+    import torch
+
+    from ..prepare import _tensors
+
+    with torch.inference_mode():
+        expected = [
+            t.detach().float().cpu().numpy() for t in _tensors(prepared.module(*args, **kwargs))
+        ]
+    if [e.shape for e in expected] != [np.shape(g) for g in got]:
+        return None
+    worst = 0.0
+    for e, g in zip(expected, got, strict=True):
+        if not np.all(np.isfinite(e)):  # NaN in eager: the measurement's own check says so
+            continue
+        diff = float(np.max(np.abs(e - np.asarray(g, dtype=np.float32)))) if e.size else 0.0
+        scale = max(1.0, float(np.max(np.abs(e))) if e.size else 1.0)
+        if not diff <= 1e-3 * scale:  # also NaN
+            raise ModelCallError(
+                f"ONNX Runtime's outputs of {prepared.reference} differ from eager's by "
+                f"{diff:.3g} (exported by {exporter})",
+                advice="the export is not faithful for this model; run it with --backend eager",
+            )
+        worst = max(worst, diff)
+    return worst
 
 
 def _ort() -> Any:
