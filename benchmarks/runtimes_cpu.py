@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/validation"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-time", type=float, default=40.0)
+    parser.add_argument("--models", default=",".join(MODELS))
     args = parser.parse_args()
     import onnxruntime
     import torch
@@ -87,7 +88,7 @@ def main() -> None:
     )
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
-    for model in MODELS:
+    for model in args.models.split(","):
         rows.append(compare(model, args.threads, args.max_time))
         (args.out / "runtimes_cpu.json").write_text(json.dumps({"header": header, "rows": rows}))
         (args.out / "runtimes_cpu.md").write_text(report(rows, header))
