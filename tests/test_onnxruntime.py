@@ -136,3 +136,58 @@ def test_missing_onnxruntime_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(MissingDependencyError) as caught:
         get_backend("onnxruntime").check(CpuDevice())
     assert "pip install 'infertime[onnx]'" in caught.value.one_line()
+
+
+def export_tiny(path: Path, dynamic: dict[int, str] | None = None) -> Path:
+    from models_for_tests import TinyCnn
+
+    torch.onnx.export(
+        TinyCnn().eval(),
+        (torch.randn(2, 3, 16, 16),),
+        str(path),
+        dynamo=False,
+        input_names=["pixels"],
+        dynamic_axes={"pixels": dynamic} if dynamic else None,
+    )
+    return path
+
+
+def test_an_onnx_file_is_timed_as_it_is(tmp_path: Path) -> None:
+    path = export_tiny(tmp_path / "tiny.onnx", {0: "batch"})
+    r = infertime.measure_latency(
+        f"onnx:{path}",
+        backend="onnxruntime",
+        batch_size=4,
+        **FAST,  # type: ignore[arg-type]
+    )
+    built = r.analysis["backend"]
+    assert built["exporter"].startswith("none: the file") and built["max_abs_diff_vs_eager"] is None
+    assert r.settings.batch_size == 4 and r.settings.inputs.item_shapes == ((3, 16, 16),)
+    fixed = export_tiny(tmp_path / "fixed.onnx")  # batch 2 in the graph: the default batch
+    r = infertime.measure_latency(f"onnx:{fixed}", backend="onnxruntime", **FAST)  # type: ignore[arg-type]
+    assert r.settings.batch_size == 2
+    # Symbolic item dimensions need --input-shape.
+    free = export_tiny(tmp_path / "free.onnx", {0: "batch", 2: "h", 3: "w"})
+    with pytest.raises(infertime.InputShapeError, match="symbolic dimension h"):
+        infertime.measure_latency(f"onnx:{free}", backend="onnxruntime", **FAST)  # type: ignore[arg-type]
+    r = infertime.measure_latency(
+        f"onnx:{free}",
+        backend="onnxruntime",
+        input_shape=(3, 24, 24),
+        **FAST,  # type: ignore[arg-type]
+    )
+    assert r.settings.inputs.item_shapes == ((3, 24, 24),)
+
+
+def test_bad_onnx_files_get_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.onnx"
+    junk.write_text("not a model")
+    cases = [
+        ([f"onnx:{tmp_path / 'missing.onnx'}", "--backend", "onnxruntime"], "no such file"),
+        ([f"onnx:{junk}", "--backend", "onnxruntime"], "is not an ONNX model"),
+        ([f"onnx:{junk}"], "it runs with --backend onnxruntime"),
+    ]
+    for args, words in cases:
+        assert main(["run", *args, "--device", "cpu"]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1

@@ -62,7 +62,12 @@ def build_lines(built: dict[str, Any] | None) -> list[str]:
             f"  compile       {duration(built['compile_s']):>11}  first call, compiling; "
             "not in the figures"
         )
-    if "export_s" in built:
+    if str(built.get("exporter", "")).startswith("none"):  # an onnx: file, not exported
+        lines.append(
+            f"  session       {duration(built['session_s']):>11}  ONNX Runtime loading the file; "
+            "not in the figures"
+        )
+    elif "export_s" in built:
         lines.append(
             f"  export        {duration(built['export_s']):>11}  to ONNX, and "
             f"{duration(built['session_s'])} for the session; not in the figures"

@@ -203,8 +203,8 @@ def spec_for(model: Any, workload_options: Mapping[str, Any]) -> tuple[WorkloadS
         options["device"] = device.name
     if isinstance(model, WorkloadSpec):
         base = model
-    elif isinstance(model, str):
-        base = WorkloadSpec(model=model)
+    elif isinstance(model, str):  # with its backend: an onnx: file needs onnxruntime
+        base = WorkloadSpec(model=model, backend=options.get("backend") or "eager")
     elif isinstance(model, torch.nn.Module):
         base = WorkloadSpec(model=f"module:{type(model).__name__}")
     else:

@@ -27,7 +27,11 @@ def load_reference(
     """Build the model a reference names, with random weights; nothing is downloaded."""
     ref = reference.strip()
     zoo, _, name = ref.partition(":")
-    if zoo == "hf" and name:
+    if zoo == "onnx" and name:
+        from .onnx_file import load_onnx
+
+        workload = load_onnx(name, input_shape)
+    elif zoo == "hf" and name:
         from .hf import load_hf
 
         workload = load_hf(name, seq_len, hf_config)

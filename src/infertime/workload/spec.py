@@ -77,6 +77,10 @@ class WorkloadSpec:
                         f"{option(key)} applies to {option('backend')} compile, not to "
                         f"{self.backend}"
                     )
+        if self.model.strip().startswith("onnx:") and self.backend != "onnxruntime":
+            raise ConfigError(
+                f"{self.model} is an ONNX file: it runs with {option('backend')} onnxruntime"
+            )
         if self.backend == "onnxruntime":
             for key, given in (
                 ("dtype", self.dtype != "fp32"),
