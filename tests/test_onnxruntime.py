@@ -191,3 +191,12 @@ def test_bad_onnx_files_get_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert main(["run", *args, "--device", "cpu"]) == 2
         err = capsys.readouterr().err
         assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_throughput_sweep_exports_each_batch_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # the fast TorchScript exporter
+    r = infertime.measure_throughput(TINY, backend="onnxruntime", max_batch=8, **FAST)  # type: ignore[arg-type]
+    builds = r.analysis["backend_builds"]
+    exported = [b["batch"] for b in builds if not b["export_reused"]]
+    assert len(exported) == len(set(exported)) >= 3
+    assert len(builds) > len(exported)  # some batch sizes were built again, not exported again
