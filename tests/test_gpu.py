@@ -281,3 +281,18 @@ def test_compare_on_cuda_interleaves_two_copies_of_each() -> None:
     assert {c["name"] for c in r.analysis["copies"]} == {a.name for a in r.arms}
     assert r.ratio(1).ci is not None and r.ratio(2).ci is not None
     assert r.settings.device.startswith("cuda")
+
+
+def test_compiled_model_on_cuda_reports_compile_apart() -> None:
+    """torch.compile on the GPU: the compile is its own figure; samples follow it."""
+    r = infertime.measure_latency(
+        "models_for_tests:tiny_cnn", device="cuda", backend="compile", config=QUICK
+    )
+    built = r.analysis["backend"]
+    assert built["backend"] == "compile" and built["compile_s"] > 0
+    assert r.figures["device_time"].summary.median > 0
+
+
+def test_onnxruntime_is_refused_on_cuda() -> None:
+    with pytest.raises(infertime.ConfigError, match="onnxruntime-gpu"):
+        infertime.measure_latency("models_for_tests:tiny_cnn", device="cuda", backend="onnxruntime")
