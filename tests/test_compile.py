@@ -107,6 +107,9 @@ def test_compiled_configurations_compare_side_by_side(dynamo_only: None) -> None
     assert r.arms[1].settings.workload.backend == "compile" and r.policy.copies == 2
     builds = r.analysis["backend_builds"]  # one per call, in build order A B B A
     assert [b is not None for b in builds] == [False, True, True, False]
+    from infertime.comparison.render import detail_lines
+
+    assert sum("first call, compiling" in line for line in detail_lines(r)) == 1  # B only
     spec = WorkloadSpec(model=TINY, backend="compile", compile_mode="max-autotune", dynamic=True)
     from infertime.comparison.configs import spec_name
 

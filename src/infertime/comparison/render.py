@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 
-from ..latency.render import input_words
+from ..latency.render import build_lines, input_words
 from ..records import FIGURE_LABELS
 from ..reporting.units import duration, size_bytes
 from .result import CompareResult
@@ -94,6 +96,7 @@ def detail_lines(r: CompareResult) -> list[str]:
         if arm.warmup is not None:
             w = arm.warmup
             lines.append(f"    cold call {duration(w.cold_call_s)}; warm-up: {w.message}")
+        lines.extend(f"    {line.strip()}" for line in build_lines(build_of(r, i)))
         if arm.memory is not None and arm.memory.peak_allocated_bytes is not None:
             lines.append(
                 f"    memory: peak allocated {size_bytes(arm.memory.peak_allocated_bytes)} "
@@ -110,6 +113,16 @@ def detail_lines(r: CompareResult) -> list[str]:
         shown = " | ".join(f"{letter(i)}: {v}" for i, v in enumerate(values))
         lines.append(f"differs: {key}: {shown}")
     return [line for line in lines if line]
+
+
+def build_of(r: CompareResult, i: int) -> dict[str, Any] | None:
+    """What building configuration i's first copy cost (a compile, an export), if anything."""
+    builds = r.analysis.get("backend_builds") or []
+    owners = r.analysis.get("owners") or list(range(len(builds)))
+    for build, owner in zip(builds, owners, strict=False):
+        if owner == i:
+            return build  # type: ignore[no-any-return]
+    return None
 
 
 def print_compare(r: CompareResult, console: Console, details: bool = False) -> None:
