@@ -20,31 +20,23 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConfigError, ModelCallError, RecompileError, first_line, option
-from ..inputs import torch_dtype
+from .eager import bind_call
 
 if TYPE_CHECKING:
     from ...devices.base import Device
     from ..prepare import PreparedModel
 
 
-class CompiledCall:
-    """One forward pass of the compiled module; `setup` says how it was compiled and how long
-    that took. `close()` turns the recompile check off again."""
-
-    def __init__(self, run: Callable[[], Any], setup: dict[str, Any]) -> None:
-        self._run = run
-        self.setup = setup
-        token = object()
-        _LIVE.add(token)
-        _check_recompiles()
-        # Dropped without close(): the same as closed (the callback holds the token, not self).
-        self._release = weakref.finalize(self, _release, token)
-
-    def __call__(self) -> Any:
-        return self._run()
-
-    def close(self) -> None:
-        self._release()
+def live_call(run: Callable[[], Any], setup: dict[str, Any]) -> Callable[[], Any]:
+    """The compiled call itself (no wrapper frame in the timed loop), with `setup` (how it was
+    compiled, how long that took) and `close()` (the recompile check off again) attached."""
+    token = object()
+    _LIVE.add(token)
+    _check_recompiles()
+    # Dropped without close(): the same as closed (the callback holds the token, not the call).
+    run.setup = setup  # type: ignore[attr-defined]
+    run.close = weakref.finalize(run, _release, token)  # type: ignore[attr-defined]
+    return run
 
 
 _LIVE: set[object] = set()  # a token per compiled call not yet closed or collected
@@ -81,7 +73,7 @@ class Compiled:
         if not hasattr(torch, "compile"):
             raise ConfigError(f"{option('backend')} compile needs torch 2.0 or later")
 
-    def build(self, prepared: PreparedModel, batch: int) -> CompiledCall:
+    def build(self, prepared: PreparedModel, batch: int) -> Callable[[], Any]:
         import torch
         import torch._dynamo
 
@@ -95,17 +87,8 @@ class Compiled:
             compiled = torch.compile(prepared.module, mode=mode, dynamic=spec.dynamic)
             if spec.dynamic:
                 prepared._compiled_dynamic = compiled  # type: ignore[attr-defined]
-        args, kwargs = prepared.inputs(batch)
         device = prepared.device
-        autocast = prepared.autocast
-        device_type = prepared.torch_device.type
-        dtype = torch_dtype(spec.dtype)
-
-        def run() -> Any:
-            if autocast:
-                with torch.autocast(device_type=device_type, dtype=dtype):
-                    return compiled(*args, **kwargs)
-            return compiled(*args, **kwargs)
+        run = bind_call(compiled, prepared, batch)
 
         if not _LIVE:  # no compiled call of ours alive: the setting is the user's, kept for after
             _SAVED[0] = _flag()
@@ -134,7 +117,7 @@ class Compiled:
             "definition": "first call of the compiled module at this batch (compilation "
             "included), synchronized; not part of warm-up or samples",
         }
-        return CompiledCall(run, setup)
+        return live_call(run, setup)
 
 
 def recompile_error(exc: BaseException, reference: str, batch: int) -> RecompileError | None:

@@ -32,18 +32,6 @@ if TYPE_CHECKING:
     from ..prepare import PreparedModel
 
 
-class OrtCall:
-    """One `run_with_iobinding`; returns the bound outputs (as tensors sharing their memory)
-    so that the first output can be checked for NaN. `setup` says how it was built."""
-
-    def __init__(self, run: Callable[[], Any], setup: dict[str, Any]) -> None:
-        self._run = run
-        self.setup = setup
-
-    def __call__(self) -> Any:
-        return self._run()
-
-
 class OnnxRuntime:
     name = "onnxruntime"
 
@@ -56,7 +44,9 @@ class OnnxRuntime:
             )
         _ort()
 
-    def build(self, prepared: PreparedModel, batch: int) -> OrtCall:
+    def build(self, prepared: PreparedModel, batch: int) -> Callable[[], Any]:
+        """One `run_with_iobinding`, returning the bound outputs (as tensors sharing their
+        memory, for the NaN check); `call.setup` says how it was built."""
         import numpy as np
         import torch
 
@@ -145,7 +135,8 @@ class OnnxRuntime:
         }
         # The arrays and tensors live in the closure: the bound memory must outlive the session.
         run.keep = (arrays, outputs, session)  # type: ignore[attr-defined]
-        return OrtCall(run, setup)
+        run.setup = setup  # type: ignore[attr-defined]
+        return run
 
 
 def _in_signature_order(module: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
