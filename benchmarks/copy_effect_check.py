@@ -6,8 +6,12 @@ fresh processes:
   xy    build X then Y, interleave [X, Y]; ratio Y/X
   yx    build X then Y, interleave [Y, X]; ratio X/Y (the slot order swapped, not the build)
   txy   build and drop a throwaway copy T first, then X, Y; ratio Y/X
+  kxy   build a copy K and keep it (never timed), then X, Y; ratio Y/X
+  xyz   build X, Y, Z, interleave [X, Y, Z]; ratios Y/X and Z/X (first-only or a trend?)
 If the first-built copy is the slow one, xy < 1, yx > 1; if the first build alone is to blame
-(one-time initialisation whose objects interleave with the first model's), txy ≈ 1.
+(one-time initialisation whose objects interleave with the first model's), txy ≈ 1. If the
+first build's memory (holes among the imports' objects, reused when T is dropped) is to blame,
+txy < 1 but kxy ≈ 1.
 
     PYTHONPATH=src:benchmarks python benchmarks/copy_effect_check.py --model timm:efficientnet_b0
 """
@@ -22,7 +26,7 @@ import subprocess
 import sys
 from contextlib import ExitStack
 
-EXPERIMENTS = ("xy", "yx", "txy")
+EXPERIMENTS = ("xy", "yx", "txy", "kxy", "xyz")
 
 
 def one(
@@ -40,12 +44,16 @@ def one(
 
     dev = resolve_device(device)
     spec = WorkloadSpec(model=model, batch_size=1, device=dev.name)
+    kept = None
+    if experiment in ("txy", "kxy"):
+        kept = prepare(spec, dev)
     if experiment == "txy":
-        throwaway = prepare(spec, dev)
-        del throwaway
+        kept = None
         gc.collect()
     x, y = prepare(spec, dev), prepare(spec, dev)
     order = [y, x] if experiment == "yx" else [x, y]
+    if experiment == "xyz":
+        order.append(prepare(spec, dev))
     config = preset("default")
     policy = ComparePolicy(max_time_s=max_time_s)
     with ExitStack() as stack:
@@ -60,8 +68,15 @@ def one(
             config.timing,
             lambda b, o: paired_ratio(b, o).half_width,
         )
-    r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
-    return {"ratio": r.value, "ci": list(r.ci or (float("nan"), float("nan"))), "rounds": r.n}
+    del kept
+    out: dict[str, float | list[float]] = {}
+    for k in range(1, len(order)):
+        r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[k]))
+        tag = "" if k == 1 else str(k + 1)
+        out[f"ratio{tag}"] = r.value
+        out[f"ci{tag}"] = list(r.ci or (float("nan"), float("nan")))
+        out["rounds"] = r.n
+    return out
 
 
 def main() -> None:
@@ -71,13 +86,15 @@ def main() -> None:
     parser.add_argument("--max-time", type=float, default=10.0)
     parser.add_argument("--one", choices=EXPERIMENTS)
     parser.add_argument("--device", default="cuda")
+    parser.add_argument("--experiments", default=",".join(EXPERIMENTS))
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.model, args.max_time, args.device)))
         return
-    results: dict[str, list[dict[str, float]]] = {e: [] for e in EXPERIMENTS}
+    chosen = args.experiments.split(",")
+    results: dict[str, list[dict[str, float]]] = {e: [] for e in chosen}
     for _ in range(args.repeats):
-        for e in EXPERIMENTS:
+        for e in chosen:
             cmd = [sys.executable, __file__, "--one", e, "--model", args.model]
             cmd += ["--max-time", str(args.max_time), "--device", args.device]
             proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)

@@ -348,6 +348,43 @@ def test_copies_are_built_in_balanced_order_and_later_ones_may_be_left_out(
     assert prepared == ["a:b", "c:d", "c:d", "a:b"] and owners == [0, 1, 1, 0] and why is None
 
 
+def test_a_ballast_copy_is_built_first_and_gives_way_when_memory_is_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infertime.comparison import measure
+    from infertime.comparison.configs import Config
+    from infertime.devices import CpuDevice
+    from infertime.errors import OutOfMemoryError
+
+    live: list[str] = []  # what is in memory: a model that is built and not yet dropped
+
+    class Model(str):
+        def __del__(self) -> None:
+            live.remove(str(self))
+
+    def prepare_fitting(room: int) -> object:
+        def prepare(spec: WorkloadSpec, device: object) -> Model:
+            if len(live) == room:
+                raise OutOfMemoryError("out of memory")
+            live.append(spec.model)
+            return Model(spec.model)
+
+        return prepare
+
+    configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
+    monkeypatch.setattr(measure, "prepare", prepare_fitting(5))
+    ballast, prepared, owners, why, note = measure.prepare_with_ballast(configs, CpuDevice(), 2)
+    assert ballast == "a:b" and prepared == ["a:b", "c:d", "c:d", "a:b"] and why is None
+    assert note == {"built": True, "of": "A"} and len(live) == 5
+    del ballast, prepared
+    # Room for four: the ballast takes the place of a second copy, so it is dropped and the
+    # two copies of each are built again without it.
+    monkeypatch.setattr(measure, "prepare", prepare_fitting(4))
+    ballast, _kept, owners, why, note = measure.prepare_with_ballast(configs, CpuDevice(), 2)
+    assert ballast is None and owners == [0, 1, 1, 0] and why is None
+    assert note == {"built": False, "why_not": "it did not fit"} and len(live) == 4
+
+
 def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
     from infertime.comparison.checks import check_copies
     from infertime.comparison.configs import Config

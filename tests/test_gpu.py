@@ -293,6 +293,25 @@ def test_compiled_model_on_cuda_reports_compile_apart() -> None:
     assert r.figures["device_time"].summary.median > 0
 
 
+def test_compile_reduce_overhead_on_cuda_replays_and_compares_with_eager() -> None:
+    """reduce-overhead replays CUDA graphs (cudagraph trees) whose outputs a later replay
+    overwrites: the samples, the NaN check after timing and an interleaved comparison with
+    eager must all work with that."""
+    r = infertime.measure_latency(
+        "models_for_tests:tiny_cnn",
+        device="cuda",
+        backend="compile",
+        compile_mode="reduce-overhead",
+        config=QUICK,
+    )
+    assert r.analysis["backend"]["mode"] == "reduce-overhead"
+    assert r.figures["latency"].summary.median > 0
+    tiny = "models_for_tests:tiny_cnn -b 4"
+    c = infertime.compare(tiny, f"{tiny} --backend compile", device="cuda", max_time_s=3.0)
+    assert c.ratio(1).ci is not None and len(c.analysis["backend_builds"]) == 4
+    assert c.analysis["ballast"]["built"] is True
+
+
 def test_onnxruntime_is_refused_on_cuda() -> None:
     with pytest.raises(infertime.ConfigError, match="onnxruntime-gpu"):
         infertime.measure_latency("models_for_tests:tiny_cnn", device="cuda", backend="onnxruntime")
