@@ -66,6 +66,8 @@ def ratio_of(doc: dict[str, Any]) -> dict[str, Any]:
         "figures_s": doc["figures_s"],
         "copies": doc["analysis"].get("copies"),
         "ballast": doc["analysis"].get("ballast"),
+        "launch": doc["analysis"].get("launch"),
+        "diagnostics": sorted({d["code"] for d in doc["diagnostics"]}),
     }
 
 

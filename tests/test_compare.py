@@ -435,6 +435,29 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
     assert [d.code for d in check_copies(one)] == ["one_copy"]
 
 
+def test_a_host_paced_live_comparison_says_its_ratio_holds_for_this_host() -> None:
+    from infertime.comparison.checks import check_host_paced
+
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    arms = (Arm("A", a.settings, ((1.0,),), 1), Arm("B", a.settings, ((1.0,),), 1))
+
+    def launch(verdict: str, busy: float) -> dict[str, object]:
+        return {"name": "A", "verdict": verdict, "busy_fraction": busy, "latency_s": 5e-3}
+
+    result = CompareResult(
+        settings=a.settings, environment={}, mode="interleaved", figure="latency", arms=arms,
+        policy=ComparePolicy(),
+        analysis={"launch": [launch("launch-bound", 0.2), launch("GPU-bound", 0.97)]},
+    )  # fmt: skip
+    (found,) = check_host_paced(result)
+    assert found.code == "host_paced_ratio" and "A (launch-bound, GPU busy 20% of 5 ms)" in (
+        found.message
+    )
+    gpu_bound = {"launch": [launch("GPU-bound", 0.95), None]}  # None: CUDA-graph replay
+    assert check_host_paced(replace(result, analysis=gpu_bound)) == []
+    assert check_host_paced(replace(result, analysis={})) == []  # the CPU: no kernel pass
+
+
 def test_a_retry_with_one_copy_says_why_and_hopeless_cases_skip_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

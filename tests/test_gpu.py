@@ -281,6 +281,9 @@ def test_compare_on_cuda_interleaves_two_copies_of_each() -> None:
     assert {c["name"] for c in r.analysis["copies"]} == {a.name for a in r.arms}
     assert r.ratio(1).ci is not None and r.ratio(2).ci is not None
     assert r.settings.device.startswith("cuda")
+    # The kernel pass after timing: each configuration's launch analysis, the arms' verdicts.
+    assert [x["name"] for x in r.analysis["launch"]] == [a.name for a in r.arms]
+    assert all(a.verdict in ("launch-bound", "mixed", "GPU-bound") for a in r.arms)
 
 
 def test_compiled_model_on_cuda_reports_compile_apart() -> None:

@@ -42,6 +42,7 @@ def check_compare(result: CompareResult) -> list[Diagnostic]:
         )
     found.extend(check_copies(result))
     found.extend(check_single_processes(result))
+    found.extend(check_host_paced(result))
     if result.gate_failed:
         g = result.policy.fail_if_slower
         slower = [
@@ -118,3 +119,30 @@ def check_copies(result: CompareResult) -> list[Diagnostic]:
             )
         )
     return found
+
+
+def check_host_paced(result: CompareResult) -> list[Diagnostic]:
+    """A live latency comparison of configurations the host sets the pace of: their ratio
+    holds for the host's speed during the comparison (comparison/launch.py)."""
+    launch = [a for a in result.analysis.get("launch") or [] if a is not None]
+    paced = [a for a in launch if a["verdict"] in ("launch-bound", "mixed")]
+    if result.mode != "interleaved" or not paced:
+        return []
+    which = ", ".join(
+        f"{a['name']} ({a['verdict']}, GPU busy {a['busy_fraction']:.0%} of "
+        f"{a['latency_s'] * 1e3:.3g} ms)"
+        for a in paced
+    )
+    return [
+        Diagnostic(
+            "host_paced_ratio",
+            "info",
+            f"the host sets the pace of {which}: the GPU's work shows in the latency only where "
+            "the host has not hidden it, so the ratio holds for this host at the speed it ran; "
+            "a faster or slower host (fresh processes on one host differ by up to 2× at batch 1) "
+            "moves it",
+            "compare with --cuda-graph (or --backend compile --compile-mode reduce-overhead) to "
+            "compare the GPU's work without the launches, and repeat in fresh processes to see "
+            "how far the ratio moves",
+        )
+    ]

@@ -24,6 +24,7 @@ from ..workload.context import measurement_context
 from ..workload.prepare import PreparedModel, check_finite, prepare
 from .checks import check_compare
 from .configs import Config
+from .launch import kernel_pass
 from .ratios import paired_half_width, paired_ratio
 from .result import Arm, CompareResult
 
@@ -186,6 +187,9 @@ def interleaved(
             # Outside the timed region: a model whose output is (or turned) NaN.
             for c, call in zip(of_call, calls, strict=True):
                 check_finite(call(), f"{c.name}, after the comparison,")
+            t1 = time.perf_counter()
+            launch = kernel_pass(configs, calls, owners, run, device)  # last: CUPTI slows launches
+            kernel_pass_s = time.perf_counter() - t1
         env = capture(device)
         first = [owners.index(i) for i in range(len(configs))]  # each one's first copy
         arms = tuple(
@@ -196,6 +200,7 @@ def interleaved(
                 calls_per_sample=run.starts[j].calls_per_sample,
                 warmup=run.starts[j].warmup,
                 memory=run.starts[j].memory,
+                verdict=(launch[i] or {}).get("verdict") if launch else None,
             )
             for i, (c, j) in enumerate(zip(configs, first, strict=True))
         )
@@ -203,6 +208,9 @@ def interleaved(
         "wall_s": {"engine_s": engine_s, "total_s": time.perf_counter() - t_start},
         "model_output_lines": sum(m.output.lines for m in measuring),
     }
+    if launch is not None:
+        analysis["launch"] = launch
+        analysis["wall_s"]["kernel_pass_s"] = kernel_pass_s
     builds = [setup_of(call) for call in built]
     if any(b is not None for b in builds):  # a compile or an export per call, owners aligned
         analysis["backend_builds"] = builds
