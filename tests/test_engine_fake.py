@@ -227,7 +227,7 @@ def test_engine_records_and_synchronizes_only_on_the_device_it_was_given() -> No
     dev = FakeDevice(index=1)
     measure_figures(dev.make_call(), dev, config())
     assert dev.events and {index for _, index in dev.events} == {1}
-    assert {kind for kind, _ in dev.events} == {"record", "sync"}
+    assert {kind for kind, _ in dev.events} == {"record", "sync", "wait"}
 
 
 def test_device_time_above_latency_is_measured_again_then_flagged(
@@ -380,3 +380,22 @@ def test_a_trend_the_window_medians_miss_keeps_warming_up() -> None:
     record = warm_up(dev.make_call(), dev, policy, cold_call_s=0.0)
     assert record.steady and record.calls > 15
     assert not still_faster([20e-3 * (1.0 + n) for n in noise])
+
+
+def test_pipelined_blocks_measure_the_steady_state_not_the_hosts_lead_in() -> None:
+    """GPU-bound calls with a host lead-in of 1 ms before each call's first kernel: a block
+    timed from an idle device would read (1 + 2 × 10) / 2 = 10.5 ms a call; chained blocks
+    (and a standalone block behind its primer call) read the 10 ms the device works."""
+    dev = FakeDevice(lambda _i, _b: CallCost(1e-3, 10e-3, lead_s=1e-3), event_cost_s=0.0)
+    policy = StopPolicy(precision=1e-6, max_time_s=1.0, min_samples=5, max_samples=20)
+    series = sample_series(
+        "device_time", dev.make_call(), dev, calls_per_sample=2, sync_each=False,
+        policy=policy, budget_s=1.0,
+    )  # fmt: skip
+    assert all(x == pytest.approx(10e-3, rel=1e-9) for x in series.samples_s)
+    assert ("wait", 0) in dev.events  # read behind the next block, not after a synchronize
+    block = time_block(dev.make_call(), dev, dev.new_timer(), 2, sync_each=False)
+    assert block == pytest.approx(10e-3, rel=1e-9)
+    # Synchronous requests still pay the lead-in: that is what a caller waits for.
+    synchronous = time_block(dev.make_call(), dev, dev.new_timer(), 2, True)
+    assert synchronous == pytest.approx(11e-3 + dev.sync_cost_s / 2)

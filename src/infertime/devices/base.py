@@ -8,11 +8,15 @@ from typing import Any, Protocol, runtime_checkable
 
 
 class Timer(Protocol):
-    """A start/stop pair on the device's own timeline; read it after `Device.synchronize()`."""
+    """A start/stop pair on the device's own timeline; read it after `Device.synchronize()`
+    or after `wait()`, which blocks the host until the stop mark is reached and leaves later
+    queued work running."""
 
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+    def wait(self) -> None: ...
 
     def elapsed_s(self) -> float: ...
 

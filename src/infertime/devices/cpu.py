@@ -27,6 +27,9 @@ class _PerfCounterTimer:
     def stop(self) -> None:
         self._t1 = time.perf_counter_ns()
 
+    def wait(self) -> None:
+        return None  # the host's clock: the stop mark is already past
+
     def elapsed_s(self) -> float:
         return (self._t1 - self._t0) * 1e-9
 

@@ -34,6 +34,9 @@ class _EventTimer:
     def stop(self) -> None:
         self._end.record(torch.cuda.current_stream(self._device))
 
+    def wait(self) -> None:
+        self._end.synchronize()  # type: ignore[no-untyped-call]
+
     def elapsed_s(self) -> float:
         return float(self._start.elapsed_time(self._end)) * 1e-3
 

@@ -26,6 +26,9 @@ class CallCost:
 
     host_s: float
     device_s: float
+    # Host time before the call's first work reaches the device (Python before the first
+    # kernel); at most host_s. A device that idles waits through it.
+    lead_s: float = 0.0
 
 
 # (index of the call since the device was made, batch size) -> cost
@@ -159,8 +162,11 @@ class _FakeTimer:
     def stop(self) -> None:
         self._t1 = self._device._record_event()
 
+    def wait(self) -> None:
+        self._device._wait_until(self._t1)
+
     def elapsed_s(self) -> float:
-        if self._device._gpu_free_s > self._device._host_s + 1e-15:
+        if self._t1 > self._device._host_s + 1e-15:
             raise RuntimeError("fake timer read before synchronize: events not complete")
         return self._t1 - self._t0
 
@@ -238,6 +244,11 @@ class FakeDevice:
         self.events.append(("sync", self.index))
         self._host_s = max(self._host_s, self._gpu_free_s) + self.sync_cost_s
 
+    def _wait_until(self, stamp: float) -> None:
+        """An event synchronize: the host waits for one recorded mark, not for all work."""
+        self.events.append(("wait", self.index))
+        self._host_s = max(self._host_s, stamp) + self.sync_cost_s
+
     # -- work -------------------------------------------------------------------------------
     def _limit_bytes(self) -> float:
         if self._memory_fraction is None:
@@ -265,7 +276,7 @@ class FakeDevice:
             self.calls_by_batch[batch] = self.calls_by_batch.get(batch, 0) + 1
             launch_start = self._host_s
             self._host_s += c.host_s
-            work_start = max(self._gpu_free_s, launch_start)
+            work_start = max(self._gpu_free_s, launch_start + min(c.lead_s, c.host_s))
             self._gpu_free_s = max(work_start + c.device_s, self._host_s)
             self._peak_bytes = max(self._peak_bytes, self.needed_bytes(batch))
 

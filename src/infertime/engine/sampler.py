@@ -57,6 +57,45 @@ def _stop_record(
     return StopRecord(reason, message, policy.precision, rel, elapsed)
 
 
+class ChainedBlocks:
+    """Pipelined blocks on an asynchronous device, queued back to back with no synchronize
+    between them: each block's start mark waits in the queue behind the previous block's work
+    while the host queues this block, so every block measures the steady state, never the
+    host's lead-in before its first kernel. (A synchronize per block let the device idle
+    through that lead-in: with two 14.6 ms calls a block it added 4 % to torch.compile's
+    device time at batch 256 on an H100.) One block is in flight while the previous one is
+    read; the first is led by one untimed call, and `close()` drains the last, unread."""
+
+    def __init__(self, call: Callable[[], Any], device: Device) -> None:
+        self.call = call
+        self.device = device
+        self.timers = (device.new_timer(), device.new_timer())
+        self.blocks = 0
+        self.pending_calls = 0
+        call()  # the first block's lead: the device is busy when its start mark is reached
+
+    def queue(self, calls: int) -> None:
+        timer = self.timers[self.blocks % 2]
+        timer.start()
+        for _ in range(calls):
+            self.call()
+        timer.stop()
+        self.blocks += 1
+        self.pending_calls = calls
+
+    def next(self, calls: int) -> float:
+        """Queue a block of `calls` calls, then read the one before it: seconds per call."""
+        if self.blocks == 0:
+            self.queue(calls)
+        done, done_calls = self.timers[(self.blocks - 1) % 2], self.pending_calls
+        self.queue(calls)
+        done.wait()
+        return done.elapsed_s() / done_calls
+
+    def close(self) -> None:
+        self.device.synchronize()
+
+
 def sample_series(
     figure: str,
     call: Callable[[], Any],
@@ -77,8 +116,12 @@ def sample_series(
     passes = 0  # consecutive checks that met the precision target
     reported = -PROGRESS_INTERVAL_S
     reason = ""
+    chained = None if sync_each or device.kind == "cpu" else ChainedBlocks(call, device)
     while not reason:
-        samples.append(time_block(call, device, timer, calls_per_sample, sync_each))
+        if chained is not None:
+            samples.append(chained.next(calls_per_sample))
+        else:
+            samples.append(time_block(call, device, timer, calls_per_sample, sync_each))
         elapsed = (device.now_ns() - t0) * 1e-9
         offsets.append(elapsed)
         n = len(samples)
@@ -98,6 +141,8 @@ def sample_series(
             reason = "max_time"
         if not reason and n >= policy.max_samples:
             reason = "max_samples"
+    if chained is not None:
+        chained.close()
     return Series(
         figure=figure,
         samples_s=tuple(samples),

@@ -17,8 +17,14 @@ def time_block(
     """Seconds per call over `calls` calls between one timer pair.
 
     sync_each=True: a synchronous request per call (the caller waits for each result);
-    sync_each=False: back-to-back calls, one synchronize after the block (pipelined).
+    sync_each=False: back-to-back calls, one synchronize after the block (pipelined). On an
+    asynchronous device the pipelined block starts behind one untimed call: the start mark
+    waits in the queue behind that call's work while the host queues the timed calls, so the
+    block measures the steady state, not the host's lead-in before the first kernel (sampling
+    chains its blocks instead: engine/sampler.py ChainedBlocks).
     """
+    if not sync_each and device.kind != "cpu":
+        call()  # the primer: keeps the device busy while the timed calls are queued
     timer.start()
     if calls == 1:
         call()
