@@ -85,6 +85,7 @@ def figures(doc: dict[str, Any] | None, err: str) -> dict[str, Any]:
         "kernel_time_s": launch.get("kernel_time_s"),
         "busy_fraction": launch.get("busy_fraction"),
         "verdict": launch.get("verdict"),
+        "host_syncs_per_call": launch.get("host_syncs_per_call"),
         "backend": analysis.get("backend"),
         "diagnostics": sorted({d["code"] for d in doc["diagnostics"]}),
     }
@@ -173,7 +174,8 @@ def report(data: dict[str, Any]) -> str:
             (
                 "hf:bert fp32 b32: device time within 2 % of CUPTI",
                 f"{ms(bert['device_time_s'])} vs {ms(bert['cupti_s'])} "
-                f"({bert['device_over_cupti'] - 1:+.2%})",
+                f"({bert['device_over_cupti'] - 1:+.2%}); host syncs a call: "
+                f"{bert.get('host_syncs_per_call')}",
                 abs(bert["device_over_cupti"] - 1) <= 0.02,
             )
         )

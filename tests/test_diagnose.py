@@ -164,3 +164,14 @@ def test_gpu_state_findings() -> None:
 def test_missing_nvml_is_a_note_not_a_failure() -> None:
     found = check_gpu_state({"error": "nvidia-ml-py not installed"}, {}, {})
     assert codes(found) == {"gpu_state_unknown"} and found[0].severity == "info"
+
+
+def test_a_host_sync_diagnostic_names_the_count_and_the_idle() -> None:
+    from infertime.diagnose.launch import host_sync_diagnostic
+
+    launch = {"host_syncs_per_call": 2, "device_time_s": 19.4e-3, "kernel_time_s": 18.8e-3}
+    (d,) = host_sync_diagnostic(launch)
+    assert d.code == "host_sync" and "2 times a call" in d.message
+    assert "19.4 ms against 18.8 ms of kernels" in d.message
+    assert host_sync_diagnostic({**launch, "host_syncs_per_call": 0}) == []
+    assert host_sync_diagnostic({**launch, "host_syncs_per_call": None}) == []  # off the GPU

@@ -315,6 +315,19 @@ def test_compile_reduce_overhead_on_cuda_replays_and_compares_with_eager() -> No
     assert c.analysis["ballast"]["built"] is True
 
 
+def test_a_host_sync_inside_the_call_is_counted_and_explained() -> None:
+    from infertime.devices import resolve_device
+    from infertime.telemetry.host_sync import count_host_syncs
+
+    dev = resolve_device("cuda")
+    x = torch.randn(8, 8, device="cuda")
+    assert count_host_syncs(lambda: HostSync()(x), dev) == 1
+    assert count_host_syncs(lambda: x @ x, dev) == 0
+    r = infertime.measure_latency(HostSync(), torch.randn(4, 64), device="cuda", config=QUICK)
+    assert r.analysis["launch"]["host_syncs_per_call"] == 1
+    assert "host_sync" in {d.code for d in r.diagnostics}
+
+
 def test_onnxruntime_is_refused_on_cuda() -> None:
     with pytest.raises(infertime.ConfigError, match="onnxruntime-gpu"):
         infertime.measure_latency("models_for_tests:tiny_cnn", device="cuda", backend="onnxruntime")

@@ -70,3 +70,30 @@ CUPTI_ATTACHED = Diagnostic(
 def check_cupti(attached_before: bool) -> list[Diagnostic]:
     """A kernel-time pass earlier in the process inflates launch-bound figures."""
     return [CUPTI_ATTACHED] if attached_before else []
+
+
+def host_sync_diagnostic(analysis: dict[str, Any]) -> list[Diagnostic]:
+    """The model makes the host wait for the GPU inside a call (telemetry/host_sync.py)."""
+    syncs = analysis.get("host_syncs_per_call")
+    if not syncs:
+        return []
+    device_s, kernel_s = analysis.get("device_time_s"), analysis["kernel_time_s"]
+    idle = (
+        f"; device time {device_s * 1e3:.3g} ms against {kernel_s * 1e3:.3g} ms of kernels"
+        if device_s
+        else ""
+    )
+    return [
+        Diagnostic(
+            "host_sync",
+            "warning",
+            f"the model makes the host wait for the GPU {syncs} time{'s' if syncs > 1 else ''} "
+            "a call (a synchronizing operation such as .item(), a tensor's truth value in "
+            "Python, or a copy to the CPU): back-to-back calls cannot run ahead of the GPU, "
+            f"which idles while the host prepares the next kernels{idle}",
+            "find them with torch.cuda.set_sync_debug_mode('warn') and move them out of the "
+            "call; transformers' SDPA mask check (padding_mask.all()) is one, skipped when "
+            "compiling (--backend compile) or capturing a CUDA graph",
+            {"host_syncs_per_call": syncs},
+        )
+    ]

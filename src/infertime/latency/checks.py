@@ -12,7 +12,7 @@ from ..diagnose.host import (
     check_model_output,
     check_precision_support,
 )
-from ..diagnose.launch import check_cupti, launch_diagnostic
+from ..diagnose.launch import check_cupti, host_sync_diagnostic, launch_diagnostic
 from ..diagnose.noise import check_drift, check_series, check_settling, check_warmup
 from ..engine.latency import device_time_above_latency
 from ..records import Diagnostic
@@ -27,6 +27,7 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
     launch = result.analysis.get("launch")
     if launch:
         found.append(launch_diagnostic(launch))
+        found.extend(host_sync_diagnostic(launch))
     found.extend(check_warmup(result.warmup))
     for series in result.figures.values():
         found.extend(check_series(series, trend=False))

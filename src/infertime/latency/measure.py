@@ -19,6 +19,7 @@ from ..isolation.repeat import measure_in_processes
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, sampling_config
 from ..telemetry.environment import capture
 from ..telemetry.gpu_monitor import watch_gpu
+from ..telemetry.host_sync import count_host_syncs
 from ..telemetry.kernel_time import cupti_attached, kernel_pass_calls, profile_kernel_time
 from ..workload.backends import build_call, close_call, opened, setup_of
 from ..workload.backends.cuda_graph import CUDA_GRAPH
@@ -134,6 +135,7 @@ def measure_latency(
                 **launch_analysis(kernel.kernel_time_s, kernel.kernels_per_call, latency_s),
                 "device_time_s": figures["device_time"].summary.median,
                 "profiled_calls": kernel.calls,
+                "host_syncs_per_call": count_host_syncs(call, dev),
             }
             wall["kernel_pass_s"] = elapsed_s(t1)
         wall["total_s"] = elapsed_s(t_start)
