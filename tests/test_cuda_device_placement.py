@@ -70,6 +70,9 @@ def install(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         def elapsed_time(self, end: FakeEvent) -> float:
             return (end.t - self.t) * 1e3
 
+        def synchronize(self) -> None:
+            return None  # an event's own device: no current device is needed
+
     class FakeGraph:
         def replay(self) -> None:
             rec.replays_on.append(rec.current[-1])

@@ -26,14 +26,14 @@ def count_host_syncs(call: Callable[[], Any], device: Device) -> int | None:
 
     try:
         previous = torch.cuda.get_sync_debug_mode()
-    except (AttributeError, RuntimeError):
-        return None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
         torch.cuda.set_sync_debug_mode("warn")
-        try:
+    except Exception:  # a torch without it, or no driver: it cannot tell
+        return None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             call()
-        finally:
-            torch.cuda.set_sync_debug_mode(previous)
+    finally:
+        torch.cuda.set_sync_debug_mode(previous)  # the user's setting, whatever happened
     device.synchronize()
     return sum("synchroniz" in str(w.message) for w in caught)
