@@ -3,6 +3,7 @@ configuration parsing, offline comparison of saved results, result files and exp
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from dataclasses import replace
@@ -306,7 +307,7 @@ def test_configurations_that_do_not_fit_together_run_in_fresh_processes(
 
     tried: list[int] = []
 
-    def does_not_fit(*args: object) -> object:
+    def does_not_fit(*args: object, **kwargs: object) -> object:
         tried.append(args[3].copies)  # type: ignore[attr-defined]
         raise measure.DoesNotFit("B did not fit next to the others")
 
@@ -314,7 +315,7 @@ def test_configurations_that_do_not_fit_together_run_in_fresh_processes(
     monkeypatch.setattr(measure, "compare_in_processes", in_processes)
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
     got = measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
-    assert got == "ran in processes" and tried == [2, 1]  # two copies, then one, then processes
+    assert got == "ran in processes" and tried == [2, 2, 1, 1]  # with and without a ballast
     assert asked == {"processes": 5, "why": "B did not fit next to the others"}
 
 
@@ -372,17 +373,33 @@ def test_a_ballast_copy_is_built_first_and_gives_way_when_memory_is_short(
         return prepare
 
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
+    cpu = CpuDevice()
     monkeypatch.setattr(measure, "prepare", prepare_fitting(5))
-    ballast, prepared, owners, why, note = measure.prepare_with_ballast(configs, CpuDevice(), 2)
-    assert ballast == "a:b" and prepared == ["a:b", "c:d", "c:d", "a:b"] and why is None
-    assert note == {"built": True, "of": "A"} and len(live) == 5
-    del ballast, prepared
-    # Room for four: the ballast takes the place of a second copy, so it is dropped and the
-    # two copies of each are built again without it.
+    kept, prepared, owners, why = measure.prepare_with_ballast(configs, cpu, 2, True, False)
+    assert kept == "a:b" and prepared == ["a:b", "c:d", "c:d", "a:b"] and why is None
+    assert len(live) == 5
+    del kept, prepared
+    # Room for four: with the ballast a second copy of A is missing. That is not hopeless (the
+    # next attempt drops the ballast), and the models built are freed.
     monkeypatch.setattr(measure, "prepare", prepare_fitting(4))
-    ballast, _kept, owners, why, note = measure.prepare_with_ballast(configs, CpuDevice(), 2)
-    assert ballast is None and owners == [0, 1, 1, 0] and why is None
-    assert note == {"built": False, "why_not": "it did not fit"} and len(live) == 4
+    with pytest.raises(measure.DoesNotFit, match="second copy of A") as raised:
+        measure.prepare_with_ballast(configs, cpu, 2, True, False)
+    assert not raised.value.even_one_each
+    del raised
+    gc.collect()
+    assert live == []
+    kept, _kept, owners, why = measure.prepare_with_ballast(configs, cpu, 2, False, False)
+    assert kept is None and owners == [0, 1, 1, 0] and why is None and len(live) == 4
+    del _kept
+    # Room for two: even one of each next to a ballast fails, but without it they fit.
+    monkeypatch.setattr(measure, "prepare", prepare_fitting(2))
+    with pytest.raises(measure.DoesNotFit) as raised:
+        measure.prepare_with_ballast(configs, cpu, 1, True, False)
+    assert not raised.value.even_one_each
+    del raised
+    gc.collect()
+    kept, _kept, owners, why = measure.prepare_with_ballast(configs, cpu, 2, False, True)
+    assert owners == [0, 1] and why and "did not fit" in why  # the last attempt takes fewer
 
 
 def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
@@ -466,30 +483,33 @@ def test_a_retry_with_one_copy_says_why_and_hopeless_cases_skip_it(
     from infertime.devices import CpuDevice
     from infertime.policies import MeasureConfig
 
-    asked: list[tuple[int, object]] = []
+    asked: list[tuple[int, bool, object]] = []
 
-    def two_do_not_fit(*args: object) -> object:
+    def two_do_not_fit(*args: object, **kwargs: object) -> object:
         copies = args[3].copies  # type: ignore[attr-defined]
-        asked.append((copies, args[5]))
+        asked.append((copies, bool(kwargs["ballast"]), args[5]))
         if copies == 2:
             raise measure.DoesNotFit("B ran out of memory next to the others")
+        assert kwargs["accept_fewer"] is False  # a last attempt (one copy, no ballast) remains
         return "one copy each"
 
     monkeypatch.setattr(measure, "interleaved", two_do_not_fit)
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
     got = measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
     assert got == "one copy each"
-    assert asked == [(2, None), (1, "B ran out of memory next to the others")]
+    why = "B ran out of memory next to the others"
+    # Two copies with a ballast, then without it, then one copy each with a ballast.
+    assert asked == [(2, True, None), (2, False, None), (1, True, why)]
 
-    def hopeless(*args: object) -> object:
-        asked.append((args[3].copies, None))  # type: ignore[attr-defined]
+    def hopeless(*args: object, **kwargs: object) -> object:
+        asked.append((args[3].copies, bool(kwargs["ballast"]), None))  # type: ignore[attr-defined]
         raise measure.DoesNotFit("A alone did not fit", even_one_each=True)
 
     asked.clear()
     monkeypatch.setattr(measure, "interleaved", hopeless)
     monkeypatch.setattr(measure, "compare_in_processes", lambda *a: a[3].copies)
     assert measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy()) == 1
-    assert asked == [(2, None)]  # no pointless retry with one copy
+    assert asked == [(2, True, None)]  # no pointless retry with one copy
 
 
 def test_names_are_distinct_and_say_what_differs() -> None:

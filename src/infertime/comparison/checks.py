@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..diagnose.host import check_environment
+from ..diagnose.launch import check_cupti
 from ..diagnose.noise import check_warmup
 from ..records import Diagnostic
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def check_compare(result: CompareResult) -> list[Diagnostic]:
-    found: list[Diagnostic] = []
+    found: list[Diagnostic] = check_cupti(bool(result.analysis.get("cupti_attached_before")))
     why = result.analysis.get("fresh_processes_because")
     if why:
         found.append(

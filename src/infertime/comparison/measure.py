@@ -18,6 +18,7 @@ from ..isolation.repeat import measure_in_processes
 from ..latency.result import LatencyResult
 from ..policies import ComparePolicy, MeasureConfig
 from ..telemetry.environment import capture
+from ..telemetry.kernel_time import cupti_attached
 from ..workload.backends import get_backend, opened, setup_of
 from ..workload.backends.cuda_graph import CUDA_GRAPH
 from ..workload.context import measurement_context
@@ -77,11 +78,22 @@ def compare_live(
         one = replace(policy, copies=1)  # each process builds one model
         return compare_in_processes(configs, device, config, one, processes, progress, None)
     why: str | None = None
-    for copies in sorted({policy.copies, 1}, reverse=True):
+    # Most protection first: two copies with a ballast, then without it, then one copy each.
+    # Each attempt that does not fit (building, or running out of memory while timing) gives
+    # way to the next; only the last accepts fewer copies than it asked for.
+    attempts = [(c, b) for c in sorted({policy.copies, 1}, reverse=True) for b in (True, False)]
+    for k, (copies, ballast) in enumerate(attempts):
         try:
-            fewer = why if copies < policy.copies else None
             return interleaved(
-                configs, device, config, replace(policy, copies=copies), progress, fewer
+                configs,
+                device,
+                config,
+                replace(policy, copies=copies),
+                progress,
+                why if copies < policy.copies else None,
+                ballast=ballast,
+                ballast_why_not=None if ballast else why,
+                accept_fewer=k == len(attempts) - 1,
             )
         except DoesNotFit as exc:
             why, hopeless = str(exc), exc.even_one_each
@@ -120,28 +132,31 @@ def prepare_copies(
 
 
 def prepare_with_ballast(
-    configs: Sequence[Config], device: Device, copies: int
-) -> tuple[PreparedModel | None, list[PreparedModel], list[int], str | None, dict[str, Any]]:
-    """A ballast copy of the baseline, built first and kept but never timed, then the timed
-    copies (`prepare_copies`): (ballast, prepared, owners, why fewer copies, what the result
-    says of the ballast). On the H100 the model built first in a process ran 1.2-1.7 % slower
-    at batch 1 even when an earlier copy had been built and dropped (docs/statistics.md): the
-    first build takes the process's fragmented memory, so no timed copy should be first. The
-    ballast gives way where memory is short: the timed copies are built again without it."""
-    ballast: PreparedModel | None = prepare(configs[0].spec, device)  # OOM: the baseline alone
-    note: dict[str, Any] = {"built": True, "of": configs[0].name}
+    configs: Sequence[Config], device: Device, copies: int, ballast: bool, accept_fewer: bool
+) -> tuple[PreparedModel | None, list[PreparedModel], list[int], str | None]:
+    """With `ballast`, a copy of the baseline built first and kept but never timed; then the
+    timed copies (`prepare_copies`): (the ballast, prepared, owners, why fewer copies).
+
+    On the H100 the model built first in a process ran 1.2-1.7 % slower at batch 1 even when
+    an earlier copy had been built and dropped (docs/statistics.md): the first build takes a
+    place in the process that slows it, so no timed copy should be first. Without
+    `accept_fewer`, fewer copies than asked raise DoesNotFit (the next attempt decides), and
+    with a ballast nothing that does not fit is hopeless: it may fit without the ballast."""
+    kept = prepare(configs[0].spec, device) if ballast else None  # OOM: the baseline alone
     try:
         prepared, owners, fewer = prepare_copies(configs, device, copies)
-        if fewer is None:
-            return ballast, prepared, owners, fewer, note
-        del prepared, owners
-    except (OutOfMemoryError, DoesNotFit) as exc:
-        fewer = str(exc)
-    ballast = None
-    gc.collect()
-    device.release_memory()
-    prepared, owners, fewer = prepare_copies(configs, device, copies)
-    return None, prepared, owners, fewer, {"built": False, "why_not": "it did not fit"}
+    except OutOfMemoryError as exc:
+        if kept is None:
+            raise
+        raise DoesNotFit(f"{configs[0].name} did not fit next to a ballast copy: "
+                         f"{exc.one_line()}") from None  # fmt: skip
+    except DoesNotFit as exc:
+        if kept is None:
+            raise
+        raise DoesNotFit(str(exc)) from None
+    if fewer is not None and not accept_fewer:
+        raise DoesNotFit(fewer)
+    return kept, prepared, owners, fewer
 
 
 def interleaved(
@@ -151,12 +166,17 @@ def interleaved(
     policy: ComparePolicy,
     progress: ProgressSink,
     fewer_because: str | None = None,
+    *,
+    ballast: bool = True,
+    ballast_why_not: str | None = None,
+    accept_fewer: bool = True,
 ) -> CompareResult:
     """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
     asked (an attempt with more did not fit)."""
     t_start = time.perf_counter()
-    ballast, prepared, owners, fewer, ballast_note = prepare_with_ballast(
-        configs, device, policy.copies
+    cupti_before = cupti_attached()
+    kept, prepared, owners, fewer = prepare_with_ballast(
+        configs, device, policy.copies, ballast, accept_fewer
     )
     fewer = fewer or fewer_because
     policy = replace(policy, copies=len(owners) // len(configs))
@@ -220,8 +240,14 @@ def interleaved(
         analysis["owners"] = list(run.owners)
     if fewer is not None:
         analysis["one_copy_because"] = fewer
-    analysis["ballast"] = ballast_note
-    del ballast  # held until now: built first, it kept every timed copy from being first
+    analysis["ballast"] = (
+        {"built": True, "of": configs[0].name}
+        if kept is not None
+        else {"built": False, "why_not": ballast_why_not or "not asked for"}
+    )
+    del kept  # held until now: built first, it kept every timed copy from being first
+    if cupti_before:  # an earlier kernel pass in this process: every launch costs more
+        analysis["cupti_attached_before"] = True
     result = CompareResult(
         settings=arms[0].settings,
         environment=env,

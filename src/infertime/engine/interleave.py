@@ -153,7 +153,11 @@ def interleave(
             start = starts[arm]
             calls[arm]()  # untimed: the switch from another configuration
             for _ in range(start.samples_per_slot):
-                x = time_block(calls[arm], device, timer, start.calls_per_sample, sync_each)
+                # Device-time samples each start behind a primer call: the GPU is never
+                # idle at a sample's start (engine/timing.py).
+                x = time_block(
+                    calls[arm], device, timer, start.calls_per_sample, sync_each, prime=True
+                )
                 taken[owner[arm]].append(x)
                 taken_by_call[arm].append(x)
         orders.append(order)

@@ -194,7 +194,9 @@ def measure_figures(
             )
             # One untimed block moves the device into the pipelined regime and sizes blocks.
             settle_calls = pipelined_calls_per_sample(call_s, overhead_s, config.timing)
-            pipe_s = time_block(call, device, device.new_timer(), settle_calls, sync_each=False)
+            pipe_s = time_block(
+                call, device, device.new_timer(), settle_calls, sync_each=False, prime=True
+            )
             spent = latency.stop.elapsed_s if latency.stop else 0.0
             calls = pipelined_calls_per_sample(pipe_s, overhead_s, config.timing)
             device_time = sample_device_time(

@@ -12,18 +12,23 @@ from ..devices.base import Device, Timer
 
 
 def time_block(
-    call: Callable[[], Any], device: Device, timer: Timer, calls: int, sync_each: bool
+    call: Callable[[], Any],
+    device: Device,
+    timer: Timer,
+    calls: int,
+    sync_each: bool,
+    prime: bool = False,
 ) -> float:
     """Seconds per call over `calls` calls between one timer pair.
 
     sync_each=True: a synchronous request per call (the caller waits for each result);
-    sync_each=False: back-to-back calls, one synchronize after the block (pipelined). On an
-    asynchronous device the pipelined block starts behind one untimed call: the start mark
-    waits in the queue behind that call's work while the host queues the timed calls, so the
-    block measures the steady state, not the host's lead-in before the first kernel (sampling
-    chains its blocks instead: engine/sampler.py ChainedBlocks).
+    sync_each=False: back-to-back calls, one synchronize after the block (pipelined). With
+    `prime`, on an asynchronous device, the pipelined block starts behind one untimed call: the
+    start mark waits in the queue behind that call's work while the host queues the timed
+    calls, so the block measures the steady state, not the host's lead-in before the first
+    kernel (sampling chains its blocks instead: engine/sampler.py ChainedBlocks).
     """
-    if not sync_each and device.kind != "cpu":
+    if prime and not sync_each and device.kind != "cpu":
         call()  # the primer: keeps the device busy while the timed calls are queued
     timer.start()
     if calls == 1:

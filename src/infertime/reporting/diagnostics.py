@@ -32,6 +32,8 @@ PRIORITY = (
     "training_mode",
     "between_processes",
     "launch_bound",
+    "host_sync",
+    "host_paced_ratio",
     "drift",
     "host_busy",
     "precision_missed",
