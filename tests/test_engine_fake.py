@@ -401,3 +401,23 @@ def test_pipelined_blocks_measure_the_steady_state_not_the_hosts_lead_in() -> No
     # Synchronous requests still pay the lead-in: that is what a caller waits for.
     synchronous = time_block(dev.make_call(), dev, dev.new_timer(), 2, True)
     assert synchronous == pytest.approx(11e-3 + dev.sync_cost_s / 2)
+
+
+def test_a_call_that_fails_mid_sampling_leaves_no_block_in_flight() -> None:
+    dev = FakeDevice(fake.constant(host_s=1e-4, device_s=1e-3))
+    inner = dev.make_call()
+    count = [0]
+
+    def call() -> None:
+        count[0] += 1
+        if count[0] == 12:
+            raise RuntimeError("the model failed")
+        inner()
+
+    policy = StopPolicy(precision=1e-9, max_time_s=1.0, min_samples=50, max_samples=100)
+    with pytest.raises(RuntimeError, match="the model failed"):
+        sample_series(
+            "device_time", call, dev, calls_per_sample=2, sync_each=False, policy=policy,
+            budget_s=1.0,
+        )  # fmt: skip
+    assert dev.events[-1] == ("sync", 0)  # drained: the queued blocks finished

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from .. import stats
@@ -96,6 +97,21 @@ class ChainedBlocks:
         self.device.synchronize()
 
 
+@contextmanager
+def drained(chained: ChainedBlocks | None) -> Iterator[None]:
+    """No block left in flight, whatever the sampling loop does; a failure while draining
+    after another failure (a CUDA error) does not hide the first."""
+    try:
+        yield
+    except BaseException:
+        if chained is not None:
+            with suppress(Exception):
+                chained.close()
+        raise
+    if chained is not None:
+        chained.close()
+
+
 def sample_series(
     figure: str,
     call: Callable[[], Any],
@@ -117,32 +133,32 @@ def sample_series(
     reported = -PROGRESS_INTERVAL_S
     reason = ""
     chained = None if sync_each or device.kind == "cpu" else ChainedBlocks(call, device)
-    while not reason:
-        if chained is not None:
-            samples.append(chained.next(calls_per_sample))
-        else:
-            samples.append(time_block(call, device, timer, calls_per_sample, sync_each))
-        elapsed = (device.now_ns() - t0) * 1e-9
-        offsets.append(elapsed)
-        n = len(samples)
-        if n >= next_check:
-            rel = stats.median_ci_half_width(samples, policy.confidence)
-            # One passing check is not enough: stopping on the first CI that happens to be
-            # narrow makes the reported CIs cover less than they say (docs/statistics.md).
-            passes = passes + 1 if rel is not None and rel <= policy.precision else 0
-            if passes >= policy.consecutive_passes:
-                reason = "precision"
-            # Re-check at ~10 % more samples: sorting stays off the per-sample path.
-            next_check = max(n + 1, math.ceil(n * 1.1))
-        if elapsed - reported >= PROGRESS_INTERVAL_S:  # slow calls report every sample
-            reported = elapsed
-            progress(figure, min(elapsed / budget_s, 1.0) if budget_s > 0 else 1.0, f"{n} samples")
-        if not reason and elapsed >= budget_s:
-            reason = "max_time"
-        if not reason and n >= policy.max_samples:
-            reason = "max_samples"
-    if chained is not None:
-        chained.close()
+    with drained(chained):
+        while not reason:
+            if chained is not None:
+                samples.append(chained.next(calls_per_sample))
+            else:
+                samples.append(time_block(call, device, timer, calls_per_sample, sync_each))
+            elapsed = (device.now_ns() - t0) * 1e-9
+            offsets.append(elapsed)
+            n = len(samples)
+            if n >= next_check:
+                rel = stats.median_ci_half_width(samples, policy.confidence)
+                # One passing check is not enough: stopping on the first CI that happens to be
+                # narrow makes the reported CIs cover less than they say (docs/statistics.md).
+                passes = passes + 1 if rel is not None and rel <= policy.precision else 0
+                if passes >= policy.consecutive_passes:
+                    reason = "precision"
+                # Re-check at ~10 % more samples: sorting stays off the per-sample path.
+                next_check = max(n + 1, math.ceil(n * 1.1))
+            if elapsed - reported >= PROGRESS_INTERVAL_S:  # slow calls report every sample
+                reported = elapsed
+                done = min(elapsed / budget_s, 1.0) if budget_s > 0 else 1.0
+                progress(figure, done, f"{n} samples")
+            if not reason and elapsed >= budget_s:
+                reason = "max_time"
+            if not reason and n >= policy.max_samples:
+                reason = "max_samples"
     return Series(
         figure=figure,
         samples_s=tuple(samples),
