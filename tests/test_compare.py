@@ -472,6 +472,18 @@ def test_a_host_paced_live_comparison_says_its_ratio_holds_for_this_host() -> No
     )
     gpu_bound = {"launch": [launch("GPU-bound", 0.95), None]}  # None: CUDA-graph replay
     assert check_host_paced(replace(result, analysis=gpu_bound)) == []
+    from infertime.comparison.render import detail_lines
+
+    shown = replace(
+        result,
+        analysis={
+            "launch": [{**launch("launch-bound", 0.2), "kernel_time_s": 1e-3}, None],
+            "ballast": {"built": False, "why_not": "A ran out of memory next to the others"},
+        },
+    )
+    lines = detail_lines(shown)
+    assert any("launch-bound: GPU busy 20% of the latency" in line for line in lines)
+    assert "ballast: none (A ran out of memory next to the others)" in lines
     assert check_host_paced(replace(result, analysis={})) == []  # the CPU: no kernel pass
 
 

@@ -56,6 +56,13 @@ def headline_lines(r: CompareResult) -> list[str]:
             "caveat: each side is one process of a host-bound figure, so the difference may be "
             "the host; compare live or measure each with --processes"
         )
+    ballast = r.analysis.get("ballast")
+    if ballast:
+        lines.append(
+            f"ballast: a copy of {ballast['of']} built first and kept, never timed"
+            if ballast["built"]
+            else f"ballast: none ({ballast['why_not']})"
+        )
     diffs = r.analysis.get("environment_differences") or {}
     if diffs:
         more = f" and {len(diffs) - 4} more" if len(diffs) > 4 else ""
@@ -97,6 +104,12 @@ def detail_lines(r: CompareResult) -> list[str]:
             w = arm.warmup
             lines.append(f"    cold call {duration(w.cold_call_s)}; warm-up: {w.message}")
         lines.extend(f"    {line.strip()}" for line in build_lines(build_of(r, i)))
+        launch = (r.analysis.get("launch") or [None] * len(r.arms))[i]
+        if launch is not None:
+            lines.append(
+                f"    {launch['verdict']}: GPU busy {launch['busy_fraction']:.0%} of the latency "
+                f"(kernel time {duration(launch['kernel_time_s'])}, after timing)"
+            )
         if arm.memory is not None and arm.memory.peak_allocated_bytes is not None:
             lines.append(
                 f"    memory: peak allocated {size_bytes(arm.memory.peak_allocated_bytes)} "
@@ -107,6 +120,13 @@ def detail_lines(r: CompareResult) -> list[str]:
         lines.append(
             f"copies: {c['name']}: copy {c['copy']} ran ×{c['time_ratio_to_first']:.3f} the time "
             f"of copy 1{ci}"
+        )
+    ballast = r.analysis.get("ballast")
+    if ballast:
+        lines.append(
+            f"ballast: a copy of {ballast['of']} built first and kept, never timed"
+            if ballast["built"]
+            else f"ballast: none ({ballast['why_not']})"
         )
     diffs = r.analysis.get("environment_differences") or {}
     for key, values in diffs.items():
