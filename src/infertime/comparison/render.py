@@ -56,13 +56,6 @@ def headline_lines(r: CompareResult) -> list[str]:
             "caveat: each side is one process of a host-bound figure, so the difference may be "
             "the host; compare live or measure each with --processes"
         )
-    ballast = r.analysis.get("ballast")
-    if ballast:
-        lines.append(
-            f"ballast: a copy of {ballast['of']} built first and kept, never timed"
-            if ballast["built"]
-            else f"ballast: none ({ballast['why_not']})"
-        )
     diffs = r.analysis.get("environment_differences") or {}
     if diffs:
         more = f" and {len(diffs) - 4} more" if len(diffs) > 4 else ""

@@ -55,9 +55,7 @@ def opened(backend: Backend, prepared: PreparedModel, batch: int) -> Iterator[Ca
     try:
         yield call
     finally:
-        close = getattr(call, "close", None)
-        if close is not None:
-            close()
+        close_call(call)
 
 
 def get_backend(name: str) -> Backend:
