@@ -76,10 +76,10 @@ class ChainedBlocks:
         call()  # the first block's lead: the device is busy when its start mark is reached
 
     def queue(self, calls: int) -> None:
-        timer = self.timers[self.blocks % 2]
+        timer, call = self.timers[self.blocks % 2], self.call  # no attribute lookup per call
         timer.start()
         for _ in range(calls):
-            self.call()
+            call()
         timer.stop()
         self.blocks += 1
         self.pending_calls = calls
