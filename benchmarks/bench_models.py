@@ -16,3 +16,11 @@ def bert_base() -> tuple[Any, dict[str, Any]]:
     model = BertModel(BertConfig())
     ids = torch.randint(0, 30522, (1, 128))
     return model, {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+
+
+def bert_base_unmasked() -> tuple[Any, dict[str, Any]]:
+    """bert_base called without its attention mask: with no token padded, transformers skips
+    the mask either way (the same kernels), but it checks an all-ones mask on the GPU
+    (padding_mask.all()), which makes the host wait inside every call."""
+    model, inputs = bert_base()
+    return model, {"input_ids": inputs["input_ids"]}

@@ -28,6 +28,9 @@ def test_the_export_and_session_are_recorded_apart() -> None:
     assert built["backend"] == "onnxruntime" and built["provider"] == "CPUExecutionProvider"
     assert built["exporter"].startswith("torch.onnx") and built["export_s"] > 0
     assert built["session_options"]["intra_op_num_threads"] == 1  # follows --threads
+    # threads spin inside a run and stop when it returns (benchmarks/ort_spinning_check.py)
+    assert built["session_options"]["intra_op_allow_spinning"] is True
+    assert built["session_options"]["force_spinning_stop"] is True
     assert r.settings.workload.backend == "onnxruntime"
     assert r.figures["latency"].summary.median > 0
 

@@ -76,9 +76,12 @@ class OnnxRuntime:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.intra_op_num_threads = spec.threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
-        # Idle intra-op threads would spin after each run and take the CPU from whatever runs
-        # next (the eager slot of an interleaved comparison).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Intra-op threads spin for work inside a run (ONNX Runtime's default; with spinning
+        # off, EfficientNet-B0 ran 25 % slower on a 2-core CPU), and stop spinning when the run
+        # returns: threads left spinning took the CPU from the next slot of an interleaved
+        # comparison and nearly doubled eager's time there (benchmarks/ort_spinning_check.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1")
+        options.add_session_config_entry("session.force_spinning_stop", "1")
         options.log_severity_level = 4  # its errors come back as one line below, not as logs
         t1 = time.perf_counter()
         try:
@@ -91,6 +94,7 @@ class OnnxRuntime:
                 "exports to an empty graph",
             ) from None
         session_s = time.perf_counter() - t1
+        entry = options.get_session_config_entry
         feeds = {i.name: i for i in session.get_inputs()}
         arrays = [np.ascontiguousarray(t.detach().cpu().numpy()) for t in tensors]
         binding = session.io_binding()
@@ -126,7 +130,9 @@ class OnnxRuntime:
                 "execution_mode": "ORT_SEQUENTIAL",
                 "intra_op_num_threads": options.intra_op_num_threads,
                 "inter_op_num_threads": 1,
-                "intra_op_allow_spinning": False,
+                # read back from the options the session was made with
+                "intra_op_allow_spinning": entry("session.intra_op.allow_spinning") == "1",
+                "force_spinning_stop": entry("session.force_spinning_stop") == "1",
             },
             "max_abs_diff_vs_eager": max_diff,
             "inputs_bound": bound,
