@@ -37,7 +37,7 @@ from compare_validation import cli
 
 HERE = Path(__file__).parent
 EFF = "timm:efficientnet_b0"
-STEPS = ("b1", "b256", "bert32", "bert32_unmasked", "bert1")
+STEPS = ("b1", "b256", "bert32", "bert32_unmasked", "bert1", "bert1_unmasked")
 
 
 def cupti_timeline(call: Callable[[], Any], calls: int) -> dict[str, Any]:
@@ -107,6 +107,32 @@ def plain_loop_per_call(call: Callable[[], Any], block_s: float = 0.1, blocks: i
     return statistics.median(per_call)
 
 
+def plain_latency_per_call(call: Callable[[], Any], calls: int = 300) -> dict[str, float]:
+    """The article's method, done by hand: start event, call, stop event, synchronize; and
+    the host's wall clock over back-to-back calls (one synchronize at the end)."""
+    import statistics
+
+    import torch
+
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    each = []
+    for _ in range(calls):
+        start.record()
+        call()
+        stop.record()
+        torch.cuda.synchronize()
+        each.append(start.elapsed_time(stop) * 1e-3)
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        call()
+    torch.cuda.synchronize()
+    return {
+        "plain_latency_s": statistics.median(each),
+        "wall_back_to_back_s": (time.perf_counter() - t0) / calls,
+    }
+
+
 def sync_sites(call: Callable[[], Any]) -> list[str]:
     """Where one call makes the host wait for the GPU: PyTorch's sync debug mode warns at each
     synchronizing operation; the innermost frames outside torch are kept."""
@@ -147,6 +173,8 @@ def measure_reference(
     from triton.testing import do_bench
 
     from infertime.devices import resolve_device
+    from infertime.engine.sampler import sample_device_time
+    from infertime.policies import sampling_config
     from infertime.workload.backends.eager import bind_call
     from infertime.workload.context import measurement_context
     from infertime.workload.prepare import prepare
@@ -160,6 +188,12 @@ def measure_reference(
         for _ in range(10):  # compiles, where compiled; warms up
             call()
         out: dict[str, Any] = {"plain_loop_s": plain_loop_per_call(call)}
+        out.update(plain_latency_per_call(call))
+        # infertime's own pipelined sampler (chained blocks) right here, beside the loops
+        cfg = sampling_config({"max_time_s": 1.0}, "cuda")
+        calls = max(2, round(0.05 / out["plain_latency_s"]))
+        chained = sample_device_time(call, dev, calls_per_sample=calls, policy=cfg.stop, budget_s=1)
+        out["infertime_sampler_s"] = chained.summary.median
         out["do_bench_s"] = float(do_bench(call, rep=1500, return_mode="median")) * 1e-3
         out["sync_sites"] = sync_sites(call)
         out.update(cupti_timeline(call, 20))
@@ -207,8 +241,13 @@ def figures(doc: dict[str, Any] | None, err: str) -> dict[str, Any]:
     return out
 
 
-def run(*args: str) -> dict[str, Any]:
+KEEP: list[Path] = []  # where whole result documents are kept (main sets it)
+
+
+def run(*args: str, keep: str | None = None) -> dict[str, Any]:
     doc, wall, err = cli("run", *args, "--device", "cuda")
+    if keep and doc is not None and KEEP:
+        (KEEP[0] / f"{keep}.json").write_text(json.dumps(doc))
     return {"wall_s": wall, **figures(doc, err)}
 
 
@@ -259,7 +298,14 @@ def step_bert32_unmasked() -> dict[str, Any]:
 
 
 def step_bert1() -> dict[str, Any]:
-    return run("hf:bert", "-b", "1", "--seq-len", "128", "--dtype", "bf16")
+    row = run("hf:bert", "-b", "1", "--seq-len", "128", "--dtype", "bf16", keep="bert1")
+    return against_references(row, reference("hf:bert", 1, False, seq_len=128, dtype="bf16"))
+
+
+def step_bert1_unmasked() -> dict[str, Any]:
+    model = "bench_models:bert_base_unmasked"
+    row = run(model, "-b", "1", "--dtype", "bf16", keep="bert1_unmasked")
+    return against_references(row, reference(model, 1, False, dtype="bf16"))
 
 
 def ms(x: float | None) -> str:
@@ -322,6 +368,26 @@ def report(data: dict[str, Any]) -> str:
                 "launch" in verdict,
             )
         )
+    for name, row in (
+        ("hf:bert bf16 b1", bert1),
+        ("BERT bf16 b1, no attention mask", data.get("bert1_unmasked") or {}),
+    ):
+        ref = row.get("reference")
+        if not ref or not row.get("device_time_s"):
+            continue
+        rows.append(
+            (
+                f"{name} (launch-bound): device time no higher than latency, each against a "
+                "hand-made loop",
+                f"latency {ms(row['latency_s'])} (event loop {ms(ref['plain_latency_s'])}); "
+                f"device time {ms(row['device_time_s'])} (event loop "
+                f"{ms(ref['plain_loop_s'])}, host wall clock {ms(ref['wall_back_to_back_s'])}, "
+                f"do_bench {ms(ref['do_bench_s'])}, infertime's sampler there "
+                f"{ms(ref['infertime_sampler_s'])}); host syncs a call: "
+                f"{row.get('host_syncs_per_call')}",
+                row["device_time_s"] <= row["latency_s"] * 1.05,
+            )
+        )
     lines += ["| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in rows]
     errors = [
@@ -332,7 +398,7 @@ def report(data: dict[str, Any]) -> str:
     ]
     errors += [
         f"- {s}: {data[s]['error']}"
-        for s in ("bert32", "bert32_unmasked", "bert1")
+        for s in ("bert32", "bert32_unmasked", "bert1", "bert1_unmasked")
         if "error" in data.get(s, {})
     ]
     lines += ["", *errors, "", "Raw: runtimes_gpu.json"]
@@ -360,6 +426,7 @@ def main() -> None:
     )
     data: dict[str, Any] = {"header": header}
     args.out.mkdir(parents=True, exist_ok=True)
+    KEEP.append(args.out)
     for step in args.steps.split(","):
         try:
             data[step] = globals()[f"step_{step}"]()
