@@ -312,9 +312,12 @@ def ms(x: float | None) -> str:
     return f"{x * 1e3:.3f} ms" if x else "n/a"
 
 
+MET = {True: "yes", False: "NO", None: "info"}
+
+
 def report(data: dict[str, Any]) -> str:
     lines = ["# torch.compile and hf: models on the GPU (issue 12)", "", f"- {data['header']}", ""]
-    rows: list[tuple[str, str, bool]] = []
+    rows: list[tuple[str, str, bool | None]] = []
     b1 = data.get("b1") or {}
     if "compile_over_graph" in b1:
         ro, eager = b1["compile_ro"], b1["eager"]
@@ -346,15 +349,20 @@ def report(data: dict[str, Any]) -> str:
             )
         )
         ref = row["reference"]
+        # The profiled timeline runs slower than the unprofiled loops (EfficientNet-B0 b256
+        # eager on an H200: span +1.7 % over both loops, which agreed within 0.03 %): the
+        # unprofiled loops are the references; the span and its gaps say where the GPU idled.
         rows.append(
             (
-                f"{name}: device time against the GPU's own timeline (CUPTI span per call), "
-                "a plain event loop and triton do_bench",
-                f"span {ms(ref['span_s'])} ({row['device_over_span'] - 1:+.2%}; idle "
-                f"{ms(ref['idle_s'])} a call), loop {ms(ref['plain_loop_s'])} "
-                f"({row['device_over_plain_loop'] - 1:+.2%}), do_bench "
-                f"{ms(ref['do_bench_s'])} ({row['device_over_do_bench'] - 1:+.2%})",
-                abs(row["device_over_span"] - 1) <= 0.02,
+                f"{name}: device time within 1 % of a plain event loop and of triton do_bench "
+                "(unprofiled, back to back); CUPTI's timeline for where the GPU idles",
+                f"loop {ms(ref['plain_loop_s'])} ({row['device_over_plain_loop'] - 1:+.2%}), "
+                f"do_bench {ms(ref['do_bench_s'])} ({row['device_over_do_bench'] - 1:+.2%}); "
+                f"profiled span {ms(ref['span_s'])}, idle {ms(ref['idle_s'])} a call",
+                max(
+                    abs(row["device_over_plain_loop"] - 1), abs(row["device_over_do_bench"] - 1)
+                )
+                <= 0.01,
             )
         )
     bert1 = data.get("bert1") or {}
@@ -377,19 +385,19 @@ def report(data: dict[str, Any]) -> str:
             continue
         rows.append(
             (
-                f"{name} (launch-bound): device time no higher than latency, each against a "
-                "hand-made loop",
+                f"{name} (launch-bound): latency and device time beside hand-made loops in "
+                "another process",
                 f"latency {ms(row['latency_s'])} (event loop {ms(ref['plain_latency_s'])}); "
                 f"device time {ms(row['device_time_s'])} (event loop "
                 f"{ms(ref['plain_loop_s'])}, host wall clock {ms(ref['wall_back_to_back_s'])}, "
                 f"do_bench {ms(ref['do_bench_s'])}, infertime's sampler there "
                 f"{ms(ref['infertime_sampler_s'])}); host syncs a call: "
                 f"{row.get('host_syncs_per_call')}",
-                row["device_time_s"] <= row["latency_s"] * 1.05,
+                None,  # host-paced: figures taken seconds apart differ with the host
             )
         )
     lines += ["| target | measured | met |", "|---|---|---|"]
-    lines += [f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in rows]
+    lines += [f"| {t} | {m} | {MET[ok]} |" for t, m, ok in rows]
     errors = [
         f"- {step} {name}: {row['error']}"
         for step in STEPS

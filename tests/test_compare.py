@@ -470,6 +470,15 @@ def test_a_host_paced_live_comparison_says_its_ratio_holds_for_this_host() -> No
     assert found.code == "host_paced_ratio" and "A (launch-bound, GPU busy 20% of 5 ms)" in (
         found.message
     )
+    assert "compare A with --cuda-graph" in found.advice
+    # A configuration already replaying CUDA graphs is not told to do so.
+    graphs = replace(
+        a.settings,
+        workload=replace(a.settings.workload, backend="compile", compile_mode="reduce-overhead"),
+    )
+    replaying = replace(result, arms=(replace(arms[0], settings=graphs), arms[1]))
+    (found,) = check_host_paced(replaying)
+    assert "--cuda-graph" not in found.advice and "replay CUDA graphs already" in found.advice
     gpu_bound = {"launch": [launch("GPU-bound", 0.95), None]}  # None: CUDA-graph replay
     assert check_host_paced(replace(result, analysis=gpu_bound)) == []
     from infertime.comparison.render import detail_lines

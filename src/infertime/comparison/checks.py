@@ -10,6 +10,7 @@ from ..diagnose.noise import check_warmup
 from ..records import Diagnostic
 
 if TYPE_CHECKING:
+    from ..workload.spec import WorkloadSpec
     from .result import CompareResult
 
 
@@ -125,15 +126,34 @@ def check_copies(result: CompareResult) -> list[Diagnostic]:
 def check_host_paced(result: CompareResult) -> list[Diagnostic]:
     """A live latency comparison of configurations the host sets the pace of: their ratio
     holds for the host's speed during the comparison (comparison/launch.py)."""
-    launch = [a for a in result.analysis.get("launch") or [] if a is not None]
-    paced = [a for a in launch if a["verdict"] in ("launch-bound", "mixed")]
+    launch = result.analysis.get("launch") or []
+    paced = [
+        (a, arm)
+        for a, arm in zip(launch, result.arms, strict=False)
+        if a is not None and a["verdict"] in ("launch-bound", "mixed")
+    ]
     if result.mode != "interleaved" or not paced:
         return []
     which = ", ".join(
         f"{a['name']} ({a['verdict']}, GPU busy {a['busy_fraction']:.0%} of "
         f"{a['latency_s'] * 1e3:.3g} ms)"
-        for a in paced
+        for a, _ in paced
     )
+    # A configuration that replays CUDA graphs already (compile's reduce-overhead) gets no
+    # advice to do so: what paces it is the host's work around the replay.
+    launching = [a["name"] for a, arm in paced if not _replays_graphs(arm.settings.workload)]
+    if launching:
+        advice = (
+            f"compare {', '.join(launching)} with --cuda-graph (or --backend compile "
+            "--compile-mode reduce-overhead) to compare the GPU's work without the launches, "
+            "and repeat in fresh processes to see how far the ratio moves"
+        )
+    else:
+        advice = (
+            "these replay CUDA graphs already (reduce-overhead): the host's work around each "
+            "replay sets the pace; a larger batch gives the GPU more of the call, and fresh "
+            "processes show how far the ratio moves"
+        )
     return [
         Diagnostic(
             "host_paced_ratio",
@@ -142,8 +162,10 @@ def check_host_paced(result: CompareResult) -> list[Diagnostic]:
             "the host has not hidden it, so the ratio holds for this host at the speed it ran; "
             "a faster or slower host (fresh processes on one host differ by up to 2× at batch 1) "
             "moves it",
-            "compare with --cuda-graph (or --backend compile --compile-mode reduce-overhead) to "
-            "compare the GPU's work without the launches, and repeat in fresh processes to see "
-            "how far the ratio moves",
+            advice,
         )
     ]
+
+
+def _replays_graphs(spec: WorkloadSpec) -> bool:
+    return spec.backend == "compile" and spec.compile_mode == "reduce-overhead"

@@ -92,8 +92,9 @@ def host_sync_diagnostic(analysis: dict[str, Any]) -> list[Diagnostic]:
             "Python, or a copy to the CPU): back-to-back calls cannot run ahead of the GPU, "
             f"which idles while the host prepares the next kernels{idle}",
             "find them with torch.cuda.set_sync_debug_mode('warn') and move them out of the "
-            "call; transformers' SDPA mask check (padding_mask.all()) is one, skipped when "
-            "compiling (--backend compile) or capturing a CUDA graph",
+            "call; transformers' SDPA mask check (padding_mask.all()) is one: it is skipped "
+            "when compiling (--backend compile) or capturing a CUDA graph, and when no "
+            "attention mask is passed (where no token is padding, the result is the same)",
             {"host_syncs_per_call": syncs},
         )
     ]
