@@ -139,7 +139,7 @@ def check(model: str, threads: int, budget_s: float) -> dict[str, Any]:
 
 
 def report(rows: list[dict[str, Any]], header: str) -> str:
-    lines = ["# ONNX Runtime's intra-op spinning, off (infertime) and on (its default)", ""]
+    lines = ["# ONNX Runtime's intra-op spinning: off, on (its default), stopped after a run", ""]
     lines += [f"- {header}", ""]
     lines += [
         "| model | eager | ORT spinning off | on (ORT's default) | on, stopped after a run | "

@@ -5,10 +5,10 @@ Such a wait drains the GPU's queue in the middle of the call, so back-to-back ca
 ahead of the GPU: the GPU idles while the host prepares the next kernels, and pipelined device
 time exceeds the kernel time however the calls are queued. transformers' BERT with SDPA
 attention does it once a call (`padding_mask.all()` in its mask code): at batch 32 on an H200
-the GPU's timeline showed it idle 0.13 ms a call right after that copy, and device time was
-2.3 % above the kernel time against 1.2 % without the mask (benchmarks/runtimes_gpu.py). Counted with PyTorch's sync debug mode, which warns
-on each synchronizing operation it knows of (not all: torch.distributed and sparse ops are
-not covered), over one call after timing."""
+the GPU's timeline showed it idle 134-315 µs a call right after that copy, and device time was
+2.3-2.8 % above the kernel time against 1.2-1.8 % without the mask (benchmarks/runtimes_gpu.py).
+Counted with PyTorch's sync debug mode, which warns on each synchronizing operation it knows of
+(not all: torch.distributed and sparse ops are not covered), over one call after timing."""
 
 from __future__ import annotations
 

@@ -77,9 +77,9 @@ class OnnxRuntime:
         options.intra_op_num_threads = spec.threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
         # Intra-op threads spin for work inside a run (ONNX Runtime's default; with spinning
-        # off, EfficientNet-B0 ran 25 % slower on a 2-core CPU), and stop spinning when the run
-        # returns: threads left spinning took the CPU from the next slot of an interleaved
-        # comparison and nearly doubled eager's time there (benchmarks/ort_spinning_check.py).
+        # off it ran 1.2-1.5x slower), and stop spinning when the run returns: threads left
+        # spinning took the CPU from the next slot of an interleaved comparison, up to 1.6x
+        # longer for eager there on a 2-core CPU (benchmarks/ort_spinning_check.py).
         options.add_session_config_entry("session.intra_op.allow_spinning", "1")
         options.add_session_config_entry("session.force_spinning_stop", "1")
         options.log_severity_level = 4  # its errors come back as one line below, not as logs
