@@ -11,12 +11,14 @@
 Each infertime figure comes from the command a user types, in a fresh process. The references
 are independent of infertime's timing, measured in a fresh process of their own on the same
 prepared workload (model and inputs; for compile, torch.compile called there, not infertime's
-compiled call): a plain loop of back-to-back calls between CUDA events, triton's do_bench, the
-sites where a call makes the host wait (sync debug mode), then one profiled loop under
-torch.profiler (CUPTI) giving the activities' summed durations per call (the kernel time of
-the targets) and the GPU's own timeline per call with its idle gaps. Where the model makes the
-host wait inside a call, the GPU idles and device time is rightly above the kernel sum: the
-timeline, the loop and do_bench then say whether infertime's device time is the GPU's time.
+compiled call): a plain loop of back-to-back calls between CUDA events, the article's
+latency loop and the host's wall clock over back-to-back calls, infertime's own sampler,
+triton's do_bench, the sites where a call makes the host wait (sync debug mode), then one
+profiled loop under torch.profiler (CUPTI) giving the activities' summed durations per call
+(the kernel time of the targets) and the GPU's own timeline per call with its idle gaps. Where
+the model makes the host wait inside a call, the GPU idles and device time is rightly above the
+kernel sum: the unprofiled loop and do_bench then say whether infertime's device time is the
+GPU's time (the profiled timeline runs slower than both; it says where the GPU idles).
 
     PYTHONPATH=src:benchmarks python benchmarks/runtimes_gpu.py --out docs/validation
 """
