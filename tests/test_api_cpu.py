@@ -69,9 +69,9 @@ def test_a_callers_module_keeps_its_mode_and_trainable_parameters(
 
 def test_a_refused_call_leaves_the_callers_module_untouched() -> None:
     module = TinyCnn()
-    with pytest.raises(infertime.ConfigError, match="cuda_graph needs a CUDA device"):
+    with pytest.raises(infertime.ConfigError, match="graph_replay\\) need a CUDA device"):
         infertime.measure_latency(
-            module, torch.randn(1, 3, 16, 16), device="cpu", dtype="bf16", cuda_graph=True
+            module, torch.randn(1, 3, 16, 16), device="cpu", dtype="bf16", graph_replay=True
         )
     assert module.conv.weight.dtype == torch.float32 and module.training
 

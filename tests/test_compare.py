@@ -22,13 +22,14 @@ from infertime.comparison.ratios import (
     process_ratio,
     verdict_text,
 )
-from infertime.comparison.result import Arm, CompareResult
+from infertime.comparison.result import Arm, Ballast, CompareAnalysis, CompareResult
 from infertime.devices import fake
 from infertime.devices.fake import CallCost, CostModel, FakeDevice
 from infertime.engine.interleave import build_order, interleave, per_round, round_order
 from infertime.errors import ConfigError, ResultFileError
 from infertime.policies import ComparePolicy, TimingPolicy, WarmupPolicy
 from infertime.reporting.export import export_text
+from infertime.sections import LaunchAnalysis
 from infertime.workload.spec import WorkloadSpec
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -176,7 +177,7 @@ def test_configurations_parse_like_run_flags() -> None:
         batch_size=8,
         input_shape=(3, 64, 64),
     )
-    assert parse_config("m:f --cuda-graph --batch-size=4").cuda_graph
+    assert parse_config("m:f --backend cuda-graph --batch-size=4").cuda_graph
     assert config_of({"model": "m:f", "dtype": "fp16"}, {}).spec.dtype == "fp16"
     assert config_of(WorkloadSpec(model="m:f"), {"threads": 2}).spec.threads == 2
 
@@ -250,7 +251,7 @@ def test_offline_throughput_and_pitfalls_and_environment_differences() -> None:
     env = {**p.environment, "python": "3.99"}
     q = replace(p, environment=env)
     r = compare_files([p, q], ComparePolicy())
-    assert r.analysis["environment_differences"]["python"][1] == "3.99"
+    assert r.analysis.environment_differences["python"][1] == "3.99"
 
 
 def test_a_comparison_file_round_trips_and_exports(tmp_path: Path) -> None:
@@ -437,18 +438,21 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
     assert 1 / 1.03 - 0.005 < r.value < 1.0  # B against A's two copies, one of them slow
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
     agreement = copy_agreement(configs, run, 0.95)
-    by_name = {c["name"]: c for c in agreement}
-    assert by_name["A"]["time_ratio_to_first"] == pytest.approx(1 / 1.03, rel=0.01)
-    assert by_name["B"]["ci"][0] <= 1 <= by_name["B"]["ci"][1]
+    by_name = {c.name: c for c in agreement}
+    assert by_name["A"].time_ratio_to_first == pytest.approx(1 / 1.03, rel=0.01)
+    ci = by_name["B"].ci
+    assert ci is not None and ci[0] <= 1 <= ci[1]
     a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
     arms = (Arm("A", a.settings, ((1.0,),), 1), Arm("B", a.settings, ((1.0,),), 1))
     result = CompareResult(
         settings=a.settings, environment={}, mode="interleaved", figure="latency", arms=arms,
-        policy=ComparePolicy(), analysis={"copies": agreement},
+        policy=ComparePolicy(), analysis=CompareAnalysis(copies=tuple(agreement)),
     )  # fmt: skip
     found = check_copies(result)
     assert [d.code for d in found] == ["copies_differ"] and "two copies of A" in found[0].message
-    one = replace(result, analysis={"one_copy_because": "a second copy of B did not fit"})
+    one = replace(
+        result, analysis=CompareAnalysis(one_copy_because="a second copy of B did not fit")
+    )
     assert [d.code for d in check_copies(one)] == ["one_copy"]
 
 
@@ -458,19 +462,21 @@ def test_a_host_paced_live_comparison_says_its_ratio_holds_for_this_host() -> No
     a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
     arms = (Arm("A", a.settings, ((1.0,),), 1), Arm("B", a.settings, ((1.0,),), 1))
 
-    def launch(verdict: str, busy: float) -> dict[str, object]:
-        return {"name": "A", "verdict": verdict, "busy_fraction": busy, "latency_s": 5e-3}
+    def launch(verdict: str, busy: float, kernel_s: float = 0.0) -> LaunchAnalysis:
+        return LaunchAnalysis(kernel_s, 1.0, 5e-3, busy, verdict, name="A")
 
     result = CompareResult(
         settings=a.settings, environment={}, mode="interleaved", figure="latency", arms=arms,
         policy=ComparePolicy(),
-        analysis={"launch": [launch("launch-bound", 0.2), launch("GPU-bound", 0.97)]},
+        analysis=CompareAnalysis(
+            launch=(launch("launch-bound", 0.2), launch("GPU-bound", 0.97))
+        ),
     )  # fmt: skip
     (found,) = check_host_paced(result)
     assert found.code == "host_paced_ratio" and "A (launch-bound, GPU busy 20% of 5 ms)" in (
         found.message
     )
-    assert "compare A with --cuda-graph" in found.advice
+    assert "compare A with --backend cuda-graph" in found.advice
     # A configuration already replaying CUDA graphs is not told to do so.
     graphs = replace(
         a.settings,
@@ -478,22 +484,24 @@ def test_a_host_paced_live_comparison_says_its_ratio_holds_for_this_host() -> No
     )
     replaying = replace(result, arms=(replace(arms[0], settings=graphs), arms[1]))
     (found,) = check_host_paced(replaying)
-    assert "--cuda-graph" not in found.advice and "replay CUDA graphs already" in found.advice
-    gpu_bound = {"launch": [launch("GPU-bound", 0.95), None]}  # None: CUDA-graph replay
+    assert "cuda-graph" not in found.advice and "replay CUDA graphs already" in found.advice
+    # None: CUDA-graph replay
+    gpu_bound = CompareAnalysis(launch=(launch("GPU-bound", 0.95), None))
     assert check_host_paced(replace(result, analysis=gpu_bound)) == []
     from infertime.comparison.render import detail_lines
 
     shown = replace(
         result,
-        analysis={
-            "launch": [{**launch("launch-bound", 0.2), "kernel_time_s": 1e-3}, None],
-            "ballast": {"built": False, "why_not": "A ran out of memory next to the others"},
-        },
+        analysis=CompareAnalysis(
+            launch=(launch("launch-bound", 0.2, kernel_s=1e-3), None),
+            ballast=Ballast(built=False, why_not="A ran out of memory next to the others"),
+        ),
     )
     lines = detail_lines(shown)
     assert any("launch-bound: GPU busy 20% of the latency" in line for line in lines)
     assert "ballast: none (A ran out of memory next to the others)" in lines
-    assert check_host_paced(replace(result, analysis={})) == []  # the CPU: no kernel pass
+    # the CPU: no kernel pass
+    assert check_host_paced(replace(result, analysis=CompareAnalysis())) == []
 
 
 def test_a_retry_with_one_copy_says_why_and_hopeless_cases_skip_it(

@@ -17,7 +17,8 @@ from typing_extensions import Self
 from . import stats
 from ._version import __version__
 from .policies import MeasureConfig
-from .workload.spec import WorkloadSpec
+from .sections import Analysis
+from .specs.spec import WorkloadSpec
 
 FIGURE_LABELS = {
     "latency": "latency (synchronous request, per call)",
@@ -175,7 +176,8 @@ class ResultBase:
     settings: Settings
     environment: dict[str, Any]
     diagnostics: tuple[Diagnostic, ...] = ()
-    analysis: dict[str, Any] = field(default_factory=dict)  # diagnosis passes, wall time
+    # What the pipeline's probes recorded (sections.py); each kind's result narrows the type.
+    analysis: Analysis = field(default_factory=Analysis)
     created_utc: str = field(default_factory=utc_now)
     infertime_version: str = __version__
 

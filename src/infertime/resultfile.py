@@ -23,7 +23,7 @@ from .errors import InfertimeError, ResultFileError
 from .serialization import DataError, dump, json_schema, load
 
 SCHEMA_NAME = "infertime.result"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA_HISTORY = {
     1: "latency, throughput and pitfalls results; raw samples in seconds per call",
     2: "settings hold the workload spec, the measurement context read back from inside it, the "
@@ -36,6 +36,13 @@ SCHEMA_HISTORY = {
     4: "a new kind, `compare` (configurations interleaved in one process, in alternating "
     "fresh processes, or from saved files, with ratios); latency results may carry "
     "`processes`, the raw figures of each fresh process of `--processes`",
+    5: "compare records the copies of each model (`policy.copies`), the ballast and each "
+    "copy's agreement; version-4 comparisons built one copy",
+    6: "`analysis` is typed: the pipeline's probes write sections of declared types (wall "
+    "time, CUPTI state, model output, backend builds, the NVML watch, the kernel-time pass) "
+    "and each kind adds its own; throughput and compare carry the NVML watch too; the "
+    "`cuda-graph` backend is part of the workload spec. Version-5 analysis dicts load into "
+    "these types",
 }
 HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
 
@@ -61,12 +68,10 @@ class KindFormat:
 
 
 def kind_formats() -> dict[str, KindFormat]:
-    from .comparison.result import FORMAT as COMPARE
-    from .latency.result import FORMAT as LATENCY
-    from .pitfalls.result import FORMAT as PITFALLS
-    from .throughput.result import FORMAT as THROUGHPUT
+    """Every registered kind's file form (kinds/__init__.py), by kind."""
+    from . import kinds
 
-    return {f.kind: f for f in (LATENCY, THROUGHPUT, PITFALLS, COMPARE)}
+    return {k.name: k.format for k in kinds.all_kinds() if k.format_path is not None}
 
 
 def _finite(obj: Any) -> Any:
@@ -205,8 +210,8 @@ def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
     (a symbolic link's target, not the link; a device or pipe is written in place)."""
     if not hasattr(result, "kind") or result.kind not in kind_formats():
         raise TypeError(
-            f"save_json() takes a result of measure_latency, measure_throughput, "
-            f"measure_pitfalls or compare, not {type(result).__name__}"
+            f"save_json() takes a result of one of infertime's kinds "
+            f"({', '.join(kind_formats())}), not {type(result).__name__}"
         )
     text = json.dumps(to_document(result), indent=1, allow_nan=False)
     return write_text_atomic(text + "\n", path)

@@ -6,28 +6,25 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from .. import stats
 from ..devices import Device
 from ..engine.interleave import InterleavedRun, build_order, interleave, per_round
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import InfertimeError, ModelCallError, OutOfMemoryError
-from ..isolation.repeat import measure_in_processes
-from ..latency.result import LatencyResult
+from ..execution.repeat import measure_in_processes
+from ..pipeline.measurement import Measurement, ProfileTarget, child_spec
 from ..policies import ComparePolicy, MeasureConfig
-from ..telemetry.environment import capture
-from ..telemetry.kernel_time import cupti_attached
-from ..workload.backends import get_backend, opened, setup_of
-from ..workload.backends.cuda_graph import CUDA_GRAPH
-from ..workload.context import measurement_context
-from ..workload.prepare import PreparedModel, check_finite, prepare
+from ..sections import LaunchAnalysis, WallTimes
+from ..workload.backends import get_backend
+from ..workload.prepare import PreparedModel, prepare
 from .checks import check_compare
 from .configs import Config
-from .launch import kernel_pass
 from .ratios import paired_half_width, paired_ratio
-from .result import Arm, CompareResult
+from .result import Arm, Ballast, CompareAnalysis, CompareResult, CopyAgreement
 
 
 class ArmFailed(Exception):
@@ -73,7 +70,7 @@ def compare_live(
     when asked, or (5 of them) when the configurations do not fit in memory together, even with
     one copy each."""
     for c in configs:
-        backend(c).check(device)  # e.g. onnxruntime: the CPU only; --cuda-graph: a GPU
+        get_backend(c.spec.backend).check(device)  # e.g. onnxruntime: the CPU only
     if processes is not None:
         one = replace(policy, copies=1)  # each process builds one model
         return compare_in_processes(configs, device, config, one, processes, progress, None)
@@ -173,45 +170,36 @@ def interleaved(
 ) -> CompareResult:
     """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
     asked (an attempt with more did not fit)."""
-    t_start = time.perf_counter()
-    cupti_before = cupti_attached()
-    kept, prepared, owners, fewer = prepare_with_ballast(
-        configs, device, policy.copies, ballast, accept_fewer
-    )
-    fewer = fewer or fewer_because
-    policy = replace(policy, copies=len(owners) // len(configs))
-    of_call = [configs[i] for i in owners]
-    with ExitStack() as stack:
-        measuring = [
-            stack.enter_context(measurement_context(p, pause_gc=config.timing.disable_gc))
-            for p in prepared
-        ]
+    with Measurement(device, config, progress=progress) as m:
+        kept, prepared, owners, fewer = prepare_with_ballast(
+            configs, device, policy.copies, ballast, accept_fewer
+        )
+        fewer = fewer or fewer_because
+        policy = replace(policy, copies=len(owners) // len(configs))
+        of_call = [configs[i] for i in owners]
+        measuring = [m.enter(p) for p in prepared]
         with explaining(prepared, of_call, device):
-            built = [
-                stack.enter_context(opened(backend(c), p, batch_of(p)))
-                for c, p in zip(of_call, prepared, strict=True)
-            ]
+            built = [m.build(p, batch_of(p)) for p in prepared]
             calls = [guarded(j, call) for j, call in enumerate(built)]
-            t0 = time.perf_counter()
-            run = interleave(
-                calls,
-                device,
-                policy,
-                config.warmup,
-                config.timing,
-                lambda b, o: paired_half_width(b, o, policy.confidence),
-                progress,
-                owners,
-            )
-            engine_s = time.perf_counter() - t0
+            with m.engine():
+                run = interleave(
+                    calls,
+                    device,
+                    policy,
+                    config.warmup,
+                    config.timing,
+                    lambda b, o: paired_half_width(b, o, policy.confidence),
+                    progress,
+                    owners,
+                )
             # Outside the timed region: a model whose output is (or turned) NaN.
             for c, call in zip(of_call, calls, strict=True):
-                check_finite(call(), f"{c.name}, after the comparison,")
-            t1 = time.perf_counter()
-            launch = kernel_pass(configs, calls, owners, run, device)  # last: CUPTI slows launches
-            kernel_pass_s = time.perf_counter() - t1
-        env = capture(device)
+                m.check_finite(call(), f"{c.name}, after the comparison,")
+            # Last: CUPTI slows every later launch in this process.
+            m.kernel_pass(profile_targets(configs, calls, owners, run))
+        env = m.environment()
         first = [owners.index(i) for i in range(len(configs))]  # each one's first copy
+        launch = tuple(m.launch) if m.launch else None
         arms = tuple(
             Arm(
                 name=c.name,
@@ -220,34 +208,26 @@ def interleaved(
                 calls_per_sample=run.starts[j].calls_per_sample,
                 warmup=run.starts[j].warmup,
                 memory=run.starts[j].memory,
-                verdict=(launch[i] or {}).get("verdict") if launch else None,
+                verdict=verdict_of(launch, i),
             )
             for i, (c, j) in enumerate(zip(configs, first, strict=True))
         )
-    analysis: dict[str, Any] = {
-        "wall_s": {"engine_s": engine_s, "total_s": time.perf_counter() - t_start},
-        "model_output_lines": sum(m.output.lines for m in measuring),
-    }
-    if launch is not None:
-        analysis["launch"] = launch
-        analysis["wall_s"]["kernel_pass_s"] = kernel_pass_s
-    builds = [setup_of(call) for call in built]
-    if any(b is not None for b in builds):  # a compile or an export per call, owners aligned
-        analysis["backend_builds"] = builds
-    if run.copy_samples:
-        analysis["copies"] = copy_agreement(configs, run, policy.confidence)
-        # `orders` lists calls: this says whose each call is (copies share a configuration)
-        analysis["owners"] = list(run.owners)
-    if fewer is not None:
-        analysis["one_copy_because"] = fewer
-    analysis["ballast"] = (
-        {"built": True, "of": configs[0].name}
-        if kept is not None
-        else {"built": False, "why_not": ballast_why_not or "not asked for"}
-    )
-    del kept  # held until now: built first, it kept every timed copy from being first
-    if cupti_before:  # an earlier kernel pass in this process: every launch costs more
-        analysis["cupti_attached_before"] = True
+        builds = tuple(m.builds)
+        analysis = m.analysis(
+            CompareAnalysis,
+            launch=launch,
+            # a compile or an export per call, aligned with `owners`
+            backend_builds=builds if any(b is not None for b in builds) else (),
+            copies=tuple(copy_agreement(configs, run, policy.confidence)),
+            owners=tuple(run.owners) if run.copy_samples else (),
+            one_copy_because=fewer,
+            ballast=(
+                Ballast(built=True, of=configs[0].name)
+                if kept is not None
+                else Ballast(built=False, why_not=ballast_why_not or "not asked for")
+            ),
+        )
+        del kept  # held until now: built first, it kept every timed copy from being first
     result = CompareResult(
         settings=arms[0].settings,
         environment=env,
@@ -265,30 +245,48 @@ def interleaved(
 
 def copy_agreement(
     configs: Sequence[Config], run: InterleavedRun, confidence: float
-) -> list[dict[str, Any]]:
+) -> list[CopyAgreement]:
     """For each configuration: its later copies' time against its first copy's, paired by
     round. Copies of one model run the same code, so a ratio away from 1 is what the process
     does to a copy (when it was built, where its memory lies), a floor under any comparison."""
-    out = []
+    out: list[CopyAgreement] = []
+    if not run.copy_samples:
+        return out
     for i, c in enumerate(configs):
         mine = [j for j, o in enumerate(run.owners) if o == i]
         first = per_round(run.copy_samples[mine[0]])
         for k, j in enumerate(mine[1:], start=2):
             r = paired_ratio(first, per_round(run.copy_samples[j]), confidence)
-            out.append(
-                {
-                    "name": c.name,
-                    "copy": k,
-                    "time_ratio_to_first": r.value,
-                    "ci": list(r.ci) if r.ci else None,
-                    "confidence": confidence,
-                }
-            )
+            out.append(CopyAgreement(c.name, k, r.value, r.ci, confidence))
     return out
 
 
-def backend(c: Config) -> Any:
-    return CUDA_GRAPH if c.cuda_graph else get_backend(c.spec.backend)
+def verdict_of(launch: tuple[LaunchAnalysis | None, ...] | None, i: int) -> str | None:
+    found = launch[i] if launch else None
+    return found.verdict if found is not None else None
+
+
+def profile_targets(
+    configs: Sequence[Config],
+    calls: Sequence[Callable[[], Any]],
+    owners: Sequence[int],
+    run: InterleavedRun,
+) -> list[ProfileTarget | None]:
+    """Each configuration's first copy for the kernel-time pass (latency figure only; None for
+    CUDA-graph replay, which launches once); why a host-paced ratio is what it is
+    (comparison/launch.py)."""
+    if run.figure != "latency":
+        return []
+    targets: list[ProfileTarget | None] = []
+    for i, c in enumerate(configs):
+        if c.cuda_graph:
+            targets.append(None)
+            continue
+        latency_s = stats.median([x for r in run.samples[i] for x in r])
+        targets.append(
+            ProfileTarget(calls[owners.index(i)], latency_s, name=c.name, count_syncs=False)
+        )
+    return targets
 
 
 def batch_of(p: PreparedModel) -> int:
@@ -337,17 +335,17 @@ def compare_in_processes(
     order of the configurations is reversed every other pass (ABBA...), so a slow spell of the
     host falls on both sides alike."""
     t_start = time.perf_counter()
-    runs: list[list[LatencyResult]] = [[] for _ in configs]
+    runs: list[list[Any]] = [[] for _ in configs]
     for p in range(processes):
         order = range(len(configs)) if p % 2 == 0 else reversed(range(len(configs)))
         for i in order:
             c = configs[i]
             (measured,) = measure_in_processes(
-                replace(c.spec, device=device.name),
+                "latency",
+                child_spec(c.spec, device, c.spec.threads),
                 config,
                 1,
-                cuda_graph=c.cuda_graph,
-                diagnose=False,
+                options={"diagnose": False},
                 progress=lambda phase, fraction, text, p=p: progress(
                     "fresh processes", (p + (fraction or 0)) / processes, f"pass {p + 1}: {text}"
                 ),
@@ -364,9 +362,11 @@ def compare_in_processes(
         )
         for c, rs in zip(configs, runs, strict=True)
     )
-    analysis: dict[str, Any] = {"wall_s": {"total_s": time.perf_counter() - t_start}}
-    if why is not None:
-        analysis["fresh_processes_because"] = why
+    analysis = CompareAnalysis(
+        wall_s=WallTimes(total_s=time.perf_counter() - t_start),
+        fresh_processes_because=why,
+        model_output_lines=sum(r.analysis.printed for rs in runs for r in rs),
+    )
     result = CompareResult(
         settings=arms[0].settings,
         environment=runs[0][0].environment,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 
-from ..latency.render import build_lines, input_words
 from ..records import FIGURE_LABELS
+from ..reporting.describe import build_lines, input_words
 from ..reporting.units import duration, size_bytes
+from ..sections import BackendBuild
 from .result import CompareResult
 
 MODE_WORDS = {
@@ -56,7 +55,7 @@ def headline_lines(r: CompareResult) -> list[str]:
             "caveat: each side is one process of a host-bound figure, so the difference may be "
             "the host; compare live or measure each with --processes"
         )
-    diffs = r.analysis.get("environment_differences") or {}
+    diffs = r.analysis.environment_differences
     if diffs:
         more = f" and {len(diffs) - 4} more" if len(diffs) > 4 else ""
         keys = ", ".join(list(diffs)[:4]) + more
@@ -97,44 +96,44 @@ def detail_lines(r: CompareResult) -> list[str]:
             w = arm.warmup
             lines.append(f"    cold call {duration(w.cold_call_s)}; warm-up: {w.message}")
         lines.extend(f"    {line.strip()}" for line in build_lines(build_of(r, i)))
-        launch = (r.analysis.get("launch") or [None] * len(r.arms))[i]
+        launch = (r.analysis.launch or (None,) * len(r.arms))[i]
         if launch is not None:
             lines.append(
-                f"    {launch['verdict']}: GPU busy {launch['busy_fraction']:.0%} of the latency "
-                f"(kernel time {duration(launch['kernel_time_s'])}, after timing)"
+                f"    {launch.verdict}: GPU busy {launch.busy_fraction:.0%} of the latency "
+                f"(kernel time {duration(launch.kernel_time_s)}, after timing)"
             )
         if arm.memory is not None and arm.memory.peak_allocated_bytes is not None:
             lines.append(
                 f"    memory: peak allocated {size_bytes(arm.memory.peak_allocated_bytes)} "
                 "(with every configuration loaded)"
             )
-    for c in r.analysis.get("copies") or []:
-        ci = f" (CI {c['ci'][0]:.3f}–{c['ci'][1]:.3f})" if c["ci"] else " (no CI)"
+    for c in r.analysis.copies:
+        ci = f" (CI {c.ci[0]:.3f}–{c.ci[1]:.3f})" if c.ci else " (no CI)"
         lines.append(
-            f"copies: {c['name']}: copy {c['copy']} ran ×{c['time_ratio_to_first']:.3f} the time "
+            f"copies: {c.name}: copy {c.copy} ran ×{c.time_ratio_to_first:.3f} the time "
             f"of copy 1{ci}"
         )
-    ballast = r.analysis.get("ballast")
-    if ballast:
+    ballast = r.analysis.ballast
+    if ballast is not None:
         lines.append(
-            f"ballast: a copy of {ballast['of']} built first and kept, never timed"
-            if ballast["built"]
-            else f"ballast: none ({ballast['why_not']})"
+            f"ballast: a copy of {ballast.of} built first and kept, never timed"
+            if ballast.built
+            else f"ballast: none ({ballast.why_not})"
         )
-    diffs = r.analysis.get("environment_differences") or {}
+    diffs = r.analysis.environment_differences
     for key, values in diffs.items():
         shown = " | ".join(f"{letter(i)}: {v}" for i, v in enumerate(values))
         lines.append(f"differs: {key}: {shown}")
     return [line for line in lines if line]
 
 
-def build_of(r: CompareResult, i: int) -> dict[str, Any] | None:
+def build_of(r: CompareResult, i: int) -> BackendBuild | None:
     """What building configuration i's first copy cost (a compile, an export), if anything."""
-    builds = r.analysis.get("backend_builds") or []
-    owners = r.analysis.get("owners") or list(range(len(builds)))
+    builds = r.analysis.backend_builds
+    owners = r.analysis.owners or tuple(range(len(builds)))
     for build, owner in zip(builds, owners, strict=False):
         if owner == i:
-            return build  # type: ignore[no-any-return]
+            return build
     return None
 
 

@@ -13,7 +13,7 @@ Every statistic is recomputed from these raw groups.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from typing_extensions import TypedDict
@@ -23,7 +23,8 @@ from ..devices.base import MemoryReading
 from ..policies import ComparePolicy
 from ..records import ResultBase, Series, Settings, StopRecord, WarmupRecord
 from ..repeats import across_processes
-from ..resultfile import Document, KindFormat
+from ..resultfile import Document, KindFormat, unchanged
+from ..sections import Analysis, LaunchAnalysis
 from .ratios import (
     Ratio,
     gate_fails,
@@ -64,6 +65,42 @@ class Arm:
         return Series("samples", tuple(x for g in self.groups for x in g), self.calls_per_sample)
 
 
+@dataclass(frozen=True)
+class CopyAgreement:
+    """A later copy of one configuration's model against its first copy, paired by round."""
+
+    name: str
+    copy: int
+    time_ratio_to_first: float
+    ci: tuple[float, float] | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Ballast:
+    """The untimed copy of the baseline built first and kept (or why there was none)."""
+
+    built: bool
+    of: str | None = None
+    why_not: str | None = None
+
+
+@dataclass(frozen=True)
+class CompareAnalysis(Analysis):
+    """The probes' sections and the comparison's own: each configuration's kernel-time pass
+    (`launch`, one per configuration, None for one that launches once or off the GPU), how
+    its copies agreed, whose each call was (`owners`), the ballast, why one copy or fresh
+    processes were used, and (offline) how the files' environments differ."""
+
+    launch: tuple[LaunchAnalysis | None, ...] | None = None
+    copies: tuple[CopyAgreement, ...] = ()
+    owners: tuple[int, ...] = ()
+    one_copy_because: str | None = None
+    ballast: Ballast | None = None
+    fresh_processes_because: str | None = None
+    environment_differences: dict[str, list[Any]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, kw_only=True)
 class CompareResult(ResultBase):
     """Configurations compared; `arms[0]` is the baseline. `settings` are the baseline's."""
@@ -77,6 +114,7 @@ class CompareResult(ResultBase):
     stop: StopRecord | None = None
     orders: tuple[tuple[int, ...], ...] = ()  # interleaved: the slot order of each round
     timer_overhead_s: float = 0.0
+    analysis: CompareAnalysis = field(default_factory=CompareAnalysis)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -166,4 +204,6 @@ def _copies_from_v4(document: Document) -> Document:
     return {**document, "policy": {**document["policy"], "copies": 1}}
 
 
-FORMAT = KindFormat(CompareResult, _derived, CompareDerived, upgrades={4: _copies_from_v4})
+FORMAT = KindFormat(
+    CompareResult, _derived, CompareDerived, upgrades={4: _copies_from_v4, 5: unchanged}
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..records import ContextRecord, Diagnostic, Settings
+from ..sections import Analysis, MemoryGrowth
 
 PROFILER_VARS = ("CUDA_INJECTION64_PATH", "NSYS_PROFILING_SESSION_ID", "NVTX_INJECTION64_PATH")
 
@@ -103,9 +104,9 @@ def check_context(context: ContextRecord) -> list[Diagnostic]:
     return found
 
 
-def check_model_output(analysis: dict[str, Any]) -> list[Diagnostic]:
+def check_model_output(analysis: Analysis) -> list[Diagnostic]:
     """A model that prints while it is timed puts the print in every timing."""
-    lines = analysis.get("model_output_lines") or 0
+    lines = analysis.model_output_lines or 0
     if not lines:
         return []
     return [
@@ -126,9 +127,10 @@ def check_model_output(analysis: dict[str, Any]) -> list[Diagnostic]:
 GROWTH_WARN_BYTES = 64 << 20
 
 
-def check_memory_growth(analysis: dict[str, Any]) -> list[Diagnostic]:
-    growth = analysis.get("memory_growth") or {}
-    grown, calls = growth.get("bytes"), growth.get("calls")
+def check_memory_growth(growth: MemoryGrowth | None) -> list[Diagnostic]:
+    if growth is None:
+        return []
+    grown, calls = growth.bytes, growth.calls
     if grown is None or not calls or grown < GROWTH_WARN_BYTES:
         return []
     per_call = grown / calls
@@ -137,7 +139,7 @@ def check_memory_growth(analysis: dict[str, Any]) -> list[Diagnostic]:
             "memory_growing",
             "warning",
             f"memory held grew by {grown / 2**20:.0f} MiB over {calls} timed calls "
-            f"({per_call / 2**10:.0f} KiB per call, {growth.get('source', '')}): the model "
+            f"({per_call / 2**10:.0f} KiB per call, {growth.source}): the model "
             "keeps something from every call, and a long run will run out of memory",
             "look for tensors appended to a list or cache inside forward(), or outputs that "
             "keep their graph",

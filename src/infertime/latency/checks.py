@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..diagnose.gpu import check_gpu_state, throttled_samples, timed_clock_summary
+from ..diagnose.gpu import check_watched
 from ..diagnose.host import (
     check_context,
     check_environment,
@@ -16,16 +14,15 @@ from ..diagnose.launch import check_cupti, host_sync_diagnostic, launch_diagnost
 from ..diagnose.noise import check_drift, check_series, check_settling, check_warmup
 from ..engine.latency import device_time_above_latency
 from ..records import Diagnostic
-from ..telemetry.gpu_monitor import readings_of
 from .result import LatencyResult
 
 
 def check_latency(result: LatencyResult) -> list[Diagnostic]:
-    found = check_cupti(bool(result.analysis.get("cupti_attached_before")))
+    found = check_cupti(bool(result.analysis.cupti_attached_before))
     found.extend(check_processes(result))
     found.extend(check_consistency(result))
-    launch = result.analysis.get("launch")
-    if launch:
+    launch = result.analysis.launch
+    if launch is not None:
         found.append(launch_diagnostic(launch))
         found.extend(host_sync_diagnostic(launch))
     found.extend(check_warmup(result.warmup))
@@ -38,11 +35,11 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
     if not settling:
         drifts = (check_drift(series) for series in result.figures.values())
         found.extend(d for d in drifts if d is not None)
-    state = result.analysis.get("gpu_state")
-    if state:
-        found.extend(check_state(result, state))
+    state = result.analysis.gpu_state
+    if state is not None:
+        found.extend(check_watched(state, result.figures))
     found.extend(check_model_output(result.analysis))
-    found.extend(check_memory_growth(result.analysis))
+    found.extend(check_memory_growth(result.analysis.memory_growth))
     found.extend(check_context(result.settings.context))
     found.extend(check_precision_support(result.settings, result.environment))
     device_kind = result.settings.device.split(":")[0]
@@ -72,15 +69,6 @@ def check_processes(result: LatencyResult) -> list[Diagnostic]:
             {"i_squared": over.heterogeneity, "between_cv": over.between_cv},
         )
     ]
-
-
-def check_state(result: LatencyResult, state: dict[str, Any]) -> list[Diagnostic]:
-    readings = readings_of(state)
-    flagged = {
-        name: len(throttled_samples(series, readings)) for name, series in result.figures.items()
-    }
-    summary = timed_clock_summary(result.figures, readings)
-    return check_gpu_state(state.get("before", {}), summary, flagged)
 
 
 def check_consistency(result: LatencyResult) -> list[Diagnostic]:

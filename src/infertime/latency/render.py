@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
 
 from rich import box
 from rich.console import Console
@@ -12,9 +12,10 @@ from rich.table import Table
 
 from .. import stats
 from ..diagnose.gpu import timed_clock_summary
-from ..records import Series, Settings
+from ..records import Series
+from ..reporting.describe import build_lines, input_words
 from ..reporting.units import duration, duration_in, percent, rate, size_bytes, unit_of
-from ..telemetry.gpu_monitor import readings_of
+from ..sections import GpuState, WallTimes
 from .result import LatencyResult
 
 SHORT_LABELS = {
@@ -42,52 +43,6 @@ def describe_run(r: LatencyResult) -> str:
         device = f"cpu ({r.environment.get('host', {}).get('cpu_model', '?')}, {s.threads} threads)"
     parts = [s.model, f"batch {s.batch_size}", s.dtype_label, *input_words(s), device]
     return " · ".join(parts)
-
-
-def backend_words(s: Settings) -> list[str]:
-    """The backend, when it is not eager: "compile reduce-overhead dynamic", "onnxruntime"."""
-    w = s.workload
-    if w.backend == "compile":
-        mode = "" if w.compile_mode in (None, "default") else f" {w.compile_mode}"
-        return [f"compile{mode}" + (" dynamic" if w.dynamic else "")]
-    return [] if w.backend == "eager" else [w.backend]
-
-
-def build_lines(built: dict[str, Any] | None) -> list[str]:
-    """Headline rows for what building the call cost: a compile, an export."""
-    built = built or {}
-    lines = []
-    if "compile_s" in built:
-        lines.append(
-            f"  compile       {duration(built['compile_s']):>11}  first call, compiling; "
-            "not in the figures"
-        )
-    if str(built.get("exporter", "")).startswith("none"):  # an onnx: file, not exported
-        lines.append(
-            f"  session       {duration(built['session_s']):>11}  ONNX Runtime loading the file; "
-            "not in the figures"
-        )
-    elif "export_s" in built:
-        lines.append(
-            f"  export        {duration(built['export_s']):>11}  to ONNX, and "
-            f"{duration(built['session_s'])} for the session; not in the figures"
-        )
-    return lines
-
-
-def input_words(s: Settings) -> list[str]:
-    """How the model runs and what its inputs are, in a word or two each: the backend when it
-    is not eager, memory format of images, tokens per item."""
-    words = backend_words(s)
-    if s.model.startswith("hf:"):
-        tokens = [shape[0] for shape in s.inputs.item_shapes if len(shape) == 1]
-        if tokens:
-            words.append(f"seq {tokens[0]}")
-        if s.workload.hf_config:  # listed in full by --details
-            words.append(f"{len(s.workload.hf_config)} config changes")
-    if any(len(shape) == 4 for shape in s.input_shapes):
-        words.append("channels-last" if s.channels_last else "NCHW")
-    return words
 
 
 def ci_text(center: float, ci: tuple[float, float] | None) -> str:
@@ -211,7 +166,7 @@ def headline_lines(r: LatencyResult) -> list[str]:
         ci = f"±{percent(half)}" if half is not None else "CI n/a"
         lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / device time per call")
     lines.append(f"  tails         {tails_text(r.latency, with_ci=False)}")
-    lines.extend(build_lines(r.analysis.get("backend")))
+    lines.extend(build_lines(r.analysis.backend))
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the median in this process; "
         "fresh processes can differ more"
@@ -248,7 +203,7 @@ def processes_lines(r: LatencyResult) -> list[str]:
         )
         within = f"; within one process ±{percent(lat.within_se * 1.96)}" if lat.within_se else ""
         lines.append(f"  spread        between processes {percent(lat.between_cv)} (CV){within}")
-    lines.extend(build_lines(r.analysis.get("backend")))  # the last process's
+    lines.extend(build_lines(r.analysis.backend))  # the last process's
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the typical figure (geometric mean of "
         f"the {k} processes' medians)"
@@ -336,34 +291,46 @@ def detail_lines(r: LatencyResult) -> list[str]:
 
 def analysis_lines(r: LatencyResult) -> list[str]:
     lines = []
-    launch = r.analysis.get("launch")
-    if launch:
+    launch = r.analysis.launch
+    if launch is not None:
         lines.append(
-            f"kernel time (CUPTI) per call: {duration(launch['kernel_time_s'])} over "
-            f"{launch['kernels_per_call']:.0f} kernels; GPU busy "
-            f"{percent(launch['busy_fraction'])} of latency → {launch['verdict']}"
+            f"kernel time (CUPTI) per call: {duration(launch.kernel_time_s)} over "
+            f"{launch.kernels_per_call:.0f} kernels; GPU busy "
+            f"{percent(launch.busy_fraction)} of latency → {launch.verdict}"
         )
-    state = r.analysis.get("gpu_state")
-    if state:
-        lines.append(gpu_state_line(r, state))
-    wall = r.analysis.get("wall_s")
-    if wall:
-        names = {
-            "prepare_s": "model and inputs",
-            "engine_s": "measurement",
-            "graph_pass_s": "graph pass",
-            "kernel_pass_s": "kernel-time pass",
-        }
-        parts = ", ".join(f"{label} {wall[k]:.2f} s" for k, label in names.items() if k in wall)
-        lines.append(f"took {wall.get('total_s', 0):.2f} s: {parts}")
+    state = r.analysis.gpu_state
+    if state is not None:
+        lines.append(gpu_state_line(r.figures, state))
+    wall = r.analysis.wall_s
+    if wall is not None:
+        lines.append(wall_line(wall))
     return lines
 
 
-def gpu_state_line(r: LatencyResult, state: dict[str, Any]) -> str:
-    before = state.get("before", {})
+WALL_PHASES = {
+    "prepare_s": "model and inputs",
+    "search_s": "batch search",
+    "engine_s": "measurement",
+    "graph_pass_s": "graph pass",
+    "kernel_pass_s": "kernel-time pass",
+}
+
+
+def wall_line(wall: WallTimes) -> str:
+    """How long the measurement took, by phase."""
+    parts = ", ".join(
+        f"{label} {getattr(wall, k):.2f} s"
+        for k, label in WALL_PHASES.items()
+        if getattr(wall, k) is not None
+    )
+    return f"took {wall.total_s:.2f} s: {parts}"
+
+
+def gpu_state_line(figures: Mapping[str, Series], state: GpuState) -> str:
+    before = state.before
     if "error" in before:
         return f"GPU state: not read ({before['error']})"
-    c = timed_clock_summary(r.figures, readings_of(state))
+    c = timed_clock_summary(figures, state.readings)
     if not c["readings"]:
         return "GPU state during timing: no NVML readings arrived"
     reasons = ", ".join(c["reasons_seen"]) or "none"

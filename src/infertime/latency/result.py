@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
@@ -19,6 +19,7 @@ from ..resultfile import (
     stop_rule_from_v2,
     unchanged,
 )
+from ..sections import Analysis, LaunchAnalysis, MemoryGrowth
 
 
 def ratio_ci(numerator: float, ci: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -37,11 +38,19 @@ class ProcessRun:
     wall_s: float  # the process's whole measurement, model build included
 
 
+@dataclass(frozen=True)
+class LatencyAnalysis(Analysis):
+    """The probes' sections, the kernel-time pass (GPU) and the memory a call leaves behind."""
+
+    launch: LaunchAnalysis | None = None
+    memory_growth: MemoryGrowth | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class LatencyResult(ResultBase):
     """Latency and device time of one configuration, with warm-up, memory and environment.
 
-    `analysis` holds the kernel-time pass ("launch"), GPU state ("gpu_state") and wall time.
+    `analysis` holds the kernel-time pass (`launch`), GPU state (`gpu_state`) and wall time.
     Repeated in fresh processes (`processes` not empty), the other fields are those of the
     last process, the one that also ran the diagnosis passes, and `across(figure)` gives the
     typical figure over all of them with its intervals.
@@ -54,6 +63,7 @@ class LatencyResult(ResultBase):
     timer_overhead_s: float
     memory: MemoryReading
     processes: tuple[ProcessRun, ...] = ()
+    analysis: LatencyAnalysis = field(default_factory=LatencyAnalysis)
 
     def across(self, figure: str) -> AcrossProcesses | None:
         """The figure over every process (None for a single process)."""
@@ -204,5 +214,5 @@ FORMAT = KindFormat(
     LatencyResult,
     _derived,
     LatencyDerived,
-    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged},
+    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged, 5: unchanged},
 )

@@ -6,7 +6,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..latency.render import backend_words
+from ..reporting.describe import backend_words
 from ..reporting.units import duration, duration_in, percent, unit_of
 from .result import PitfallsResult
 

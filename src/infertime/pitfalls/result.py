@@ -120,5 +120,5 @@ FORMAT = KindFormat(
     PitfallsResult,
     _derived,
     PitfallsDerived,
-    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged},
+    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged, 5: unchanged},
 )

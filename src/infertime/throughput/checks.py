@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..diagnose.gpu import check_watched
 from ..diagnose.host import (
     check_context,
     check_environment,
@@ -14,7 +15,7 @@ from .result import ThroughputResult
 
 
 def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
-    found = check_cupti(bool(r.analysis.get("cupti_attached_before")))
+    found = check_cupti(bool(r.analysis.cupti_attached_before))
     peak = r.point(r.peak_batch)
     max_fit = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
     if max_fit and max_fit[0].batch != peak.batch:
@@ -95,6 +96,10 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
                 "is checked with an upper confidence bound, not a point estimate",
             )
         )
+    state = r.analysis.gpu_state
+    if state is not None:
+        timed = {f"at batch {p.batch}": p.device_time for p in r.points if p.device_time}
+        found.extend(check_watched(state, timed))
     found.extend(check_model_output(r.analysis))
     found.extend(check_context(r.settings.context))
     found.extend(check_precision_support(r.settings, r.environment))

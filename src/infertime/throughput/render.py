@@ -7,7 +7,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..latency.render import backend_words
+from ..reporting.describe import backend_words
 from ..reporting.units import duration, percent, rate, size_bytes
 from .result import ThroughputResult
 
@@ -108,17 +108,17 @@ def detail_lines(r: ThroughputResult) -> list[str]:
         f"device time; latency: median synchronous call; memory: {memory}",
         f"search: {r.search.message}",
     ]
-    builds = r.analysis.get("backend_builds") or []
-    costs = [(b["batch"], b.get("compile_s", b.get("export_s"))) for b in builds]
+    builds = [b for b in r.analysis.backend_builds if b is not None]
+    costs = [(b.batch, b.compile_s if b.compile_s is not None else b.export_s) for b in builds]
     if costs:
-        what = "compiles" if "compile_s" in builds[0] else "exports"
+        what = "compiles" if builds[0].compile_s is not None else "exports"
         listed = ", ".join(f"{duration(s)} at {b}" for b, s in costs[:8] if s is not None)
         more = f" and {len(costs) - 8} more" if len(costs) > 8 else ""
         lines.append(f"{what} (outside the timed calls), {len(costs)}: {listed}{more}")
-    wall = r.analysis.get("wall_s", {})
-    if wall:
+    wall = r.analysis.wall_s
+    if wall is not None:
         lines.append(
-            f"took {wall.get('total_s', 0):.1f} s ({wall.get('search_s', 0):.1f} s search, "
+            f"took {wall.total_s:.1f} s ({wall.search_s or 0:.1f} s search, "
             f"{len(r.search.probes)} probes; {len(r.points)} curve points)"
         )
     return lines

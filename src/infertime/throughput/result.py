@@ -128,5 +128,5 @@ FORMAT = KindFormat(
     ThroughputResult,
     _derived,
     ThroughputDerived,
-    upgrades={1: _from_v1, 2: _from_v2, 3: unchanged, 4: unchanged},
+    upgrades={1: _from_v1, 2: _from_v2, 3: unchanged, 4: unchanged, 5: unchanged},
 )

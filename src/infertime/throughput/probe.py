@@ -1,7 +1,8 @@
 """--isolate: each batch-search probe in a fresh process, for models whose OOM fragments memory.
 
-The parent sends the spec; the worker rebuilds the model, enters the measurement context, runs
-one probe and prints its outcome; the process's memory goes with it when it exits.
+The parent sends the spec; the child rebuilds the model, enters the measurement context, runs
+one probe and answers with its outcome; the process's memory goes with it when it exits. The
+child task is registered as "throughput.probe" (throughput/kind.py).
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from typing import Any
 
 from ..engine.batch_search import ProbeOutcome, Prober, in_process_prober
 from ..errors import OutOfMemoryError
+from ..execution.executors import Executor, default_executor
+from ..execution.prepared_task import run_prepared
 from ..serialization import dump, load
-from ..workload.spec import WorkloadSpec
-from .runner import run_task
+from ..specs.spec import WorkloadSpec
 
 PROBE_TIMEOUT_S = 900
 
 
-def isolated_prober(spec: WorkloadSpec, memory_fraction: float | None) -> Prober:
-    """Probes in fresh processes; `spec` names a model reference and the parent's threads."""
+def isolated_prober(
+    spec: WorkloadSpec, memory_fraction: float | None, executor: Executor | None = None
+) -> Prober:
+    """Probes in fresh processes; `spec` is a child spec (pipeline.measurement.child_spec)."""
     workload = dump(spec)
+    run_on = executor or default_executor()
 
     def probe(batch: int, calls: int, phase: str) -> ProbeOutcome:
         request = {
@@ -29,14 +34,23 @@ def isolated_prober(spec: WorkloadSpec, memory_fraction: float | None) -> Prober
             "calls": calls,
             "phase": phase,
         }
-        answer = run_task("probe", request, PROBE_TIMEOUT_S, f"isolated probe at batch {batch}")
+        answer = run_on.run(
+            "throughput.probe",
+            request,
+            timeout_s=PROBE_TIMEOUT_S,
+            what=f"isolated probe at batch {batch}",
+        )
         return load(ProbeOutcome, answer["outcome"])
 
     return probe
 
 
-def probe_task(prepared: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """In the worker, inside the measurement context: one probe, as the parent would run it."""
+def probe_task(request: dict[str, Any]) -> dict[str, Any]:
+    """In the child: one probe, as the parent would run it, inside the measurement context."""
+    return run_prepared(request, _probe, probe_out_of_memory)
+
+
+def _probe(prepared: Any, request: dict[str, Any]) -> dict[str, Any]:
     from ..workload.backends import build_call
 
     device = prepared.device

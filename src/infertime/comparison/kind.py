@@ -1,0 +1,117 @@
+"""The compare kind (`infertime compare`): registered in kinds/__init__.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine.progress import ProgressSink
+from ..errors import ConfigError, RegressionError
+from ..kinds.base import Command, Kind, Opt, Values
+from ..parsing import parse_int
+
+
+def parse_fraction(text: str) -> float:
+    """'5%' or '0.05' -> 0.05."""
+    t = text.strip()
+    try:
+        value = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise ConfigError(
+            f"--fail-if-slower takes a share such as 5% or 0.05, got {text!r}"
+        ) from None
+    if not 0 <= value < 10:
+        raise ConfigError(f"--fail-if-slower must be between 0% and 1000%, got {text!r}")
+    return value
+
+
+def run(o: Values, progress: ProgressSink) -> Any:
+    from .api import compare
+
+    return compare(
+        *o.items,
+        device=o.device,
+        threads=o.threads,
+        figure=o.figure,
+        preset_name=o.preset,
+        precision=o.precision,
+        max_time_s=o.max_time,
+        seed=o.seed,
+        processes=o.processes,
+        copies=o.copies,
+        fail_if_slower=o.fail_if_slower,
+        allow_different=o.allow_different,
+        progress=progress,
+    )
+
+
+def gate(result: Any) -> None:
+    """The regression gate's exit code, after the result is written and printed."""
+    if result.gate_failed:
+        slower = [d.message for d in result.diagnostics if d.code == "regression"]
+        raise RegressionError(slower[0] if slower else "slower beyond --fail-if-slower")
+
+
+KIND = Kind(
+    name="compare",
+    format_path="infertime.comparison.result:FORMAT",
+    render_path="infertime.comparison.render:print_compare",
+    table_path="infertime.comparison.table:compare_table",
+    checks_path="infertime.comparison.checks:check_compare",
+    command=Command(
+        name="compare",
+        help="Compare configurations (the first is the baseline): ratios with CIs and a "
+        "verdict.\n\nLive: each configuration in quotes, e.g. 'timm:resnet50' 'timm:resnet50 "
+        "--dtype bf16', timed interleaved in one process, so that a drifting host moves all "
+        "of them alike. Offline: result files written with --json. --fail-if-slower 5% makes "
+        "it a CI gate (exit 8).",
+        options=(
+            "items",
+            "device",
+            "threads",
+            Opt(
+                "figure",
+                ("--figure",),
+                "What to compare: latency or device_time (per call).",
+                default="latency",
+                metavar="FIGURE",
+            ),
+            "sampling",
+            Opt(
+                "seed",
+                ("--seed",),
+                "Seed of the rounds' random slot order (the inputs' seed goes inside a "
+                "configuration).",
+                default=0,
+                parse=parse_int("--seed"),
+                metavar="N",
+            ),
+            "processes",
+            Opt(
+                "copies",
+                ("--copies",),
+                "Copies of each configuration's model, built in balanced order (A B B A) and "
+                "pooled; 1 halves memory and warm-up but leaves build-order bias in.",
+                default=2,
+                parse=parse_int("--copies"),
+                metavar="N",
+            ),
+            Opt(
+                "fail_if_slower",
+                ("--fail-if-slower",),
+                "Exit 8 when a configuration is slower than the first by more than this (e.g. "
+                "5%), with 95 % confidence.",
+                parse=parse_fraction,
+                metavar="SHARE",
+            ),
+            Opt(
+                "allow_different",
+                ("--allow-different",),
+                "Compare results of different batch sizes or input shapes.",
+                style="switch",
+            ),
+            "output",
+        ),
+        run=run,
+        finish=gate,
+    ),
+)

@@ -1,0 +1,61 @@
+"""The export table of a comparison: one row per configuration (CSV, Markdown)."""
+
+from __future__ import annotations
+
+from ..reporting.table import Table, warning_notes
+from .render import headline_lines, letter
+from .result import CompareResult
+
+COMPARE_COLUMNS = (
+    "configuration",
+    "role",
+    "figure_s",
+    "time_ratio",
+    "ci_low",
+    "ci_high",
+    "speedup",
+    "groups",
+    "samples",
+    "verdict",
+)
+
+
+def compare_table(r: CompareResult) -> Table:
+    """One row per configuration: its figure, its time ratio to the baseline with the CI."""
+    rows: list[tuple[object, ...]] = []
+    for i, arm in enumerate(r.arms):
+        x = r.ratio(i) if i else None
+        rows.append(
+            (
+                arm.name,
+                "baseline" if i == 0 else f"vs {letter(0)}",
+                r.value(i),
+                x.value if x else 1.0,
+                x.ci[0] if x and x.ci else None,
+                x.ci[1] if x and x.ci else None,
+                1 / x.value if x else 1.0,
+                len(arm.groups),
+                sum(len(g) for g in arm.groups),
+                r.verdict(i) if i else None,
+            )
+        )
+    notes = headline_lines(r)[len(r.arms) + 1 :] + warning_notes(r.diagnostics)
+    return Table(
+        title=headline_lines(r)[0],
+        columns=COMPARE_COLUMNS,
+        rows=tuple(rows),
+        notes=tuple(notes),
+        fixed=(
+            ("figure", r.figure),
+            ("mode", r.mode),
+            ("device", r.settings.device),
+            ("created_utc", r.created_utc),
+        ),
+        labels={"figure_s": "per call", "time_ratio": "× time", "speedup": "speed-up"},
+        formats={
+            "time_ratio": lambda v: f"{v:.3f}",
+            "ci_low": lambda v: "" if v is None else f"{v:.3f}",
+            "ci_high": lambda v: "" if v is None else f"{v:.3f}",
+            "speedup": lambda v: f"{v:.3g}×",
+        },
+    )
