@@ -235,3 +235,12 @@ def test_a_childs_error_comes_back_with_its_class_and_exit_code() -> None:
             "measure", request, timeout_s=120, what="the child"
         )
     assert info.value.exit_code == 4
+
+
+def test_the_api_keywords_are_the_spec_fields() -> None:
+    from infertime.specs.spec import WorkloadOptions
+
+    # the model is the first argument, not a keyword; the rest are the spec's fields
+    assert set(WorkloadOptions.__annotations__) == {f.name for f in fields(WorkloadSpec)} - {
+        "model"
+    }
