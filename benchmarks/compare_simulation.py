@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from infertime.comparison.ratios import gate_fails, paired_half_width, paired_ratio
+from infertime.comparison.ratios import gate_fails, interleaved_half_width, paired_ratio
 from infertime.devices import fake
 from infertime.devices.fake import CallCost, CostModel, FakeDevice
 from infertime.engine.interleave import interleave, per_round
@@ -63,7 +63,7 @@ def one(host: Host, regime: tuple[float, float], factor: float, seed: int) -> di
         policy,
         WarmupPolicy(),
         TimingPolicy(),
-        paired_half_width,
+        interleaved_half_width,
     )
     r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
     return {

@@ -17,7 +17,7 @@ from infertime.comparison.files import compare_files
 from infertime.comparison.ratios import (
     gate_fails,
     independent_ratio,
-    paired_half_width,
+    interleaved_half_width,
     paired_ratio,
     process_ratio,
     verdict_text,
@@ -53,7 +53,7 @@ def run_pair(dev: FakeDevice, **policy: object) -> tuple[float, tuple[float, flo
         ComparePolicy(**policy),  # type: ignore[arg-type]
         WARM,
         TimingPolicy(),
-        paired_half_width,
+        interleaved_half_width,
     )
     r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
     return r.value, r.ci, run
@@ -146,23 +146,62 @@ def test_independent_ratio_combines_the_two_medians_cis() -> None:
 
 
 def test_verdicts_in_words() -> None:
-    from infertime.comparison.ratios import Ratio
+    from infertime.comparison.ratios import Ratio, decide
 
     faster = Ratio(0.94, (0.92, 0.96), 0.95, "m", 20)
-    assert verdict_text(faster, "B", "A") == "B is 1.06× faster than A (95 % CI 1.04–1.09)"
-    slower = Ratio(1.10, (1.05, 1.15), 0.95, "m", 20)
-    assert verdict_text(slower, "B", "A").startswith("B is 1.1× slower than A (95 % CI 1.05")
+    assert verdict_text(faster, "B", "A", precision=0.05) == (
+        "B is faster than A: 6.0 % less time (95 % CI 4.0–8.0 % less)"
+    )
+    slower = Ratio(1.50, (1.45, 1.56), 0.95, "m", 20)
+    assert verdict_text(slower, "B", "A", precision=0.05) == (
+        "B is slower than A: 1.500× its time (95 % CI 1.450–1.560)"
+    )
     same = Ratio(1.0, (0.979, 1.015), 0.95, "m", 20)
-    assert "no difference beyond ±2.1 %" in verdict_text(same, "B", "A")
-    assert "no CI" in verdict_text(Ratio(1.1, None, 0.95, "m", 3), "B", "A")
+    assert "no difference beyond ±2.1 %" in verdict_text(same, "B", "A", precision=0.05)
+    # Wider than the precision target: no claim either way, and what would decide it.
+    for r in (faster, same):
+        d = decide(r, "B", "A", 0.01, what_would_decide="about --max-time 90")
+        assert d.kind == "undecided" and "undecided after 20 rounds" in d.text
+        assert "wider than the ±1.0 % target" in d.text and "--max-time 90" in d.text
+    none = decide(Ratio(1.1, None, 0.95, "m", 3), "B", "A", 0.01)
+    assert none.kind == "undecided" and "no CI yet" in none.text
+
+
+def test_ratios_show_the_digits_their_ci_needs() -> None:
+    from infertime.comparison.ratios import ci_text, ratio_text
+
+    assert ratio_text(0.656, (0.638, 0.673)) == "0.656"
+    assert ratio_text(1.0012, (1.0008, 1.0016)) == "1.0012"
+    assert ci_text((1.0008, 1.0016), 1.0012) == "1.0008–1.0016"
 
 
 def test_gate_fails_only_beyond_the_threshold_with_confidence() -> None:
-    from infertime.comparison.ratios import Ratio
+    from infertime.comparison.ratios import Ratio, gate_state
 
     assert gate_fails(Ratio(1.08, (1.06, 1.10), 0.95, "m", 30), 0.05)
     assert not gate_fails(Ratio(1.08, (1.04, 1.12), 0.95, "m", 30), 0.05)  # may be within 5 %
     assert not gate_fails(Ratio(1.5, None, 0.95, "m", 3), 0.05)  # a point estimate never fails
+    # Three outcomes: a CI across the threshold (or none) can neither pass nor fail.
+    assert gate_state(Ratio(1.08, (1.06, 1.10), 0.95, "m", 30), 0.05) == "regression"
+    assert gate_state(Ratio(1.01, (0.99, 1.03), 0.95, "m", 30), 0.05) == "passed"
+    assert gate_state(Ratio(1.08, (1.04, 1.12), 0.95, "m", 30), 0.05) == "inconclusive"
+    assert gate_state(Ratio(3.6, (0.15, 88.0), 0.95, "m", 30), 0.05) == "inconclusive"
+    assert gate_state(Ratio(1.5, None, 0.95, "m", 3), 0.05) == "inconclusive"
+
+
+def test_copies_are_a_random_effect_in_the_ratio() -> None:
+    from infertime.comparison.ratios import CopySpread, Ratio, copy_spread, with_copies
+
+    # Two configurations, two copies each: copies 0.4 % apart within each.
+    spread = copy_spread([[0.0, math.log(1.004)], [0.0, math.log(0.996)]])
+    assert spread is not None and spread.df == 2
+    rounds = Ratio(1.002, (1.001, 1.003), 0.95, "paired", 40)  # rounds alone exclude 1
+    widened = with_copies(rounds, spread, 2, 2)
+    assert widened.ci is not None and widened.ci[0] < 1 < widened.ci[1]
+    assert "random effect" in widened.method and widened.value == rounds.value
+    assert with_copies(rounds, None, 1, 1) == rounds  # one copy each: nothing to add
+    assert copy_spread([[0.0], [0.0]]) is None
+    assert with_copies(rounds, CopySpread(0.0, 6), 4, 4).ci == pytest.approx(rounds.ci)
 
 
 # -- configurations --------------------------------------------------------------------------
@@ -214,10 +253,13 @@ def scaled(result: infertime.LatencyResult, factor: float) -> infertime.LatencyR
 def test_offline_comparison_of_two_results() -> None:
     a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
     b = scaled(a, 1.2)
-    r = compare_files([a, b], ComparePolicy())
+    r = compare_files([a, b], ComparePolicy(precision=0.05))
     assert r.mode == "files" and r.ratio(1).value == pytest.approx(1.2)
     assert r.ratio(1).ci is not None and r.ratio(1).ci[0] > 1.1
     assert "slower" in r.verdict(1)
+    # At the default ±1 % target this CI is too wide for a claim: undecided, with a way out.
+    strict = compare_files([a, b], ComparePolicy())
+    assert strict.decision(1).kind == "undecided" and "--processes" in strict.verdict(1)
     # Single processes on a CPU: the verdict cannot tell the host from a change.
     assert "single_process_pair" in {d.code for d in r.diagnostics}
 
@@ -232,9 +274,9 @@ def test_offline_comparison_refuses_what_is_not_comparable(tmp_path: Path) -> No
     )
     with pytest.raises(ConfigError, match="batch size"):
         compare_files([a, other_batch], ComparePolicy())
-    assert (
-        compare_files([a, other_batch], ComparePolicy(), allow_different=True).ratio(1).value == 1
-    )
+    allowed = compare_files([a, other_batch], ComparePolicy(), allow_different=True)
+    per_item = a.settings.batch_size / 64
+    assert allowed.per_item and allowed.ratio(1).value == pytest.approx(per_item)
     not_result = tmp_path / "x.json"
     not_result.write_text("{}")
     with pytest.raises(ResultFileError):
@@ -329,8 +371,8 @@ def test_copies_are_built_in_balanced_order_and_later_ones_may_be_left_out(
     from infertime.errors import OutOfMemoryError
 
     assert build_order(2, 2) == [0, 1, 1, 0] and build_order(3, 1) == [0, 1, 2]
-    with pytest.raises(ConfigError, match="1 or 2"):
-        ComparePolicy(copies=3)
+    with pytest.raises(ConfigError, match="1 to 4"):
+        ComparePolicy(copies=5)
     assert build_order(3, 3) == [0, 1, 2, 2, 1, 0, 0, 1, 2]
     built: list[str] = []
 
@@ -422,7 +464,7 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
         ComparePolicy(),
         WARM,
         TimingPolicy(),
-        paired_half_width,
+        interleaved_half_width,
         owners=owners,
     )
     assert len(run.samples) == 2 and run.owners == (0, 1, 1, 0) and len(run.copy_samples) == 4

@@ -83,6 +83,13 @@ class RegressionError(InfertimeError):
     exit_code = 8
 
 
+class InconclusiveError(InfertimeError):
+    """The regression gate could neither pass nor fail: a CI that straddles the threshold (or
+    none), or single-process results of a host-bound figure."""
+
+    exit_code = 9
+
+
 class ModelCallError(InfertimeError):
     """The model raised while being called on the prepared inputs."""
 

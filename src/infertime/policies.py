@@ -277,6 +277,8 @@ class ComparePolicy:
     # Copies of each model, built in balanced order (A B B A) and pooled: a copy's speed can
     # depend on when it was built (engine/interleave.py); 1 where two do not fit in memory.
     copies: int = 2
+    # Offline: let single-process results of a host-bound figure decide the gate.
+    trust_single_process: bool = False
 
     def __post_init__(self) -> None:
         if self.figure not in COMPARE_FIGURES:
@@ -290,8 +292,8 @@ class ComparePolicy:
         _at_least("consecutive passes", self.consecutive_passes, 1)
         _positive("slot time", self.slot_s)
         _at_least("slot samples", self.slot_samples, 1)
-        if self.copies not in (1, 2) or isinstance(self.copies, bool):
-            raise ConfigError(f"{option('copies')} must be 1 or 2, got {self.copies!r}")
+        if self.copies not in (1, 2, 3, 4) or isinstance(self.copies, bool):
+            raise ConfigError(f"{option('copies')} must be 1 to 4, got {self.copies!r}")
         g = self.fail_if_slower
         if g is not None and not (_is_number(g) and 0 <= g < 10):
             raise ConfigError(

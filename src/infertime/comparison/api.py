@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
-from ..policies import ComparePolicy, preset
+from ..policies import ComparePolicy
+from ..policies import preset as preset_config
 from ..records import ResultBase
-from .configs import config_of, distinct_names
+from .configs import Config, config_of, distinct_names
 from .files import compare_files
 from .result import CompareResult
 
@@ -30,7 +32,7 @@ def compare(
     device: Any = "auto",
     threads: int | None = None,
     figure: str = "latency",
-    preset_name: str = "default",
+    preset: str = "default",
     precision: float | None = None,
     max_time_s: float | None = None,
     seed: int = 0,
@@ -38,7 +40,9 @@ def compare(
     copies: int = 2,
     fail_if_slower: float | None = None,
     allow_different: bool = False,
+    trust_single_process: bool = False,
     progress: ProgressSink = no_progress,
+    preset_name: str | None = None,
 ) -> CompareResult:
     """Compare configurations; the first is the baseline. Ratios are time ratios (other /
     baseline per call) with CIs; `result.verdict(i)` says it in words.
@@ -52,14 +56,27 @@ def compare(
     built `copies` times in balanced order (A B B A) and its copies' samples pooled, since a
     copy's speed can depend on when it was built; one copy each when two do not fit.
     Offline: each item is a saved result (a path or a result object) of one kind.
-    `fail_if_slower` (0.05 = 5 %): the gate; `result.gate_failed` is True when some
-    configuration is slower than the baseline by more than that, with the CI's confidence.
+    `fail_if_slower` (0.05 = 5 %): the gate; `result.gate_state` is "regression" when some
+    configuration is slower than the baseline by more than that with the CI's confidence,
+    "passed" when none is, "inconclusive" when the data cannot tell (a CI across the threshold,
+    or offline single-process results of a host-bound figure unless `trust_single_process`).
+    Configurations or results of different batch sizes are refused unless `allow_different`;
+    then their times per item are compared. `preset_name` is the old name of `preset`.
     """
+    if preset_name is not None:
+        warnings.warn("compare(preset_name=...) is now preset=...", DeprecationWarning, 2)
+        preset = preset_name
     if len(items) < 2:
         raise ConfigError(
             "compare needs at least two configurations or results (the first is the baseline)"
         )
-    policy = ComparePolicy(figure=figure, seed=seed, fail_if_slower=fail_if_slower, copies=copies)
+    policy = ComparePolicy(
+        figure=figure,
+        seed=seed,
+        fail_if_slower=fail_if_slower,
+        copies=copies,
+        trust_single_process=trust_single_process,
+    )
     if precision is not None:
         policy = replace(policy, precision=precision)
     if max_time_s is not None:
@@ -84,9 +101,31 @@ def compare(
     configs = [replace(c, name=n) for c, n in zip(configs, names, strict=True)]
     dev = device if isinstance(device, Device) else resolve_device(str(device))
     configs = [replace(c, spec=replace(c.spec, device=dev.name)) for c in configs]
-    config = preset(preset_name)
+    refuse_different_batches(configs, allow_different)
+    config = preset_config(preset)
     if max_time_s is not None:  # the user's budget bounds each warm-up too
         config = config.with_overrides(max_time_s=max_time_s)
     elif dev.kind == "cpu":
         policy = replace(policy, max_time_s=policy.max_time_s * CPU_COMPARE_FACTOR)
-    return compare_live(configs, dev, config, policy, processes=processes, progress=progress)
+    return compare_live(
+        configs,
+        dev,
+        config,
+        policy,
+        processes=processes,
+        progress=progress,
+        allow_different=allow_different,
+    )
+
+
+def refuse_different_batches(configs: list[Config], allow_different: bool) -> None:
+    """Times per call at different batch sizes measure different work: refused before anything
+    is built (as offline compare refuses them), unless allowed; then compared per item."""
+    sizes = {c.spec.batch_size for c in configs if c.spec.batch_size is not None}
+    if len(sizes) > 1 and not allow_different:
+        raise ConfigError(
+            f"the configurations have different batch sizes ({', '.join(map(str, sorted(sizes)))}):"
+            " their times per call measure different work",
+            advice="pass --allow-different to compare them per item (time per item, the "
+            "inverse of throughput)",
+        )

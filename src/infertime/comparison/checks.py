@@ -45,25 +45,56 @@ def check_compare(result: CompareResult) -> list[Diagnostic]:
     found.extend(check_copies(result))
     found.extend(check_single_processes(result))
     found.extend(check_host_paced(result))
-    if result.gate_failed:
-        g = result.policy.fail_if_slower
-        slower = [
-            result.arms[i].name
-            for i, r in enumerate(result.ratios(), start=1)
-            if r.ci is not None and g is not None and r.ci[0] > 1 + g
-        ]
-        found.append(
-            Diagnostic(
-                "regression",
-                "warning",
-                f"slower than {result.baseline.name} by more than {g:.1%} with "
-                f"{result.policy.confidence:.0%} confidence: {', '.join(slower)}",
-                "the gate (--fail-if-slower) fails this run",
-            )
-        )
+    found.extend(check_gate(result))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
     return found
+
+
+def check_gate(result: CompareResult) -> list[Diagnostic]:
+    """The gate's outcome: a regression fails the run (exit 8), an inconclusive gate says why
+    and what would decide it (exit 9)."""
+    g = result.policy.fail_if_slower
+    state = result.gate_state
+    if g is None or state is None or state == "passed":
+        return []
+    conf = f"{result.policy.confidence:.0%} confidence"
+    if state == "regression":
+        slower = [
+            result.arms[i].name
+            for i, r in enumerate(result.ratios(), start=1)
+            if r.ci is not None and r.ci[0] > 1 + g
+        ]
+        return [
+            Diagnostic(
+                "regression",
+                "warning",
+                f"slower than {result.baseline.name} by more than {g:.1%} with {conf}: "
+                f"{', '.join(slower)}",
+                "the gate (--fail-if-slower) fails this run",
+            )
+        ]
+    if result.single_host_bound and not result.policy.trust_single_process:
+        why = (
+            "each side is a single process of a host-bound figure, and fresh processes on one "
+            "host differ by up to 2x at batch 1: the gate cannot tell a change from the host"
+        )
+        advice = (
+            "measure each side with --processes 5, or compare live (interleaved); "
+            "--trust-single-process lets these files decide"
+        )
+    else:
+        straddle = [
+            result.arms[i].name
+            for i, r in enumerate(result.ratios(), start=1)
+            if r.ci is None or r.ci[0] <= 1 + g < r.ci[1]
+        ]
+        why = (
+            f"the CIs of {', '.join(straddle)} reach both sides of the {g:.1%} threshold: "
+            f"neither slower beyond it nor within it with {conf}"
+        )
+        advice = result.decision(1).text.split("; ", 1)[-1] if len(result.arms) > 1 else ""
+    return [Diagnostic("gate_inconclusive", "warning", f"gate inconclusive: {why}", advice or None)]
 
 
 def check_single_processes(result: CompareResult) -> list[Diagnostic]:

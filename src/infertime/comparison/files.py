@@ -24,6 +24,7 @@ from ..resultfile import load_result
 from ..specs.text import spec_name
 from .checks import check_compare
 from .configs import distinct_names
+from .measure_common import different_batches
 from .result import Arm, CompareAnalysis, CompareResult
 
 # Keys of the environment that do not describe the machine's set-up (they change every run).
@@ -78,6 +79,7 @@ def compare_files(
         figure=kind.offline.figure_name(policy.figure),
         arms=arms,
         policy=replace(policy, copies=1),  # nothing was built: the files were measured
+        per_item=kind.offline.per_call and different_batches(arms),
         analysis=CompareAnalysis(environment_differences=environment_differences(loaded)),
     )
     return result.with_diagnostics(tuple(check_compare(result)))
@@ -113,7 +115,8 @@ def refuse_incompatible(loaded: list[tuple[str, ResultBase]]) -> None:
                 raise ConfigError(
                     f"{name} has {what} {b}, {base_name} has {a}: their times per call measure "
                     "different work",
-                    advice="pass --allow-different to compare them anyway",
+                    advice="pass --allow-different to compare them anyway (per item where the "
+                    "batch sizes differ)",
                 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.progress import ProgressSink
-from ..errors import ConfigError, RegressionError
+from ..errors import ConfigError, InconclusiveError, RegressionError
 from ..kinds.base import Command, Kind, Opt, Values
 from ..parsing import parse_int
 
@@ -32,7 +32,7 @@ def run(o: Values, progress: ProgressSink) -> Any:
         device=o.device,
         threads=o.threads,
         figure=o.figure,
-        preset_name=o.preset,
+        preset=o.preset,
         precision=o.precision,
         max_time_s=o.max_time,
         seed=o.seed,
@@ -40,15 +40,19 @@ def run(o: Values, progress: ProgressSink) -> Any:
         copies=o.copies,
         fail_if_slower=o.fail_if_slower,
         allow_different=o.allow_different,
+        trust_single_process=o.trust_single_process,
         progress=progress,
     )
 
 
 def gate(result: Any) -> None:
-    """The regression gate's exit code, after the result is written and printed."""
-    if result.gate_failed:
-        slower = [d.message for d in result.diagnostics if d.code == "regression"]
-        raise RegressionError(slower[0] if slower else "slower beyond --fail-if-slower")
+    """The regression gate's exit code, after the result is written and printed: 8 for a
+    regression, 9 when the data can neither pass nor fail it."""
+    said = {d.code: d.message for d in result.diagnostics}
+    if result.gate_state == "regression":
+        raise RegressionError(said.get("regression", "slower beyond --fail-if-slower"))
+    if result.gate_state == "inconclusive":
+        raise InconclusiveError(said.get("gate_inconclusive", "gate inconclusive"))
 
 
 KIND = Kind(
@@ -63,7 +67,7 @@ KIND = Kind(
         "verdict.\n\nLive: each configuration in quotes, e.g. 'timm:resnet50' 'timm:resnet50 "
         "--dtype bf16', timed interleaved in one process, so that a drifting host moves all "
         "of them alike. Offline: result files written with --json. --fail-if-slower 5% makes "
-        "it a CI gate (exit 8).",
+        "it a CI gate: exit 8 when slower beyond it, 9 when the data cannot tell.",
         options=(
             "items",
             "device",
@@ -89,8 +93,9 @@ KIND = Kind(
             Opt(
                 "copies",
                 ("--copies",),
-                "Copies of each configuration's model, built in balanced order (A B B A) and "
-                "pooled; 1 halves memory and warm-up but leaves build-order bias in.",
+                "Copies of each configuration's model (1 to 4), built in balanced order (A B B "
+                "A) and pooled; their spread is in the ratio's CI; 1 halves memory and warm-up "
+                "but leaves build-order bias unmeasured.",
                 default=2,
                 parse=parse_int("--copies"),
                 metavar="N",
@@ -102,6 +107,12 @@ KIND = Kind(
                 "5%), with 95 % confidence.",
                 parse=parse_fraction,
                 metavar="SHARE",
+            ),
+            Opt(
+                "trust_single_process",
+                ("--trust-single-process",),
+                "Let single-process result files of a host-bound figure decide the gate.",
+                style="switch",
             ),
             Opt(
                 "allow_different",

@@ -12,9 +12,9 @@ from typing import Any
 
 from .. import stats
 from ..devices import Device
-from ..engine.interleave import InterleavedRun, build_order, interleave, per_round
+from ..engine.interleave import InterleavedRun, build_order, interleave
 from ..engine.progress import ProgressSink, no_progress
-from ..errors import InfertimeError, ModelCallError, OutOfMemoryError
+from ..errors import ConfigError, InfertimeError, ModelCallError, OutOfMemoryError
 from ..execution.repeat import measure_in_processes
 from ..pipeline.measurement import Measurement, ProfileTarget, child_spec
 from ..policies import ComparePolicy, MeasureConfig
@@ -23,7 +23,8 @@ from ..workload.backends import get_backend
 from ..workload.prepare import PreparedModel, prepare
 from .checks import check_compare
 from .configs import Config
-from .ratios import paired_half_width, paired_ratio
+from .measure_common import different_batches
+from .ratios import copy_ratio, interleaved_half_width
 from .result import Arm, Ballast, CompareAnalysis, CompareResult, CopyAgreement
 
 
@@ -65,6 +66,7 @@ def compare_live(
     *,
     processes: int | None = None,
     progress: ProgressSink = no_progress,
+    allow_different: bool = False,
 ) -> CompareResult:
     """Interleaved in this process; in `processes` alternating fresh processes per configuration
     when asked, or (5 of them) when the configurations do not fit in memory together, even with
@@ -91,6 +93,7 @@ def compare_live(
                 ballast=ballast,
                 ballast_why_not=None if ballast else why,
                 accept_fewer=k == len(attempts) - 1,
+                allow_different=allow_different,
             )
         except DoesNotFit as exc:
             why, hopeless = str(exc), exc.even_one_each
@@ -167,6 +170,7 @@ def interleaved(
     ballast: bool = True,
     ballast_why_not: str | None = None,
     accept_fewer: bool = True,
+    allow_different: bool = False,
 ) -> CompareResult:
     """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
     asked (an attempt with more did not fit)."""
@@ -175,6 +179,14 @@ def interleaved(
             configs, device, policy.copies, ballast, accept_fewer
         )
         fewer = fewer or fewer_because
+        batches = {p.spec.batch_size for p in prepared}
+        if len(batches) > 1 and not allow_different:  # a model's own batch, now known
+            raise ConfigError(
+                f"the configurations run at different batch sizes "
+                f"({', '.join(str(b) for b in sorted(b or 0 for b in batches))}): their times "
+                "per call measure different work",
+                advice="pass --allow-different to compare them per item",
+            )
         policy = replace(policy, copies=len(owners) // len(configs))
         of_call = [configs[i] for i in owners]
         measuring = [m.enter(p) for p in prepared]
@@ -188,7 +200,7 @@ def interleaved(
                     policy,
                     config.warmup,
                     config.timing,
-                    lambda b, o: paired_half_width(b, o, policy.confidence),
+                    lambda b, o, i, c: interleaved_half_width(b, o, i, c, policy.confidence),
                     progress,
                     owners,
                 )
@@ -238,6 +250,7 @@ def interleaved(
         stop=run.stop,
         orders=run.orders,
         timer_overhead_s=run.timer_overhead_s,
+        per_item=different_batches(arms),
         analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_compare(result)))
@@ -246,17 +259,18 @@ def interleaved(
 def copy_agreement(
     configs: Sequence[Config], run: InterleavedRun, confidence: float
 ) -> list[CopyAgreement]:
-    """For each configuration: its later copies' time against its first copy's, paired by
-    round. Copies of one model run the same code, so a ratio away from 1 is what the process
-    does to a copy (when it was built, where its memory lies), a floor under any comparison."""
+    """For each configuration: its later copies' time against its first copy's (paired by
+    round where both ran in every round). Copies of one model run the same code, so a ratio
+    away from 1 is what the process does to a copy (when it was built, where its memory
+    lies): their spread is a random effect in every ratio's CI (comparison/ratios.py)."""
     out: list[CopyAgreement] = []
     if not run.copy_samples:
         return out
     for i, c in enumerate(configs):
         mine = [j for j, o in enumerate(run.owners) if o == i]
-        first = per_round(run.copy_samples[mine[0]])
+        first = run.copy_samples[mine[0]]
         for k, j in enumerate(mine[1:], start=2):
-            r = paired_ratio(first, per_round(run.copy_samples[j]), confidence)
+            r = copy_ratio(first, run.copy_samples[j], confidence)
             out.append(CopyAgreement(c.name, k, r.value, r.ci, confidence))
     return out
 
@@ -274,7 +288,7 @@ def profile_targets(
 ) -> list[ProfileTarget | None]:
     """Each configuration's first copy for the kernel-time pass (latency figure only; None for
     CUDA-graph replay, which launches once); why a host-paced ratio is what it is
-    (comparison/launch.py)."""
+    (comparison/checks.py, check_host_paced)."""
     if run.figure != "latency":
         return []
     targets: list[ProfileTarget | None] = []
@@ -374,6 +388,7 @@ def compare_in_processes(
         figure=policy.figure,
         arms=arms,
         policy=policy,
+        per_item=different_batches(arms),
         analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_compare(result)))

@@ -8,6 +8,7 @@ from ..records import FIGURE_LABELS
 from ..reporting.describe import build_lines, input_words
 from ..reporting.units import duration, size_bytes
 from ..sections import BackendBuild
+from .ratios import ci_text, ratio_text
 from .result import CompareResult
 
 MODE_WORDS = {
@@ -37,7 +38,12 @@ def how(r: CompareResult) -> str:
 
 def headline_lines(r: CompareResult) -> list[str]:
     """Configurations with their figure and ratio, then one verdict per configuration."""
-    lines = [f"{FIGURE_WORDS.get(r.figure, r.figure)} · {how(r)} · {r.settings.device}"]
+    figure = FIGURE_WORDS.get(r.figure, r.figure)
+    if r.per_item:
+        figure = figure.replace("per call", "per item")
+        if "per item" not in figure:
+            figure += ", per item"
+    lines = [f"{figure} · {how(r)} · {r.settings.device}"]
     width = min(max(len(a.name) for a in r.arms), 40)
     for i, arm in enumerate(r.arms):
         name = arm.name if len(arm.name) <= width else arm.name[: width - 1] + "…"
@@ -45,8 +51,8 @@ def headline_lines(r: CompareResult) -> list[str]:
             tail = "baseline"
         else:
             x = r.ratio(i)
-            ci = f" [{x.ci[0]:.3f}–{x.ci[1]:.3f}]" if x.ci else " [no CI]"
-            tail = f"×{x.value:.3f}{ci}"
+            ci = f" [{ci_text(x.ci, x.value)}]" if x.ci else " [no CI]"
+            tail = f"×{ratio_text(x.value, x.ci)}{ci}"
         lines.append(f"  {letter(i)}  {name:<{width}}  {duration(r.value(i)):>10}  {tail}")
     for i in range(1, len(r.arms)):
         lines.append(r.verdict(i))
@@ -62,16 +68,19 @@ def headline_lines(r: CompareResult) -> list[str]:
         lines.append(f"environments differ in {keys} (--details)")
     conf = round(r.policy.confidence * 100)
     if r.mode == "interleaved":
-        lines.append(f"×: time ratio to A, {conf} % CI paired by round")
+        copies = ", copies' spread included" if r.analysis.copies else ""
+        lines.append(f"×: time ratio to A, {conf} % CI paired by round{copies}")
     elif r.mode == "processes":
         lines.append(f"×: time ratio to A with its {conf} % CI over pairs of fresh processes")
     else:
         lines.append(f"×: time ratio to A with its {conf} % CI from the files' own samples")
     if r.policy.fail_if_slower is not None:
-        state = "FAILED" if r.gate_failed else "passed"
+        state = {"regression": "FAILED", "inconclusive": "INCONCLUSIVE"}.get(
+            r.gate_state or "", "passed"
+        )
         lines.append(
             f"gate: {state} (fails when a configuration is slower than A by more than "
-            f"{r.policy.fail_if_slower:.1%} with {conf} % confidence)"
+            f"{r.policy.fail_if_slower:.1%} with {conf} % confidence; passes when none is)"
         )
     return lines
 

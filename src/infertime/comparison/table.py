@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..reporting.table import Table, warning_notes
+from .ratios import ratio_digits
 from .render import headline_lines, letter
 from .result import CompareResult
 
@@ -13,7 +14,7 @@ COMPARE_COLUMNS = (
     "time_ratio",
     "ci_low",
     "ci_high",
-    "speedup",
+    "decision",
     "groups",
     "samples",
     "verdict",
@@ -33,29 +34,30 @@ def compare_table(r: CompareResult) -> Table:
                 x.value if x else 1.0,
                 x.ci[0] if x and x.ci else None,
                 x.ci[1] if x and x.ci else None,
-                1 / x.value if x else 1.0,
+                r.decision(i).kind if i else None,
                 len(arm.groups),
                 sum(len(g) for g in arm.groups),
                 r.verdict(i) if i else None,
             )
         )
     notes = headline_lines(r)[len(r.arms) + 1 :] + warning_notes(r.diagnostics)
+    # One number of decimals for the column: enough for the narrowest CI to show its width.
+    digits = max((ratio_digits(x.value, x.ci) for x in r.ratios()), default=3)
     return Table(
         title=headline_lines(r)[0],
         columns=COMPARE_COLUMNS,
         rows=tuple(rows),
         notes=tuple(notes),
         fixed=(
-            ("figure", r.figure),
+            ("figure", r.figure + (" per item" if r.per_item else "")),
             ("mode", r.mode),
             ("device", r.settings.device),
             ("created_utc", r.created_utc),
         ),
-        labels={"figure_s": "per call", "time_ratio": "× time", "speedup": "speed-up"},
+        labels={"figure_s": "per item" if r.per_item else "per call", "time_ratio": "× time"},
         formats={
-            "time_ratio": lambda v: f"{v:.3f}",
-            "ci_low": lambda v: "" if v is None else f"{v:.3f}",
-            "ci_high": lambda v: "" if v is None else f"{v:.3f}",
-            "speedup": lambda v: f"{v:.3g}×",
+            "time_ratio": lambda v: f"{v:.{digits}f}",
+            "ci_low": lambda v: "" if v is None else f"{v:.{digits}f}",
+            "ci_high": lambda v: "" if v is None else f"{v:.{digits}f}",
         },
     )

@@ -34,8 +34,13 @@ from .sampler import PROGRESS_INTERVAL_S, latency_calls_per_sample, pipelined_ca
 from .timing import calibrate_timer_overhead, time_block
 from .warmup import warm_up
 
-# (per-round statistics of the baseline and of one other configuration) -> (ratio, CI or None)
-RatioCheck = Callable[[Sequence[float], Sequence[float]], float | None]
+# (per-round statistics of the baseline and of one other configuration, that configuration's
+# index, every configuration's copies' samples [config][copy][round]) -> the relative
+# half-width of the ratio's CI, or None where there is none yet
+RatioCheck = Callable[
+    [Sequence[float], Sequence[float], int, Sequence[Sequence[Sequence[Sequence[float]]]]],
+    float | None,
+]
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,9 @@ def interleave(
 
     `owners[j]` is the configuration that call j times (copies of one configuration share
     it; default: one call each); the slots are the calls', the statistics the configurations'.
-    `ratio_half_width(baseline_rounds, other_rounds)` is the relative half-width of the
-    ratio's CI, or None where there is none yet: the stopping rule's evidence.
+    `ratio_half_width(baseline_rounds, other_rounds, other_index, copies)` is the relative
+    half-width of the ratio's CI, or None where there is none yet: the stopping rule's
+    evidence (`copies[config][copy][round]`: each copy's samples, for the copies' spread).
     """
     owner = list(owners) if owners is not None else list(range(len(calls)))
     configs = max(owner) + 1 if owner else 0
@@ -172,7 +178,11 @@ def interleave(
             progress("comparing", min(elapsed / policy.max_time_s, 1.0), f"{rounds} rounds")
         if rounds >= policy.min_rounds:
             base = per_round(samples[0])
-            widths = [ratio_half_width(base, per_round(s)) for s in samples[1:]]
+            by_copy = [[per_call[j] for j in copies_of[i]] for i in range(configs)]
+            widths = [
+                ratio_half_width(base, per_round(s), i, by_copy)
+                for i, s in enumerate(samples[1:], start=1)
+            ]
             known = [w for w in widths if w is not None]
             worst = max(known) if len(known) == len(widths) else None
             met = worst is not None and worst <= policy.precision
