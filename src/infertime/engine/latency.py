@@ -161,7 +161,8 @@ def measure_figures(
     on_first_output: Callable[[Any], None] | None = None,
     progress: ProgressSink = no_progress,
 ) -> FiguresRun:
-    """Latency (synchronous request) and pipelined device time per call of `call` on `device`.
+    """Latency (synchronous request) and pipelined device time per call of `call` on `device`
+    (on a CPU, where the two are one quantity, latency alone with the whole budget).
 
     `on_first_output` sees the first call's output (outside any timed region), e.g. to reject
     NaN; an exception from it or from the call propagates before anything else is timed.
@@ -179,6 +180,10 @@ def measure_figures(
         if cold_s >= SLOW_CALL_S:
             progress(NOTICE, None, slow_call_notice(cold_s, config))
 
+        # On a CPU a call runs synchronously: pipelined device time is the same quantity as
+        # latency, so the whole budget goes to latency and it is the one figure.
+        pipelined = device.kind != "cpu"
+
         def take_round(warm: WarmupRecord) -> dict[str, Series]:
             call_s = settled_call_s(warm, config.warmup)
             latency = sample_latency(
@@ -189,9 +194,11 @@ def measure_figures(
                 overhead_s=overhead_s,
                 timing=config.timing,
                 policy=config.stop,
-                budget_s=budget * LATENCY_BUDGET_SHARE,
+                budget_s=budget * LATENCY_BUDGET_SHARE if pipelined else budget,
                 progress=progress,
             )
+            if not pipelined:
+                return {"latency": latency}
             # One untimed block moves the device into the pipelined regime and sizes blocks.
             settle_calls = pipelined_calls_per_sample(call_s, overhead_s, config.timing)
             pipe_s = time_block(

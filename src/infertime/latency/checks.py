@@ -73,6 +73,8 @@ def check_processes(result: LatencyResult) -> list[Diagnostic]:
 
 def check_consistency(result: LatencyResult) -> list[Diagnostic]:
     """The figures must agree with each other before either is headlined."""
+    if "device_time" not in result.figures:
+        return []
     lat, dev = result.latency, result.device_time
     if not device_time_above_latency(lat, dev):
         return []

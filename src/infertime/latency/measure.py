@@ -111,7 +111,7 @@ def measure_latency(
                 ProfileTarget(
                     call,
                     figures["latency"].summary.median,
-                    figures["device_time"].summary.median,
+                    figures["device_time"].summary.median if "device_time" in figures else None,
                 )
             ]
         )

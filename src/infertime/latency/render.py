@@ -137,6 +137,19 @@ def flagged_figures(r: LatencyResult) -> set[str]:
     return out
 
 
+# A figure whose CI is wider than this (relative half-width) is not headlined as a number.
+HEADLINE_CI_MAX = 0.5
+
+
+def too_wide(median: float, ci: tuple[float, float] | None) -> str:
+    """A headline cell for a figure whose CI is too wide to quote as a number."""
+    assert ci is not None
+    return (
+        f"unsettled: 95 % CI {duration(ci[0])}–{duration(ci[1])} around "
+        f"{duration(median)}, wider than ±50 %"
+    )
+
+
 def headline_lines(r: LatencyResult) -> list[str]:
     """The answer: each figure's median with its CI, throughput, tails; one line each."""
     if r.processes:
@@ -146,9 +159,13 @@ def headline_lines(r: LatencyResult) -> list[str]:
     unsteady = flagged_figures(r)
     for name, series in r.figures.items():
         if on_cpu and name == "device_time":
-            continue  # on a CPU the same quantity as latency: shown with --details
+            continue  # older files: on a CPU the same quantity as latency (--details)
         s = series.summary
         rel = s.median_ci_rel
+        label = SHORT_LABELS.get(name, name)
+        if rel is not None and rel > HEADLINE_CI_MAX:
+            lines.append(f"  {label:<13} {too_wide(s.median, s.median_ci)}")
+            continue
         ci = f"±{percent(rel)}" if rel is not None else "CI n/a"
         k = series.calls_per_sample
         if name == "device_time":
@@ -156,15 +173,22 @@ def headline_lines(r: LatencyResult) -> list[str]:
         else:
             what = f"median of {s.n} samples" if k == 1 else f"median, {s.n} × {k} calls"
         mark = "  NOT STEADY" if name in unsteady else ""
-        label = SHORT_LABELS.get(name, name)
         lines.append(f"  {label:<13} {duration(s.median):>11}  {ci:>8}  {what}{mark}")
     if any(d.code == INCONSISTENT for d in r.diagnostics):
         lines.append("  throughput    withheld: device time came out above latency (see below)")
     else:
         tp = r.throughput_items_per_s
         half = stats.relative_half_width(tp, r.throughput_ci)
-        ci = f"±{percent(half)}" if half is not None else "CI n/a"
-        lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / device time per call")
+        source = (
+            "batch / device time per call"
+            if r.throughput_figure == "device_time"
+            else "batch / latency (CPU)"
+        )
+        if half is not None and half > HEADLINE_CI_MAX:
+            lines.append("  throughput    withheld: its CI is wider than ±50 % (see latency)")
+        else:
+            ci = f"±{percent(half)}" if half is not None else "CI n/a"
+            lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  {source}")
     lines.append(f"  tails         {tails_text(r.latency, with_ci=False)}")
     lines.extend(build_lines(r.analysis.backend))
     lines.append(
@@ -193,7 +217,8 @@ def processes_lines(r: LatencyResult) -> list[str]:
         lines.append(f"  {label:<13} {duration(over.typical):>11}  {ci:>8}  {new}")
     tp = r.throughput_items_per_s
     ci = across_ci_text(tp, r.throughput_ci)
-    lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / typical device time")
+    source = "device time" if r.throughput_figure == "device_time" else "latency"
+    lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / typical {source}")
     lat = r.across("latency")
     if lat is not None:
         low, high = min(lat.medians), max(lat.medians)
@@ -270,10 +295,15 @@ def detail_lines(r: LatencyResult) -> list[str]:
             lines.append(
                 f"stopped ({SHORT_LABELS.get(series.figure, series.figure)}): {series.stop.message}"
             )
+    pipelined = (
+        f"device-time samples hold {r.device_time.calls_per_sample} back-to-back calls"
+        if "device_time" in r.figures
+        else "on a CPU a call runs synchronously, so device time is the same quantity as "
+        "latency and is not measured apart"
+    )
     lines.append(
         f"timer: {r.settings.timer}, overhead {duration(r.timer_overhead_s)} per sample; latency "
-        f"samples hold {r.latency.calls_per_sample} call(s), each synchronized; device-time "
-        f"samples hold {r.device_time.calls_per_sample} back-to-back calls"
+        f"samples hold {r.latency.calls_per_sample} call(s), each synchronized; {pipelined}"
     )
     m = r.memory
     if m.peak_allocated_bytes is not None:

@@ -87,18 +87,33 @@ class LatencyResult(ResultBase):
 
     @property
     def device_time(self) -> Series:
+        if "device_time" not in self.figures:
+            raise KeyError(
+                "this result has no device-time figure: on a CPU a call runs synchronously, so "
+                "device time is the same quantity as latency (use .latency)"
+            )
         return self.figures["device_time"]
+
+    @property
+    def throughput_figure(self) -> str:
+        """What throughput is made of: pipelined device time, or latency where that is the
+        same quantity (a CPU, where device time is not measured apart)."""
+        return "device_time" if "device_time" in self.figures else "latency"
 
     @property
     def throughput_items_per_s(self) -> float:
         """Items per second in the pipelined regime: batch / median device time per call
-        (over processes: batch / their typical device time)."""
-        return self.settings.batch_size / self.typical("device_time")
+        (over processes: batch / their typical device time); on a CPU batch / latency."""
+        return self.settings.batch_size / self.typical(self.throughput_figure)
 
     @property
     def throughput_ci(self) -> tuple[float, float] | None:
-        over = self.across("device_time")
-        ci = over.typical_ci if over is not None else self.device_time.summary.median_ci
+        over = self.across(self.throughput_figure)
+        ci = (
+            over.typical_ci
+            if over is not None
+            else self.figures[self.throughput_figure].summary.median_ci
+        )
         return ratio_ci(self.settings.batch_size, ci)
 
 
@@ -201,7 +216,9 @@ def _derived(r: LatencyResult) -> Document:
         "throughput": {
             "items_per_s": r.throughput_items_per_s,
             "ci": list(r.throughput_ci) if r.throughput_ci else None,
-            "definition": "batch_size / median device time per call (pipelined)",
+            "definition": "batch_size / median device time per call (pipelined)"
+            if r.throughput_figure == "device_time"
+            else "batch_size / median latency per call (a CPU: the same quantity)",
         },
         "across_processes": {
             k: processes_record(a) for k in r.figures if (a := r.across(k)) is not None

@@ -53,7 +53,9 @@ def latency_table(r: LatencyResult) -> Table:
                 s.n,
                 series.calls_per_sample,
                 *(by_label[c].value if c in by_label else None for c in TAIL_COLUMNS),
-                r.throughput_items_per_s if name == "device_time" and not inconsistent else None,
+                r.throughput_items_per_s
+                if name == r.throughput_figure and not inconsistent
+                else None,
                 name not in unsteady,
                 len(r.processes) or 1,
                 prediction[0] if prediction else None,
@@ -71,7 +73,9 @@ def latency_table(r: LatencyResult) -> Table:
         f"CI, ±: {conf} % CI of the median (± its larger half-width relative to the median) "
         f"{scope}",
         *(LEGEND[f] for f in r.figures if f in LEGEND),
-        "throughput = batch / median device time per call",
+        "throughput = batch / median device time per call"
+        if r.throughput_figure == "device_time"
+        else "throughput = batch / median latency (on a CPU the same quantity as device time)",
         *(
             f"{', '.join(labels)} of {SHORT_LABELS.get(name, name)} withheld: {why}"
             for (name, why), labels in withheld.items()
