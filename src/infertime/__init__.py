@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import host as _host  # noqa: F401  (the host's load, read before infertime works)
 from ._version import __version__
 
 # public name -> the module that defines it

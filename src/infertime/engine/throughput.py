@@ -90,6 +90,8 @@ def _measure(
     remeasure_dips(points, measure)
     refine_peak(points, measure, policy.max_refine)
     refine_knee(points, measure, policy.knee_fraction, 3)
+    # Refinement adds points: each is checked like the grid's before any choice is made.
+    remeasure_dips(points, measure)
     budget = None
     if policy.latency_budget_s is not None:
         budget = choose_under_budget(

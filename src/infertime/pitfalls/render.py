@@ -42,18 +42,29 @@ def pitfalls_table(r: PitfallsResult) -> Table:
             row.label,
             f"{duration_in(m.mean, m.mean)} ± {duration_in(m.std, m.mean)} {unit_of(m.mean)}",
             duration(m.median),
-            "" if row.code == "correct" else f"{r.error(row.code, 'mean'):+.1%}",
-            "" if row.code == "correct" else f"{r.error(row.code, 'median'):+.1%}",
+            "" if row.code == "correct" else error_cell(r, row.code, "mean"),
+            "" if row.code == "correct" else error_cell(r, row.code, "median"),
         )
     return table
+
+
+def error_cell(r: PitfallsResult, code: str, statistic: str) -> str:
+    """A mistake's error against the correct method (like for like), or 'within noise' where
+    the correct method's own spread is as wide."""
+    err = r.error(code, statistic)
+    if err is None:
+        return ""
+    return f"{err:+.1%}" + (" (noise)" if r.within_noise(code, statistic) else "")
 
 
 def print_pitfalls(r: PitfallsResult, console: Console, details: bool = False) -> None:
     console.print(pitfalls_table(r))
     cold = r.row("no_warmup")
     lines = [
-        f"errors are relative to the correct median, {duration(r.reference_s)}; the device timer "
-        f"is {r.settings.timer}",
+        f"errors compare like with like: each mean with the correct mean "
+        f"({duration(r.reference('mean'))}), each median with the correct median "
+        f"({duration(r.reference_s)}); (noise): no larger than the correct method's own 95 % "
+        f"CI; the device timer is {r.settings.timer}",
     ]
     if cold.applies:
         lines.append(

@@ -15,7 +15,9 @@ from typing import Any
 from ..errors import ConfigError
 from ..parsing import parse_int
 
-__all__ = ["Flag", "flag_meta", "parse_int", "parse_shape", "parse_switch", "show_shape"]
+__all__ = [
+    "Flag", "flag_meta", "parse_int", "parse_shape", "parse_switch", "parse_threads", "show_shape",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,13 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def show_shape(shape: tuple[int, ...]) -> str:
     return ",".join(str(d) for d in shape)
+
+
+def parse_threads(text: str) -> int | str:
+    """A thread count, or "auto" (the cores other processes left free, host.py)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return parse_int("--threads")(text)
 
 
 def parse_switch(text: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 from ..errors import ConfigError, option
-from .flags import flag_meta, parse_int, parse_shape, parse_switch, show_shape
+from .flags import flag_meta, parse_int, parse_shape, parse_switch, parse_threads, show_shape
 
 DTYPES = ("fp32", "fp16", "bf16")
 # "cuda-graph": the eager call captured once in a CUDA graph and replayed (launches removed).
@@ -130,8 +130,9 @@ class WorkloadSpec:
     threads: int | None = field(  # torch intra-op threads; None: torch's default
         default=None,
         metadata=flag_meta(
-            "--threads", "torch intra-op threads.", parse=parse_int("--threads"), metavar="N",
-            shared=True,
+            "--threads",
+            "torch intra-op threads; auto: the cores other processes left free.",
+            parse=parse_threads, metavar="N|auto", shared=True,
         ),
     )  # fmt: skip
     seed: int = field(
@@ -152,6 +153,10 @@ class WorkloadSpec:
             )
         if self.autocast and self.dtype == "fp32":
             raise ConfigError(f"{option('autocast')} needs {option('dtype')} fp16 or bf16")
+        if self.threads == "auto":  # type: ignore[comparison-overlap]  # free cores (host.py)
+            from ..host import free_cores
+
+            object.__setattr__(self, "threads", free_cores())
         if self.threads is not None:
             _whole(option("threads"), self.threads, 1)
         _whole(option("seed"), self.seed, 0, SEED_LIMIT)
@@ -259,7 +264,7 @@ class WorkloadOptions(TypedDict, total=False):
     dtype: str
     autocast: bool
     channels_last: bool
-    threads: int | None
+    threads: int | str | None  # "auto": the cores other processes left free
     seed: int
     seq_len: int | None
     hf_config: Sequence[str]

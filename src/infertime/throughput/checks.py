@@ -10,6 +10,7 @@ from ..diagnose.host import (
     check_precision_support,
 )
 from ..diagnose.launch import check_cupti
+from ..engine.curve import differ
 from ..records import Diagnostic
 from .result import ThroughputResult
 
@@ -18,7 +19,7 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
     found = check_cupti(bool(r.analysis.cupti_attached_before))
     peak = r.point(r.peak_batch)
     max_fit = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
-    if max_fit and max_fit[0].batch != peak.batch:
+    if max_fit and max_fit[0].batch != peak.batch and differ(max_fit[0], peak):
         m = max_fit[0]
         loss = 1 - m.items_per_s / peak.items_per_s
         mem_peak = peak.memory.peak_reserved_bytes if peak.memory else None
@@ -65,6 +66,18 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
                 "other work on the machine or a throttling device disturbs single points; "
                 "rerun when the machine is idle",
                 {"batches": dipped},
+            )
+        )
+    unsteady = [p.batch for p in r.points if p.measured and p.warmup_steady is False]
+    if unsteady:
+        found.append(
+            Diagnostic(
+                "points_unsteady",
+                "warning",
+                f"batches {unsteady} were still getting faster or slower when sampled (their "
+                "warm-up never settled): their throughput is marked unsteady",
+                "rerun with a longer --max-time, or when the machine is idle",
+                {"batches": unsteady},
             )
         )
     loose = [

@@ -7,6 +7,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..engine.curve import CurvePoint, differ
 from ..reporting.describe import backend_words
 from ..reporting.units import duration, percent, rate, size_bytes
 from .result import ThroughputResult
@@ -61,9 +62,19 @@ def curve_table(r: ThroughputResult, details: bool = False) -> Table:
         if details:
             cells.append(size_bytes(p.memory.peak_allocated_bytes if p.memory else None))
         cells.append(size_bytes(p.memory.peak_reserved_bytes if p.memory else None))
-        cells.append(marks(r, p.batch) if p.ok else "dip: not used")
+        cells.append(choice_cell(r, p))
         table.add_row(*cells)
     return table
+
+
+def choice_cell(r: ThroughputResult, p: CurvePoint) -> str:
+    """The choices a point is, or why it is left out of them; an unsteady point says so."""
+    if not p.ok:
+        return "dip: not used"
+    chosen = marks(r, p.batch)
+    if p.warmup_steady is False:
+        return f"{chosen}, unsteady" if chosen else "unsteady"
+    return chosen
 
 
 def finding_lines(r: ThroughputResult) -> list[str]:
@@ -82,10 +93,16 @@ def finding_lines(r: ThroughputResult) -> list[str]:
         if m.memory and peak.memory and peak.memory.peak_reserved_bytes:
             ratio = (m.memory.peak_reserved_bytes or 0) / peak.memory.peak_reserved_bytes
             grown = f", with {ratio:.1f}x the memory"
-        lines.append(
-            f"the largest batch that fits, {m.batch}, gives {loss:.1%} less than the peak"
-            f"{grown}: serve at the peak or the knee"
-        )
+        if differ(m, peak):
+            lines.append(
+                f"the largest batch that fits, {m.batch}, gives {loss:.1%} less than the peak"
+                f"{grown}: serve at the peak or the knee"
+            )
+        else:
+            lines.append(
+                f"the largest batch that fits, {m.batch}, and the peak are within noise of each "
+                f"other{grown}"
+            )
     elif top:
         lines.append(f"max-fit: batch {r.max_fit_batch}, the peak too")
     if r.budget is not None:

@@ -68,6 +68,8 @@ class PointThroughput(TypedDict):
     batch: int
     items_per_s: float | None
     items_per_s_ci: list[float] | None
+    status: str  # ok, oom, dip (left out of the choices)
+    steady: bool | None  # False: its warm-up never settled
 
 
 class ThroughputDerived(TypedDict):
@@ -99,6 +101,8 @@ def _derived(r: ThroughputResult) -> Document:
                 "batch": p.batch,
                 "items_per_s": p.items_per_s if p.measured else None,
                 "items_per_s_ci": list(p.items_per_s_ci or []) if p.measured else None,
+                "status": p.status,
+                "steady": p.warmup_steady,
             }
             for p in r.points
         ],

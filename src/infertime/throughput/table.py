@@ -10,6 +10,7 @@ from .result import ThroughputResult
 THROUGHPUT_COLUMNS = (
     "batch",
     "status",
+    "steady",
     "role",
     "items_per_s",
     "ci_low_items_per_s",
@@ -26,7 +27,7 @@ def throughput_table(r: ThroughputResult) -> Table:
     for p in sorted(r.points, key=lambda p: p.batch):
         memory = p.memory.peak_reserved_bytes if p.memory else None
         if p.device_time is None:  # out of memory: it never ran
-            rows.append((p.batch, p.status, marks(r, p.batch), *([None] * 5), memory))
+            rows.append((p.batch, p.status, None, marks(r, p.batch), *([None] * 5), memory))
             continue
         ci = p.items_per_s_ci
         latency = p.latency.summary.median if p.latency is not None else None
@@ -34,6 +35,7 @@ def throughput_table(r: ThroughputResult) -> Table:
             (
                 p.batch,
                 p.status,
+                p.warmup_steady,
                 marks(r, p.batch),
                 p.items_per_s,
                 ci[0] if ci else None,
