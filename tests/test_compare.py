@@ -8,6 +8,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -604,3 +605,55 @@ def test_wide_intervals_over_processes_are_shown_as_a_factor() -> None:
     # Two processes 2x apart: t(0.975, 1) = 12.7 makes the log-symmetric CI enormous.
     assert across_ci_text(1.0, (0.01, 100.0)) == "×÷100"
     assert across_ci_text(1.0, None) == "CI n/a"
+
+
+def noisy(result: infertime.LatencyResult, factor: float, cv: float, seed: int) -> Any:
+    """`result` with its samples scaled by `factor` and multiplied by log-normal noise."""
+    import random
+
+    rng = random.Random(seed)
+    figures = {
+        k: replace(s, samples_s=tuple(x * factor * math.exp(rng.gauss(0, cv)) for x in s.samples_s))
+        for k, s in result.figures.items()
+    }
+    return replace(result, figures=figures)
+
+
+def as_processes(result: infertime.LatencyResult, factor: float, spread: float) -> Any:
+    """`result` as if measured in 5 fresh processes whose medians spread by `spread`."""
+    from infertime.latency.result import ProcessRun
+
+    runs = []
+    for k, f in enumerate((1 - spread, 1 + spread, 1.0, 1 - spread / 2, 1 + spread / 2)):
+        scaled_run = noisy(result, factor * f, 0.001, k)
+        runs.append(ProcessRun(scaled_run.figures, result.warmup, 1.0))
+    return replace(result, processes=tuple(runs))
+
+
+@pytest.mark.parametrize(
+    ("factor", "spread", "trust", "expected"),
+    [
+        (1.00, 0.002, False, "passed"),  # quiet A/A over processes
+        (1.10, 0.002, False, "regression"),  # quiet, 10 % slower
+        (1.02, 0.002, False, "passed"),  # quiet, within the 5 % threshold
+        (1.00, 0.30, False, "inconclusive"),  # noisy A/A: a CI across 5 %
+        (1.50, 0.60, False, "inconclusive"),  # noisy and slower: a CI across 5 %
+        (1.00, None, False, "inconclusive"),  # single processes of a CPU (host-bound) figure
+        (1.00, None, True, "passed"),  # ... unless trusted
+        (1.20, None, True, "regression"),
+    ],
+)
+def test_the_gate_never_decides_on_inconclusive_data(
+    factor: float, spread: float | None, trust: bool, expected: str
+) -> None:
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    policy = ComparePolicy(fail_if_slower=0.05, trust_single_process=trust)
+    if spread is None:
+        base, other = a, noisy(a, factor, 0.001, 1)
+    else:
+        base, other = as_processes(a, 1.0, spread), as_processes(a, factor, spread)
+    r = compare_files([base, other], policy)
+    assert r.gate_state == expected
+    if expected == "inconclusive":
+        assert [d.code for d in r.diagnostics if d.code.startswith("gate")] == ["gate_inconclusive"]
+        assert not r.gate_failed

@@ -179,3 +179,20 @@ def test_formats_and_exports_on_stdout(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2 and "standard output" in err and out == ""
     code, _, err = run_cli(capsys, "run", TINY, *FAST, "--format", "xml")
     assert code == 2 and "unknown export format" in err
+
+
+def test_an_inconclusive_gate_exits_9_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        code, _, err = run_cli(capsys, "run", TINY, *FAST, "--max-time", "0.3", "--json", str(path))
+        assert code == 0, err
+    # Single processes on a CPU: the host may have moved between them.
+    code, out, err = run_cli(capsys, "compare", str(a), str(b), "--fail-if-slower", "5%")
+    assert code == 9 and "gate: INCONCLUSIVE" in out
+    assert err.strip().splitlines()[-1].startswith("infertime: error: gate inconclusive")
+    code, out, err = run_cli(
+        capsys, "compare", str(a), str(b), "--fail-if-slower", "500%", "--trust-single-process"
+    )
+    assert code == 0 and "gate: passed" in out
