@@ -159,8 +159,10 @@ def test_verdicts_in_words() -> None:
     )
     same = Ratio(1.0, (0.979, 1.015), 0.95, "m", 20)
     assert "no difference beyond ±2.1 %" in verdict_text(same, "B", "A", precision=0.05)
+    # A clear effect is called when its CI is within half the effect, even past the target.
+    assert decide(faster, "B", "A", 0.01).kind == "faster"
     # Wider than the precision target: no claim either way, and what would decide it.
-    for r in (faster, same):
+    for r in (Ratio(0.94, (0.88, 1.01), 0.95, "m", 20), same):
         d = decide(r, "B", "A", 0.01, what_would_decide="about --max-time 90")
         assert d.kind == "undecided" and "undecided after 20 rounds" in d.text
         assert "wider than the ±1.0 % target" in d.text and "--max-time 90" in d.text
@@ -258,8 +260,10 @@ def test_offline_comparison_of_two_results() -> None:
     assert r.mode == "files" and r.ratio(1).value == pytest.approx(1.2)
     assert r.ratio(1).ci is not None and r.ratio(1).ci[0] > 1.1
     assert "slower" in r.verdict(1)
-    # At the default ±1 % target this CI is too wide for a claim: undecided, with a way out.
-    strict = compare_files([a, b], ComparePolicy())
+    # A clear effect is called at the default ±1 % target too (its CI is within half of it);
+    # a 1 % one with this CI is not: undecided, with a way out.
+    assert compare_files([a, b], ComparePolicy()).decision(1).kind == "slower"
+    strict = compare_files([a, scaled(a, 1.01)], ComparePolicy())
     assert strict.decision(1).kind == "undecided" and "--processes" in strict.verdict(1)
     # Single processes on a CPU: the verdict cannot tell the host from a change.
     assert "single_process_pair" in {d.code for d in r.diagnostics}

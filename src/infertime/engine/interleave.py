@@ -151,8 +151,12 @@ def interleave(
     reported = 0.0
     reason = "max_time"
     worst: float | None = None
+    # Each copy one slot a round: a round is the permutation and its reverse once per pair of
+    # copies (A1 B1 B2 A2 A3 B3 B4 A4 for four), so every copy runs in every round and copies
+    # can be paired by round.
+    pairs = max(1, math.ceil(max(len(c) for c in copies_of) / 2))
     while True:
-        order = calls_of_round(round_order(configs, rng), copies_of, len(orders))
+        order = calls_of_round(round_order(configs, rng) * pairs, copies_of, len(orders))
         taken: list[list[float]] = [[] for _ in range(configs)]
         taken_by_call: list[list[float]] = [[] for _ in calls]
         for arm in order:
