@@ -45,7 +45,8 @@ def test_live_compare_interleaves_and_saves(
     assert f"{big} is" in out and "slower than" in out
     data = json.loads(path.read_text())
     assert data["kind"] == "compare" and data["mode"] == "interleaved"
-    assert data["policy"]["copies"] == 2 and data["analysis"]["owners"] == [0, 1, 1, 0]
+    assert data["policy"]["copies"] == 4  # eager models: four copies each by default
+    assert data["analysis"]["owners"] == [0, 1, 1, 0, 0, 1, 1, 0]
     assert len(data["arms"]) == 2 and data["ratios"][0]["time_ratio"] > 1.2
     assert len(data["arms"][0]["groups"]) == len(data["orders"])
     code, shown, _ = run_cli(capsys, "show", str(path))

@@ -274,7 +274,9 @@ def test_pitfalls_on_cuda_show_the_copy_and_no_sync_errors() -> None:
 def test_compare_on_cuda_interleaves_two_copies_of_each() -> None:
     """Live comparison on the GPU: copies built A B B A, each copy timed, a CI on the ratio."""
     tiny = "models_for_tests:tiny_cnn -b 8"
-    r = infertime.compare(tiny, f"{tiny} --dtype bf16", tiny, device="cuda", max_time_s=3.0)
+    r = infertime.compare(
+        tiny, f"{tiny} --dtype bf16", tiny, device="cuda", max_time_s=3.0, copies=2
+    )
     assert r.mode == "interleaved" and r.policy.copies == 2
     assert [a.name for a in r.arms] == [tiny, f"{tiny} --dtype bf16", f"{tiny} #2"]
     assert all(len(o) == 6 for o in r.orders)  # three configurations, each twice a round

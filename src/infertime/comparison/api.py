@@ -37,7 +37,7 @@ def compare(
     max_time_s: float | None = None,
     seed: int = 0,
     processes: int | None = None,
-    copies: int = 2,
+    copies: int | None = None,
     fail_if_slower: float | None = None,
     allow_different: bool = False,
     trust_single_process: bool = False,
@@ -54,7 +54,9 @@ def compare(
     on a CPU) has passed; with `processes`, each instead runs in that many alternating fresh
     processes (also what happens when they do not fit in memory together). Each model is
     built `copies` times in balanced order (A B B A) and its copies' samples pooled, since a
-    copy's speed can depend on when it was built; one copy each when two do not fit.
+    copy's speed can depend on when it was built, and their spread is in each ratio's CI;
+    by default 4 where a copy is cheap to build (eager and CUDA-graph models), else 2; fewer
+    when they do not fit.
     Offline: each item is a saved result (a path or a result object) of one kind.
     `fail_if_slower` (0.05 = 5 %): the gate; `result.gate_state` is "regression" when some
     configuration is slower than the baseline by more than that with the CI's confidence,
@@ -74,7 +76,7 @@ def compare(
         figure=figure,
         seed=seed,
         fail_if_slower=fail_if_slower,
-        copies=copies,
+        copies=copies if copies is not None else 2,
         trust_single_process=trust_single_process,
     )
     if precision is not None:
@@ -102,6 +104,8 @@ def compare(
     dev = device if isinstance(device, Device) else resolve_device(str(device))
     configs = [replace(c, spec=replace(c.spec, device=dev.name)) for c in configs]
     refuse_different_batches(configs, allow_different)
+    if copies is None and processes is None:
+        policy = replace(policy, copies=default_copies(configs))
     config = preset_config(preset)
     if max_time_s is not None:  # the user's budget bounds each warm-up too
         config = config.with_overrides(max_time_s=max_time_s)
@@ -116,6 +120,16 @@ def compare(
         progress=progress,
         allow_different=allow_different,
     )
+
+
+# Copies beyond two narrow a ratio's CI a lot (the copies' spread gets 6 degrees of freedom
+# instead of 2: docs/compare_simulation.md); they cost a build and a warm-up each.
+CHEAP_BACKENDS = ("eager", "cuda-graph")
+
+
+def default_copies(configs: list[Config]) -> int:
+    """4 copies of each model where building one is cheap, else 2 (a compile, an export)."""
+    return 4 if all(c.spec.backend in CHEAP_BACKENDS for c in configs) else 2
 
 
 def refuse_different_batches(configs: list[Config], allow_different: bool) -> None:

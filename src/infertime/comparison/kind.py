@@ -93,10 +93,9 @@ KIND = Kind(
             Opt(
                 "copies",
                 ("--copies",),
-                "Copies of each configuration's model (1 to 4), built in balanced order (A B B "
-                "A) and pooled; their spread is in the ratio's CI; 1 halves memory and warm-up "
-                "but leaves build-order bias unmeasured.",
-                default=2,
+                "Copies of each configuration's model (1 to 4; default 4 for eager and "
+                "cuda-graph models, else 2), built in balanced order (A B B A) and pooled; "
+                "their spread is in the ratio's CI; fewer save memory and warm-up.",
                 parse=parse_int("--copies"),
                 metavar="N",
             ),

@@ -80,7 +80,8 @@ def compare_live(
     # Most protection first: two copies with a ballast, then without it, then one copy each.
     # Each attempt that does not fit (building, or running out of memory while timing) gives
     # way to the next; only the last accepts fewer copies than it asked for.
-    attempts = [(c, b) for c in sorted({policy.copies, 1}, reverse=True) for b in (True, False)]
+    fewer = {policy.copies, min(policy.copies, 2), 1}
+    attempts = [(c, b) for c in sorted(fewer, reverse=True) for b in (True, False)]
     for k, (copies, ballast) in enumerate(attempts):
         try:
             return interleaved(
