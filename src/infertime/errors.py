@@ -24,6 +24,11 @@ def option(keyword: str) -> str:
     return keyword
 
 
+def from_command_line() -> bool:
+    """Whether messages now name command-line flags (inside `command_line()`)."""
+    return _FROM_CLI.get()
+
+
 @contextmanager
 def command_line() -> Iterator[None]:
     """Messages raised inside name command-line flags."""

@@ -20,6 +20,10 @@ from .policies import MeasureConfig
 from .sections import Analysis
 from .specs.spec import WorkloadSpec
 
+# No call of a model takes this long: a file that says so is damaged (and its statistics would
+# overflow).
+MAX_SAMPLE_S = 7 * 24 * 3600.0
+
 FIGURE_LABELS = {
     "latency": "latency (synchronous request, per call)",
     "device_time": "device time per call (pipelined)",
@@ -60,6 +64,10 @@ class Series:
             raise ValueError(f"series {self.figure!r} has no samples")
         if any(not (x >= 0 and math.isfinite(x)) for x in self.samples_s):
             raise ValueError(f"series {self.figure!r} has a negative or non-finite sample")
+        if all(x == 0 for x in self.samples_s):
+            raise ValueError(f"series {self.figure!r} has only samples of 0 s")
+        if any(x > MAX_SAMPLE_S for x in self.samples_s):
+            raise ValueError(f"series {self.figure!r} has a sample longer than a week")
         if self.calls_per_sample < 1:
             raise ValueError(f"series {self.figure!r} has {self.calls_per_sample} calls per sample")
 

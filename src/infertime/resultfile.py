@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,9 @@ from typing import Any
 
 from .errors import InfertimeError, ResultFileError
 from .serialization import DataError, dump, json_schema, load
+from .writing import check_writable, is_stream, write_text_atomic
+
+__all__ = ["check_writable", "is_stream", "write_text_atomic"]  # kept here for old imports
 
 SCHEMA_NAME = "infertime.result"
 SCHEMA_VERSION = 6
@@ -164,47 +165,6 @@ def document_schema(kind: str) -> dict[str, Any]:
     }
 
 
-def new_file_mode() -> int:
-    """The permissions a new file gets here (0666 less the umask), as open() would give."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _target(path: str | os.PathLike[str]) -> Path:
-    """Where a write to `path` lands: a symbolic link is followed to its target."""
-    p = Path(path)
-    return Path(os.path.realpath(p)) if p.is_symlink() else p
-
-
-def is_stream(p: Path) -> bool:
-    """An existing character device or pipe (/dev/null, /dev/stdout, a FIFO): written in
-    place, never replaced by the atomic rename (which would turn /dev/null into a file)."""
-    try:
-        mode = p.stat().st_mode
-    except OSError:
-        return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
-
-
-def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Fail before a long measurement, not after it, when the result cannot be written."""
-    p = _target(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    if is_stream(p):
-        if not os.access(p, os.W_OK):
-            raise ResultFileError(f"cannot write result to {p}: it is not writable")
-        return p
-    if p.exists() and not p.is_file():
-        kind = "a directory" if p.is_dir() else "not a regular file"
-        raise ResultFileError(f"cannot write result to {p}: it is {kind}")
-    if not parent.is_dir():
-        raise ResultFileError(f"cannot write result to {p}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ResultFileError(f"cannot write result to {p}: folder {parent} is not writable")
-    return p
-
-
 def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
     """Write atomically: a temporary file in the same folder, flushed, then renamed over `path`
     (a symbolic link's target, not the link; a device or pipe is written in place)."""
@@ -215,32 +175,6 @@ def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
         )
     text = json.dumps(to_document(result), indent=1, allow_nan=False)
     return write_text_atomic(text + "\n", path)
-
-
-def write_text_atomic(text: str, path: str | os.PathLike[str], what: str = "result") -> Path:
-    """`text` to `path` as save_json writes: whole or not at all (module doc of save_json)."""
-    p = check_writable(path)
-    if is_stream(p):
-        try:
-            with open(p, "w", encoding="utf-8") as f:
-                f.write(text)
-        except OSError as exc:
-            raise ResultFileError(f"cannot write {what} to {p}: {exc.strerror or exc}") from exc
-        return p
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, p)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ResultFileError(f"cannot write {what} to {p}: {exc.strerror or exc}") from exc
-        raise
-    return p
 
 
 def load_result(path: str | os.PathLike[str]) -> Any:
@@ -254,6 +188,8 @@ def load_result(path: str | os.PathLike[str]) -> Any:
         raise ResultFileError(f"no such result file: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultFileError(f"cannot read {p}: {exc}") from None
+    except RecursionError:
+        raise ResultFileError(f"{p} is nested too deeply to be a result file") from None
     except json.JSONDecodeError as exc:
         raise ResultFileError(f"{p} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
     return from_document(data, str(p))

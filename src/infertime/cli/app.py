@@ -89,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 success, 2 bad usage, other codes per error kind)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    # A stream closed before the start (`>&-`, `2>&-`): Python sets it to None. Write to
+    # nowhere instead, measure and save the file, and say (exit 141) that stdout was closed.
+    stdout_closed = sys.stdout is None
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (lives as long as the process)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     # 'package.module:callable' models resolve from the working directory, as `python -m` would.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -98,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with terminate_cleanly(), command_line():
             code = build_app()(args=args, prog_name="infertime", standalone_mode=False)
+        if stdout_closed and not code:
+            _error("standard output was closed at the start; any result file was written")
+            return OUTPUT_CLOSED
         return code if isinstance(code, int) else 0
     except InfertimeError as exc:
         if debug:

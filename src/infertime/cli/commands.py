@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..errors import ConfigError, Interrupted, OutputClosed, Terminated, TerminatedError
+from ..errors import Interrupted, OutputClosed, Terminated, TerminatedError
 from ..kinds.base import Kind, Opt, Values
 from .options import resolve
 
@@ -113,7 +114,7 @@ def kind_command(kind: Kind) -> Callable[..., None]:
         from ..reporting.progress import terminal_progress
         from .output import deliver, precheck_output, say
 
-        precheck_output(o.get("json_path"), o.get("fmt", "table"), o.exports())
+        precheck_output(o.get("json_path"), o.get("fmt", "table"), o.exports(), *paths_of(o))
         if command.precheck is not None:
             command.precheck(o)
         with terminal_progress(not o.get("quiet", False), notice=say) as progress:
@@ -139,13 +140,14 @@ def kind_command(kind: Kind) -> Callable[..., None]:
     return typer_command(command.options, handle, command.help, command.name)
 
 
-def same_file(a: Any, b: Any, what: str) -> None:
-    """Refuse two outputs naming one file."""
-    if a is not None and b is not None and str(a) != "-":
-        from pathlib import Path
+def paths_of(o: Values) -> tuple[tuple[Path, ...], dict[str, Path]]:
+    """The files a command reads (result files given to compare, show's file) and its outputs
+    beyond --json and the exports (pitfalls' --plot), for the checks before measuring."""
+    inputs = [Path(i) for i in o.get("items", ()) if Path(i).is_file()]
+    if o.get("path") is not None:
+        inputs.append(Path(o.get("path")))
+    other = {"--plot": Path(o.get("plot"))} if o.get("plot") is not None else {}
+    return tuple(inputs), other
 
-        if Path(a).resolve() == Path(b).resolve():
-            raise ConfigError(f"{what} name the same file")
 
-
-__all__ = ["annotation", "kind_command", "same_file", "typer_command"]
+__all__ = ["annotation", "kind_command", "paths_of", "typer_command"]

@@ -13,8 +13,9 @@ def show(o: Values) -> None:
     """Render a saved result (any kind) as it was printed when measured, or export it."""
     from ..reporting.show import render_result
     from ..resultfile import load_result
+    from .commands import paths_of
     from .output import deliver, precheck_output
 
-    precheck_output(None, o.fmt, o.exports())
+    precheck_output(None, o.fmt, o.exports(), *paths_of(o))
     result = load_result(o.path)
     deliver(result, None, o.quiet, render_result, o.details, o.fmt, o.exports())

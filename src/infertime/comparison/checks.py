@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..diagnose.host import check_environment
+from ..diagnose.host import check_environment, check_model_output
 from ..diagnose.launch import check_cupti
 from ..diagnose.noise import check_warmup
 from ..records import Diagnostic
+from .ratios import percent_text
+from .result import ratio_drift
 
 if TYPE_CHECKING:
     from ..specs.spec import WorkloadSpec
@@ -33,12 +35,27 @@ def check_compare(result: CompareResult) -> list[Diagnostic]:
             for d in check_warmup(arm.warmup):
                 found.append(Diagnostic(d.code, d.severity, f"{arm.name}: {d.message}", d.advice))
     stop = result.stop
-    if stop is not None and not stop.met_target:
+    drifts = [(result.arms[i].name, ratio_drift(result, i)) for i in range(1, len(result.arms))]
+    drifting = [(name, change) for name, change in drifts if change is not None]
+    for name, drift in drifting:
+        found.append(
+            Diagnostic(
+                "ratio_drift",
+                "warning",
+                f"the time ratio of {name} to {result.baseline.name} drifted by {drift:+.1%} "
+                "from the first half of the rounds to the second: one of them kept getting "
+                "slower or faster while they were compared",
+                "find what drifts (a growing cache, a leak, throttling); a longer --max-time "
+                "will not settle a drift",
+                {"change_rel": drift},
+            )
+        )
+    if stop is not None and not stop.met_target and not drifting:
         found.append(
             Diagnostic(
                 "precision_missed",
                 "info",
-                f"the ratios' CIs did not reach ±{stop.target_rel:.1%}: {stop.message}",
+                f"the ratios' CIs did not reach ±{percent_text(stop.target_rel)} %: {stop.message}",
                 "give a longer --max-time for tighter ratios",
             )
         )
@@ -46,6 +63,7 @@ def check_compare(result: CompareResult) -> list[Diagnostic]:
     found.extend(check_single_processes(result))
     found.extend(check_host_paced(result))
     found.extend(check_gate(result))
+    found.extend(check_model_output(result.analysis))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
     return found

@@ -21,6 +21,12 @@ def parse_fraction(text: str) -> float:
         ) from None
     if not 0 <= value < 10:
         raise ConfigError(f"--fail-if-slower must be between 0% and 1000%, got {text!r}")
+    if not t.endswith("%") and value >= 1:
+        # "5" is 500 % as a share, and a gate that could never fail: say what was meant.
+        raise ConfigError(
+            f"--fail-if-slower {t} would be a share of {value:.0%}: write {t}% for {t} %, or a "
+            f"share such as 0.05"
+        )
     return value
 
 

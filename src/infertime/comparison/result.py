@@ -126,6 +126,11 @@ class CompareResult(ResultBase):
             raise ValueError(f"unknown comparison mode {self.mode!r}")
         if len(self.arms) < 2:
             raise ValueError("a comparison holds at least two configurations")
+        if self.mode != "files" and len({len(a.groups) for a in self.arms}) > 1:
+            raise ValueError(
+                "the configurations hold different numbers of rounds or processes: "
+                + ", ".join(f"{a.name} {len(a.groups)}" for a in self.arms)
+            )
 
     @property
     def baseline(self) -> Arm:
@@ -225,9 +230,28 @@ class CompareResult(ResultBase):
         return self.gate_state == "regression"
 
 
+def ratio_drift(r: CompareResult, i: int) -> float | None:
+    """Interleaved: how much arm i's time ratio to the baseline moved from the first half of
+    the rounds to the second, where that trend is significant (else None)."""
+    if r.mode != "interleaved":
+        return None
+    base = [stats.median(g) for g in r.samples_of(0)]
+    other = [stats.median(g) for g in r.samples_of(i)]
+    ratios = [o / b for b, o in zip(base, other, strict=True) if b > 0]
+    return stats.significant_trend([ratios])
+
+
 def what_would_decide(r: CompareResult, i: int, ratio: Ratio) -> str:
-    """For an undecided ratio: the budget, processes or precision the observed spread needs."""
+    """For an undecided ratio: the budget, processes or precision the observed spread needs;
+    for a ratio that drifts, that more time will not help."""
     target = r.policy.precision
+    drift = ratio_drift(r, i)
+    if drift is not None:
+        return (
+            f"the ratio drifted by {drift:+.1%} from the first half of the rounds to the "
+            "second (a configuration that keeps getting slower or faster: a growing cache, a "
+            "leak, throttling), so more time will not settle it; fix what drifts"
+        )
     half = ratio.half_width
     looser = f"--precision {percent_text(half)}%" if half is not None else ""
     if r.mode == "interleaved":
@@ -241,7 +265,12 @@ def what_would_decide(r: CompareResult, i: int, ratio: Ratio) -> str:
                 return f"more copies of each model (--copies 4), or {looser}"
             factor = (half / target) ** 2
             return f"about --max-time {max(1.0, r.stop.elapsed_s * factor):.0f}, or {looser}"
-        return "a longer --max-time (too few rounds for a CI)"
+        per_round = r.stop.elapsed_s / max(len(r.orders), 1) if r.stop is not None else 0.0
+        need = r.policy.min_rounds * per_round * 1.5
+        return (
+            f"at least {r.policy.min_rounds} rounds, about --max-time {max(need, 1.0):.0f} at "
+            f"{per_round:.2g} s a round"
+        )
     if r.mode == "processes":
         k = len(r.baseline.groups)
         need = k if half is None else math.ceil(k * (half / target) ** 2)

@@ -36,9 +36,11 @@ def slow_call_notice(call_s: float, config: MeasureConfig) -> str:
     """How long warm-up and sampling will take with calls this long (the first call, which is
     often the slowest, stands for all)."""
     w = config.warmup
-    warm_s = min(w.max_time_s, max(w.min_time_s, w.min_calls * call_s))
+    # Warm-up and sampling each end with a call already under way when their limit passes,
+    # and the output is checked once more at the end: a call each, besides the first.
+    warm_s = min(w.max_time_s, max(w.min_time_s, w.min_calls * call_s)) + call_s
     sample_s = max(config.stop.max_time_s, 2 * call_s) + call_s
-    total = warm_s + sample_s
+    total = call_s + warm_s + sample_s + call_s
     about = f"{total / 60:.0f} min" if total >= 120 else f"{total:.0f} s"
     return (
         f"the first call took {call_s:.2g} s: this measurement will take about {about} "

@@ -15,21 +15,36 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from .. import errors
-from ..errors import InfertimeError, ModelCallError
+from ..errors import InfertimeError, ModelCallError, from_command_line
 from ..processes import die_with_parent
 
 WORKER = "infertime.execution.worker"
+CLI_ENV = "INFERTIME_FROM_CLI"
+
+
+# Called while a child runs: (seconds so far, the limit).
+Waiting = Callable[[float, float], None]
+# How often a waiting parent says so.
+WAIT_REPORT_S = 5.0
 
 
 class Executor(Protocol):
     name: str
 
     def run(
-        self, task: str, request: dict[str, Any], *, timeout_s: float, what: str
+        self,
+        task: str,
+        request: dict[str, Any],
+        *,
+        timeout_s: float,
+        what: str,
+        waiting: Waiting | None = None,
     ) -> dict[str, Any]:
         """Run `task` on `request` and return its answer; raise the task's error."""
         ...
@@ -41,7 +56,13 @@ class InProcess:
     name = "in-process"
 
     def run(
-        self, task: str, request: dict[str, Any], *, timeout_s: float, what: str
+        self,
+        task: str,
+        request: dict[str, Any],
+        *,
+        timeout_s: float,
+        what: str,
+        waiting: Waiting | None = None,
     ) -> dict[str, Any]:
         from .tasks import task_function
 
@@ -59,14 +80,22 @@ class FreshProcess:
         self.env = env
 
     def run(
-        self, task: str, request: dict[str, Any], *, timeout_s: float, what: str
+        self,
+        task: str,
+        request: dict[str, Any],
+        *,
+        timeout_s: float,
+        what: str,
+        waiting: Waiting | None = None,
     ) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="infertime-task-") as folder:
             request_path = Path(folder) / "request.json"
             answer_path = Path(folder) / "answer.json"
             output_path = Path(folder) / "output.txt"
             request_path.write_text(json.dumps(request), encoding="utf-8")
-            env = {**os.environ, **self.env} if self.env else None
+            env = {**os.environ, **(self.env or {})}
+            if from_command_line():  # the child's messages name flags, as the parent's do
+                env[CLI_ENV] = "1"
             with open(output_path, "wb") as output:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", WORKER, task, str(request_path), str(answer_path)],
@@ -77,12 +106,14 @@ class FreshProcess:
                     preexec_fn=die_with_parent,
                 )
                 try:
-                    code = proc.wait(timeout=timeout_s)
+                    code = _wait(proc, timeout_s, waiting)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
                     raise ModelCallError(
-                        f"{what} did not finish within {timeout_s:g} s and was stopped"
+                        f"{what} did not finish within {timeout_s:.0f} s and was stopped",
+                        advice="a model that hangs, or a limit too short for a slow model: "
+                        "measure it once in this process to see how long it takes",
                     ) from None
                 except BaseException:  # Ctrl-C, SIGTERM: the child goes with us
                     proc.kill()
@@ -96,6 +127,20 @@ class FreshProcess:
                 raise _error_from(answer["error"], what)
             tail = output_path.read_text(encoding="utf-8", errors="replace")
             raise ModelCallError(f"{what} failed: {why(code, tail)}")
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout_s: float, waiting: Waiting | None) -> int:
+    """The child's exit code; `waiting` is told how long it has run, every few seconds."""
+    start = time.monotonic()
+    while True:
+        left = timeout_s - (time.monotonic() - start)
+        if left <= 0:
+            raise subprocess.TimeoutExpired(proc.args, timeout_s)
+        try:
+            return proc.wait(timeout=min(WAIT_REPORT_S, left))
+        except subprocess.TimeoutExpired:
+            if waiting is not None:
+                waiting(time.monotonic() - start, timeout_s)
 
 
 def _read_answer(path: Path) -> dict[str, Any] | None:

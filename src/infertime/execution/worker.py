@@ -29,8 +29,18 @@ def answer_error(exc: InfertimeError) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    task_name, request_path, answer_path = argv
+    import os
+    from contextlib import nullcontext
+
+    from ..errors import command_line
     from .tasks import task_function
+
+    task_name, request_path, answer_path = argv
+    with command_line() if os.environ.get("INFERTIME_FROM_CLI") else nullcontext():
+        return run(task_name, request_path, answer_path, task_function)
+
+
+def run(task_name: str, request_path: str, answer_path: str, task_function: Any) -> int:
 
     code = 0
     try:

@@ -62,6 +62,8 @@ def measure_latency(
     workload, sampling = split_options(options, OPTION_NAMES, "measure_latency")
     processes = sampling.pop("processes", 1)
     sampling_config(sampling)  # flags are checked before anything slow happens
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ConfigError(f"{option('processes')} must be an integer >= 2, got {processes!r}")
     if processes != 1:
         return measure_in_fresh_processes(
             model, example_inputs, workload, sampling, processes, graph_replay, diagnose, progress

@@ -65,6 +65,14 @@ class LatencyResult(ResultBase):
     processes: tuple[ProcessRun, ...] = ()
     analysis: LatencyAnalysis = field(default_factory=LatencyAnalysis)
 
+    def __post_init__(self) -> None:
+        for i, p in enumerate(self.processes, start=1):
+            missing = [
+                f for f in ("latency", "device_time") if f in self.figures and f not in p.figures
+            ]
+            if missing:
+                raise ValueError(f"process {i} of {len(self.processes)} has no {missing[0]} figure")
+
     def across(self, figure: str) -> AcrossProcesses | None:
         """The figure over every process (None for a single process)."""
         if not self.processes:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.progress import ProgressSink
-from ..errors import ConfigError
 from ..kinds.base import Command, Kind, Opt, Values
 from ..parsing import parse_int
 
@@ -16,11 +15,9 @@ def precheck(o: Values) -> None:
     if o.plot is None:
         return
 
-    from ..resultfile import check_writable
+    from ..writing import check_writable
 
-    if o.json_path is not None and Path(o.plot).resolve() == Path(o.json_path).resolve():
-        raise ConfigError("--plot and --json name the same file")
-    check_writable(o.plot)
+    check_writable(o.plot, "the plot")
     from .plot import pyplot
 
     pyplot()  # a missing matplotlib fails now, not after the measurement

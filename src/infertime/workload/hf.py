@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from .inputs import InputSpec
 from .loaded import LoadedModel
 
 DEFAULT_SEQ_LEN = 128
+# Config keys that are sizes or counts (layers, heads, widths, vocabulary, positions).
+_COUNT = re.compile(r"(^num_|^n_|_size$|_layers$|_heads$|^max_position|_dim$|^n_embd$|_groups$)")
 
 
 def is_local(name: str) -> bool:
@@ -72,6 +75,19 @@ def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedM
             close = difflib.get_close_matches(key, list(config.to_dict()), n=3)
             hint = f"close matches: {', '.join(close)}" if close else None
             raise ConfigError(f"hf:{name}'s config has no setting {key!r}", advice=hint)
+        current = getattr(config, key)
+        if (
+            _COUNT.search(key)
+            and isinstance(current, int)
+            and not isinstance(current, bool)
+            and current > 0
+            and (isinstance(value, bool) or not isinstance(value, int) or value < 1)
+        ):
+            # transformers builds a model with -1 layers without a word (and times nothing).
+            raise ConfigError(
+                f"hf:{name}'s {key} is a size or a count: it must be a whole number of at least "
+                f"1 (its default is {current}), got {value!r}"
+            )
         try:
             setattr(config, key, value)
         except Exception as exc:  # transformers checks types and refuses read-only keys
