@@ -204,6 +204,7 @@ def interleaved(
                     lambda b, o, i, c: interleaved_half_width(b, o, i, c, policy.confidence),
                     progress,
                     owners,
+                    copy_labels(configs, owners),
                 )
             # Outside the timed region: a model whose output is (or turned) NaN.
             for c, call in zip(of_call, calls, strict=True):
@@ -273,6 +274,17 @@ def copy_agreement(
         for k, j in enumerate(mine[1:], start=2):
             r = copy_ratio(first, run.copy_samples[j], confidence)
             out.append(CopyAgreement(c.name, k, r.value, r.ci, confidence))
+    return out
+
+
+def copy_labels(configs: Sequence[Config], owners: Sequence[int]) -> list[str]:
+    """Each call's name on the progress line: its configuration's letter and name, its copy."""
+    seen: dict[int, int] = {}
+    out = []
+    for i in owners:
+        seen[i] = seen.get(i, 0) + 1
+        name = configs[i].name if len(configs[i].name) <= 30 else configs[i].name[:29] + "…"
+        out.append(f"{chr(65 + i) if i < 26 else i + 1} {name}, copy {seen[i]}")
     return out
 
 

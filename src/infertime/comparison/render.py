@@ -6,6 +6,7 @@ from rich.console import Console
 
 from ..records import FIGURE_LABELS
 from ..reporting.describe import build_lines, input_words
+from ..reporting.diagnostics import wrapped
 from ..reporting.units import duration, size_bytes
 from ..sections import BackendBuild
 from .ratios import ci_text, ratio_text
@@ -44,7 +45,7 @@ def headline_lines(r: CompareResult) -> list[str]:
         if "per item" not in figure:
             figure += ", per item"
     lines = [f"{figure} · {how(r)} · {r.settings.device}"]
-    width = min(max(len(a.name) for a in r.arms), 40)
+    width = min(max(len(a.name) for a in r.arms), 36)
     for i, arm in enumerate(r.arms):
         name = arm.name if len(arm.name) <= width else arm.name[: width - 1] + "…"
         if i == 0:
@@ -148,8 +149,8 @@ def build_of(r: CompareResult, i: int) -> BackendBuild | None:
 
 def print_compare(r: CompareResult, console: Console, details: bool = False) -> None:
     for line in headline_lines(r):
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        wrapped(console, line)
     if details:
         console.print()
         for line in detail_lines(r):
-            console.print(line, highlight=False, soft_wrap=True, markup=False)
+            wrapped(console, line)

@@ -17,7 +17,7 @@ from ..devices.base import Device, MemoryReading
 from ..errors import option
 from ..policies import MeasureConfig, WarmupPolicy
 from ..records import Series, WarmupRecord
-from .progress import NOTICE, ProgressSink, no_progress
+from .progress import NOTICE, PLAN, ProgressSink, no_progress
 from .sampler import pipelined_calls_per_sample, sample_device_time, sample_latency
 from .timing import calibrate_timer_overhead, gc_paused, time_block
 from .warmup import warm_up, window_calls
@@ -30,6 +30,13 @@ REPLAY_WARMUP_MIN_S = 0.1
 SETTLING_Z = 1.645
 # A first call this slow gets a notice of how long the measurement will take.
 SLOW_CALL_S = 0.5
+
+
+def expected_s(call_s: float, config: MeasureConfig) -> float:
+    """How long warm-up and sampling should take (the first call standing for all): the
+    minimum warm-up, not its cap, and the whole sampling budget."""
+    w = config.warmup
+    return max(w.min_time_s, w.min_calls * call_s) + max(config.stop.max_time_s, 2 * call_s)
 
 
 def slow_call_notice(call_s: float, config: MeasureConfig) -> str:
@@ -181,6 +188,7 @@ def measure_figures(
         budget = config.stop.max_time_s
         if cold_s >= SLOW_CALL_S:
             progress(NOTICE, None, slow_call_notice(cold_s, config))
+        progress(PLAN, expected_s(cold_s, config), "warm-up and sampling")
 
         # On a CPU a call runs synchronously: pipelined device time is the same quantity as
         # latency, so the whole budget goes to latency and it is the one figure.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.progress import NOTICE, ProgressSink, no_progress
+from ..engine.progress import CONTEXT, NOTICE, ProgressSink, no_progress
 from ..errors import ModelCallError
 from ..policies import MeasureConfig
 from ..specs.spec import WorkloadSpec
@@ -51,6 +51,7 @@ def measure_in_processes(
     results = []
     for i in range(processes):
         what = f"process {i + 1} of {processes}"
+        progress(CONTEXT, None, what)
         progress("fresh processes", i / processes, f"{what}: starting")
         extra = last_options if i == processes - 1 and last_options else {}
         request = measure_request(kind, spec, config, **{**(options or {}), **extra})

@@ -25,15 +25,17 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
     if launch is not None:
         found.append(launch_diagnostic(launch))
         found.extend(host_sync_diagnostic(launch))
-    found.extend(check_warmup(result.warmup))
+    preset = result.settings.method.preset
     for series in result.figures.values():
         found.extend(check_series(series, trend=False))
     # Calls still getting faster through warm-up and sampling: the whole measurement is
-    # flagged; otherwise each figure is checked for a drift of its own.
-    settling = check_settling(result.figures)
+    # flagged (and says why warm-up ended unsettled); otherwise each figure is checked for a
+    # drift of its own, and an unsettled warm-up on its own.
+    settling = check_settling(result.figures, preset)
     found.extend(settling)
     if not settling:
-        drifts = (check_drift(series) for series in result.figures.values())
+        found.extend(check_warmup(result.warmup, preset))
+        drifts = (check_drift(series, preset) for series in result.figures.values())
         found.extend(d for d in drifts if d is not None)
     state = result.analysis.gpu_state
     if state is not None:

@@ -14,6 +14,7 @@ from .. import stats
 from ..diagnose.gpu import timed_clock_summary
 from ..records import Series
 from ..reporting.describe import build_lines, input_words
+from ..reporting.diagnostics import wrapped
 from ..reporting.units import duration, duration_in, percent, rate, size_bytes, unit_of
 from ..sections import GpuState, WallTimes
 from .result import LatencyResult
@@ -54,44 +55,43 @@ def ci_text(center: float, ci: tuple[float, float] | None) -> str:
 
 
 def figure_row(series: Series) -> list[str]:
+    """A figure's row of the details table: what fits 80 columns (spread is in `spread_line`)."""
     s = series.summary
     blocks = "" if s.per_call else " †"  # spread of block means, not of single calls
     return [
         SHORT_LABELS.get(series.figure, series.figure),
         duration(s.median),
         ci_text(s.median, s.median_ci),
-        f"{duration_in(s.mean, s.mean)} ± {duration_in(s.std, s.mean)} {unit_of(s.mean)}{blocks}",
         percent(s.iqr_rel) + blocks,
-        f"{duration_in(s.min, s.median)}–{duration_in(s.max, s.median)} {unit_of(s.median)}"
-        + blocks,
         f"{s.n}×{series.calls_per_sample}",
     ]
+
+
+def spread_line(series: Series) -> str:
+    """Mean ± std and min–max of a figure (a line of its own: the table would pass 80 columns)."""
+    s = series.summary
+    blocks = "" if s.per_call else " †"
+    return (
+        f"{SHORT_LABELS.get(series.figure, series.figure)}: mean "
+        f"{duration_in(s.mean, s.mean)} ± {duration_in(s.std, s.mean)} {unit_of(s.mean)}{blocks}, "
+        f"min–max {duration_in(s.min, s.median)}–{duration_in(s.max, s.median)} "
+        f"{unit_of(s.median)}{blocks}"
+    )
 
 
 def details_table(r: LatencyResult) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     conf = round(r.latency.confidence * 100)
-    for col in (
-        "per call",
-        "median",
-        f"{conf} % CI",
-        "mean ± std",
-        "IQR/med",
-        "min–max",
-        "n×calls",
-    ):
-        table.add_column(col, justify="left" if col == "per call" else "right")
+    for col in ("per call", "median", f"{conf} % CI", "IQR/med", "n×calls"):
+        table.add_column(col, justify="left" if col == "per call" else "right", no_wrap=True)
     for series in r.figures.values():
-        row = figure_row(series)
-        table.add_row(*row)
+        table.add_row(*figure_row(series))
     tp = r.throughput_ci
-    tp_ci = f"{rate(tp[0], '').strip()}–{rate(tp[1], 'items/s')}" if tp else ""
+    tp_ci = f"{rate(tp[0], '').strip()}–{rate(tp[1], '').strip()}" if tp else ""
     table.add_row(
-        f"throughput (b={r.settings.batch_size})",
-        rate(r.throughput_items_per_s, "items/s"),
+        f"items/s (b={r.settings.batch_size})",
+        rate(r.throughput_items_per_s, "").strip(),
         tp_ci,
-        "",
-        "",
         "",
         "",
     )
@@ -265,11 +265,9 @@ def detail_lines(r: LatencyResult) -> list[str]:
             "below: the last of the processes (it also ran the diagnosis passes); wall time "
             "per process " + ", ".join(f"{p.wall_s:.1f} s" for p in r.processes)
         )
+    lines.extend(spread_line(series) for series in r.figures.values())
     if any(not s.summary.per_call for s in r.figures.values()):
-        lines.append(
-            "† over samples that each average n×calls calls (the n×calls column), not over "
-            "single calls"
-        )
+        lines.append("† over samples that each average n×calls calls, not over single calls")
     lines.append(
         "throughput = batch / median device time per call; CV: "
         + ", ".join(
@@ -384,4 +382,4 @@ def print_latency(r: LatencyResult, console: Console, details: bool = False) -> 
     console.print()
     console.print(details_table(r))
     for line in detail_lines(r):
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        wrapped(console, line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..reporting.table import Table, run_columns, signed_percent, warning_notes
 from ..reporting.units import duration, percent
-from .render import pitfalls_table
+from .render import title
 from .result import PitfallsResult
 
 PITFALLS_COLUMNS = (
@@ -64,7 +64,7 @@ def pitfalls_results_table(r: PitfallsResult) -> Table:
         *warning_notes(r.diagnostics),
     ]
     return Table(
-        title=str(pitfalls_table(r).title),
+        title=title(r),
         columns=PITFALLS_COLUMNS,
         rows=tuple(rows),
         notes=tuple(notes),

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..engine.curve import CurvePoint, differ
 from ..reporting.describe import backend_words
+from ..reporting.diagnostics import wrapped
 from ..reporting.units import duration, percent, rate, size_bytes
 from .result import ThroughputResult
 
@@ -36,34 +37,48 @@ def marks(r: ThroughputResult, batch: int) -> str:
     return ", ".join(out)
 
 
-def curve_table(r: ThroughputResult, details: bool = False) -> Table:
+def curve_table(r: ThroughputResult) -> Table:
+    """The curve in 80 columns: throughput with its CI, latency, memory and the choices."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     memory = "peak RSS" if r.settings.device == "cpu" else "memory"
-    columns = ["batch", "items/s", "±CI", "per call", "latency"]
-    if details:
-        columns.append("allocated")
-    for col in (*columns, memory, "choice"):
+    for col in ("batch", "items/s", "±CI", "latency", memory, "choice"):
         table.add_column(col, justify="left" if col == "choice" else "right", no_wrap=True)
     for p in r.points:
         if not p.measured:
-            blanks = [""] * (len(columns) - 1)
-            table.add_row(str(p.batch), "out of memory", *blanks[1:], "", p.reason)
+            table.add_row(str(p.batch), "out of memory", "", "", "", p.reason)
             continue
         ci = p.items_per_s_ci
         ci_text = f"±{percent((ci[1] - ci[0]) / 2 / p.items_per_s)}" if ci else "n/a"
-        assert p.device_time is not None and p.latency is not None
-        cells = [
+        assert p.latency is not None
+        table.add_row(
             str(p.batch),
             rate(p.items_per_s, ""),
             ci_text,
+            duration(p.latency.summary.median),
+            size_bytes(p.memory.peak_reserved_bytes if p.memory else None),
+            choice_cell(r, p),
+        )
+    return table
+
+
+def points_table(r: ThroughputResult) -> Table:
+    """--details: each point's device time and latency per call, memory, steadiness."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    cols = ("batch", "device time", "latency", "allocated", "reserved", "steady", "n×calls")
+    for col in cols:
+        table.add_column(col, justify="right", no_wrap=True)
+    for p in r.points:
+        if p.device_time is None or p.latency is None:
+            continue
+        table.add_row(
+            str(p.batch),
             duration(p.device_time.summary.median),
             duration(p.latency.summary.median),
-        ]
-        if details:
-            cells.append(size_bytes(p.memory.peak_allocated_bytes if p.memory else None))
-        cells.append(size_bytes(p.memory.peak_reserved_bytes if p.memory else None))
-        cells.append(choice_cell(r, p))
-        table.add_row(*cells)
+            size_bytes(p.memory.peak_allocated_bytes if p.memory else None),
+            size_bytes(p.memory.peak_reserved_bytes if p.memory else None),
+            {True: "yes", False: "no", None: "?"}[p.warmup_steady],
+            f"{p.device_time.summary.n}×{p.device_time.calls_per_sample}",
+        )
     return table
 
 
@@ -142,8 +157,10 @@ def detail_lines(r: ThroughputResult) -> list[str]:
 
 
 def print_throughput(r: ThroughputResult, console: Console, details: bool = False) -> None:
-    console.print(describe(r), highlight=False, soft_wrap=True, markup=False)
-    console.print(curve_table(r, details))
+    wrapped(console, describe(r))
+    console.print(curve_table(r))
+    if details:
+        console.print(points_table(r))
     lines = finding_lines(r) + (detail_lines(r) if details else [])
     for line in lines:
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        wrapped(console, line)
