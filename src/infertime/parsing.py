@@ -51,3 +51,48 @@ def parse_duration_s(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"a duration must be positive, got {text!r}")
     return value
+
+
+def parse_seconds(flag: str) -> Callable[[str], float]:
+    """A duration with a unit (5s, 500ms) or a bare number of seconds."""
+
+    def parse(text: str) -> float:
+        try:
+            return float(text.strip())  # seconds; the policy checks it is positive
+        except ValueError:
+            pass
+        try:
+            return parse_duration_s(text)
+        except ConfigError as exc:
+            raise ConfigError(f"{flag}: {exc.message}") from None
+
+    return parse
+
+
+def parse_share(flag: str) -> Callable[[str], float]:
+    """A share of something: '1%' or '0.01'."""
+
+    def parse(text: str) -> float:
+        t = text.strip()
+        try:
+            return float(t[:-1]) / 100 if t.endswith("%") else float(t)
+        except ValueError:
+            raise ConfigError(f"{flag} takes a share such as 1% or 0.01, got {text!r}") from None
+
+    return parse
+
+
+def parse_duration_with_unit(flag: str) -> Callable[[str], float]:
+    """A duration that must say its unit (a latency budget of '50' is ambiguous)."""
+
+    def parse(text: str) -> float:
+        t = text.strip()
+        try:
+            float(t)
+        except ValueError:
+            return parse_duration_s(t)
+        raise ConfigError(
+            f"{flag} {t} needs a unit: {t}ms, {t}us or {t}s", advice="e.g. --latency-budget 50ms"
+        )
+
+    return parse

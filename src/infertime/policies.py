@@ -111,11 +111,17 @@ class MeasureConfig:
         precision: float | None = None,
         max_time_s: float | None = None,
         min_samples: int | None = None,
+        runs: int | None = None,
     ) -> MeasureConfig:
-        """A copy with the user's flags applied on top of the preset."""
+        """A copy with the user's flags applied on top of the preset; `runs`: exactly that
+        many samples of each figure, whatever their precision and however long they take."""
         stop = self.stop
         changes: dict[str, Any] = {}
         warmup = self.warmup
+        if runs is not None:
+            _at_least(option("runs"), runs, 1)
+            exact = replace(stop, min_samples=runs, max_samples=runs, max_time_s=FIXED_RUNS_S)
+            return replace(self, stop=exact, preset=f"{self.preset}, {runs} runs")
         if precision is not None:
             changes["precision"] = precision
         if max_time_s is not None:
@@ -131,6 +137,9 @@ class MeasureConfig:
             return self
         return replace(self, warmup=warmup, stop=replace(stop, **changes))
 
+
+# With a fixed number of runs, sampling stops at the count, not at a time budget (a week).
+FIXED_RUNS_S = 7 * 24 * 3600.0
 
 PRESETS: dict[str, MeasureConfig] = {
     "quick": MeasureConfig(
@@ -162,10 +171,13 @@ def resolve_config(
     precision: float | None,
     max_time_s: float | None,
     min_samples: int | None,
+    runs: int | None = None,
 ) -> MeasureConfig:
     """The preset (or the caller's config) with the user's flags applied on top."""
     base = config if config is not None else preset(preset_name)
-    return base.with_overrides(precision=precision, max_time_s=max_time_s, min_samples=min_samples)
+    return base.with_overrides(
+        precision=precision, max_time_s=max_time_s, min_samples=min_samples, runs=runs
+    )
 
 
 # CPU calls of a real model take tens of milliseconds and vary more than a GPU's: with the
@@ -208,8 +220,9 @@ def sampling_config(options: Mapping[str, Any], device_kind: str | None = None) 
         options.get("precision"),
         max_time_s,
         options.get("min_samples"),
+        options.get("runs"),
     )
-    if device_kind is None:
+    if device_kind is None or options.get("runs") is not None:
         return cfg
     return budget_for_device(cfg, device_kind, max_time_s, config)
 

@@ -6,6 +6,8 @@ resultfile.py); statistics are never stored in them, only derived from raw sampl
 
 from __future__ import annotations
 
+import html
+import importlib
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -191,3 +193,14 @@ class ResultBase:
 
     def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> Self:
         return replace(self, diagnostics=self.diagnostics + extra)
+
+    def __str__(self) -> str:
+        """The result as `infertime show` prints it (80 columns). Durations in results are
+        seconds (`Series.summary.median`, `_s` names); throughputs items per second."""
+        # By name: rendering sits above results in the layers (a kind renders its own).
+        text: str = importlib.import_module("infertime.reporting.show").render_text(self)
+        return text
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the same text, in a monospaced block."""
+        return f"<pre>{html.escape(str(self))}</pre>"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InfertimeError, ResultFileError
+from .records import ResultBase
 from .serialization import DataError, dump, json_schema, load
 from .writing import check_writable, is_stream, write_text_atomic
 
@@ -177,7 +178,7 @@ def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
     return write_text_atomic(text + "\n", path)
 
 
-def load_result(path: str | os.PathLike[str]) -> Any:
+def load_result(path: str | os.PathLike[str]) -> ResultBase:
     """Read a result file written by infertime, of any kind, checking its schema version."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load_result() takes a path, not {type(path).__name__}")
@@ -192,7 +193,8 @@ def load_result(path: str | os.PathLike[str]) -> Any:
         raise ResultFileError(f"{p} is nested too deeply to be a result file") from None
     except json.JSONDecodeError as exc:
         raise ResultFileError(f"{p} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
-    return from_document(data, str(p))
+    result: ResultBase = from_document(data, str(p))
+    return result
 
 
 # -- reading version-1 files -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..kinds.base import Opt
-from ..parsing import parse_float, parse_int
+from ..parsing import parse_int, parse_seconds, parse_share
 from ..specs.spec import DEFAULT_MODEL
 from ..specs.text import defaults, workload_flags
 
@@ -64,16 +64,16 @@ SHARED: dict[str, Opt] = {
         Opt(
             "precision",
             ("--precision",),
-            "Target ± of the median's 95 % CI, as a fraction (0.01 = 1 %).",
-            parse=parse_float("--precision"),
-            metavar="FRACTION",
+            "Target ± of the median's 95 % CI: 1% or 0.01.",
+            parse=parse_share("--precision"),
+            metavar="SHARE",
         ),
         Opt(
             "max_time",
             ("--max-time",),
-            "Sampling budget in seconds.",
-            parse=parse_float("--max-time"),
-            metavar="SECONDS",
+            "Sampling budget: 5s, 500ms, or seconds (5).",
+            parse=parse_seconds("--max-time"),
+            metavar="DURATION",
         ),
         Opt(
             "min_samples",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from ..reporting.table import Table, warning_notes
+from ..reporting.table import Table, config_columns, warning_notes
+from ..specs.text import spec_name
 from .ratios import ratio_digits
 from .render import headline_lines, letter
 from .result import CompareResult
 
+# The configuration of each row (the settings' workload), named as every export names them.
+CONFIG_COLUMNS = (
+    "model", "backend", "compile_mode", "dynamic", "dtype", "autocast", "layout",
+    "input_shape", "seq_len", "hf_config", "seed", "threads",
+)  # fmt: skip
 COMPARE_COLUMNS = (
     "configuration",
+    "source",
+    *CONFIG_COLUMNS,
+    "batch",
     "role",
     "figure_s",
     "time_ratio",
@@ -26,9 +35,13 @@ def compare_table(r: CompareResult) -> Table:
     rows: list[tuple[object, ...]] = []
     for i, arm in enumerate(r.arms):
         x = r.ratio(i) if i else None
+        config = tuple(value for _, value in config_columns(arm.settings))
         rows.append(
             (
-                arm.name,
+                spec_name(arm.settings.workload) if arm.source else arm.name,
+                arm.source,
+                *config,
+                arm.settings.workload.batch_size,
                 "baseline" if i == 0 else f"vs {letter(0)}",
                 r.value(i),
                 x.value if x else 1.0,

@@ -7,6 +7,7 @@ from typing import Any
 from ..engine.progress import ProgressSink
 from ..errors import ConfigError
 from ..kinds.base import Command, Kind, Opt, Values
+from ..parsing import parse_int
 
 
 def run(o: Values, progress: ProgressSink) -> Any:
@@ -18,6 +19,7 @@ def run(o: Values, progress: ProgressSink) -> Any:
         diagnose=o.diagnose,
         progress=progress,
         min_samples=o.min_samples,
+        runs=o.runs,
         processes=o.processes if o.processes is not None else 1,
         **o.workload(),
         **o.sampling(),
@@ -48,6 +50,13 @@ KIND = Kind(
             "workload",
             "sampling",
             "min_samples",
+            Opt(
+                "runs",
+                ("--runs",),
+                "Exactly N samples of each figure, however long (reproducible CI jobs).",
+                parse=parse_int("--runs"),
+                metavar="N",
+            ),
             "processes",
             Opt(
                 "graph_replay",

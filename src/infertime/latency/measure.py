@@ -28,10 +28,11 @@ class LatencyOptions(WorkloadOptions, SamplingOptions, total=False):
     """Keyword options of measure_latency: what is measured, and how to sample it."""
 
     min_samples: int | None  # samples before stopping (662 gives a p99)
+    runs: int | None  # exactly this many samples of each figure, however long it takes
     processes: int  # repeat the whole measurement in this many fresh processes
 
 
-OPTION_NAMES = SAMPLING_OPTION_NAMES | {"min_samples", "processes"}
+OPTION_NAMES = SAMPLING_OPTION_NAMES | {"min_samples", "runs", "processes"}
 
 
 def measure_latency(

@@ -88,6 +88,7 @@ class Measurement:
     def enter(self, prepared: PreparedModel, batch: int | None = None) -> Measuring:
         """Enter the measurement context of `prepared` (until the measurement ends); with
         `batch`, a failure of the model inside becomes one clear error naming that batch."""
+        self._stack.callback(prepared.restore)  # a caller's module, as it came, afterwards
         measuring = self._stack.enter_context(
             measurement_context(prepared, pause_gc=self.config.timing.disable_gc)
         )

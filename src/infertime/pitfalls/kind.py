@@ -57,8 +57,7 @@ KIND = Kind(
             Opt(
                 "samples",
                 ("--samples",),
-                "Samples per method.",
-                default=200,
+                "Samples per method (default 200, fewer when calls are slow).",
                 parse=parse_int("--samples"),
                 metavar="N",
             ),

@@ -43,6 +43,8 @@ def input_words(s: Settings) -> list[str]:
     """How the model runs and what its inputs are, in a word or two each: the backend when it
     is not eager, memory format of images, tokens per item."""
     words = backend_words(s)
+    if "(encoder)" in s.inputs.source:  # an encoder-decoder model: only its encoder runs
+        words.append("timed as its encoder")
     if s.model.startswith("hf:"):
         tokens = [shape[0] for shape in s.inputs.item_shapes if len(shape) == 1]
         if tokens:

@@ -38,7 +38,12 @@ def table_of(result: object) -> Table:
 
 
 def export_text(result: object, fmt: str) -> str:
-    """The whole text of `result` in `fmt` (one of EXPORT_FORMATS), ending with a newline."""
+    """The whole text of `result` in `fmt` (one of EXPORT_FORMATS, or "table": what the
+    terminal shows, in 80 columns), ending with a newline."""
+    if fmt == "table":
+        from .show import render_text
+
+        return render_text(result)
     check_format(fmt)
     if fmt == "json":
         return json_text(result)

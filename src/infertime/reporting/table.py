@@ -155,6 +155,21 @@ def to_markdown(table: Table) -> str:
     lines = []
     if table.title:
         lines += [f"**{md_escape(table.title)}**", ""]
+    # A pull-request comment has no room for columns with nothing in them.
+    keep = [
+        i
+        for i, c in enumerate(table.columns)
+        if any(md_cell(table, c, row[i]) for row in table.rows) or not table.rows
+    ]
+    table = Table(
+        title=table.title,
+        columns=tuple(table.columns[i] for i in keep),
+        rows=tuple(tuple(row[i] for i in keep) for row in table.rows),
+        notes=table.notes,
+        fixed=table.fixed,
+        labels=table.labels,
+        formats=table.formats,
+    )
     labels = [md_escape(table.labels.get(c, default_label(c))) for c in table.columns]
     lines.append(_md_row(labels))
     align = [
@@ -185,14 +200,36 @@ def device_name(result: Any) -> str | None:
     return str(name) if name else None
 
 
+def config_columns(settings: Any) -> tuple[tuple[str, object], ...]:
+    """Everything that says what was measured: so that rows of eager and compiled runs,
+    channels-last or not, of different threads or sequence lengths, never look alike."""
+    w = settings.workload
+    shapes = ";".join("x".join(map(str, shape)) for shape in settings.inputs.item_shapes)
+    return (
+        ("model", w.model),
+        ("backend", w.backend),
+        ("compile_mode", w.compile_mode),
+        ("dynamic", w.dynamic),
+        ("dtype", settings.dtype_label),
+        ("autocast", w.autocast),
+        ("layout", "channels-last" if w.channels_last else "default"),
+        ("input_shape", shapes),
+        ("seq_len", w.seq_len),
+        ("hf_config", " ".join(w.hf_config) or None),
+        ("seed", w.seed),
+        ("threads", settings.context.threads),
+    )
+
+
 def run_columns(result: Any, with_batch: bool = True) -> tuple[tuple[str, object], ...]:
-    """The configuration and the run's time, for every CSV row."""
+    """The configuration, the device and the run's time, for every CSV row."""
     s = result.settings
     batch: tuple[tuple[str, object], ...] = (("batch", s.batch_size),) if with_batch else ()
+    model, *rest = config_columns(s)
     return (
-        ("model", s.model),
+        model,
         *batch,
-        ("dtype", s.dtype_label),
+        *rest,
         ("device", s.device),
         ("device_name", device_name(result)),
         ("created_utc", result.created_utc),

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..engine.progress import ProgressSink
 from ..kinds.base import Command, Kind, Opt, Values
-from ..parsing import parse_duration_s, parse_float, parse_int
+from ..parsing import parse_duration_with_unit, parse_float, parse_int
 
 
 def run(o: Values, progress: ProgressSink) -> Any:
@@ -17,7 +17,7 @@ def run(o: Values, progress: ProgressSink) -> Any:
         max_batch=o.max_batch,
         memory_fraction=o.memory_fraction,
         isolate=o.isolate,
-        latency_budget_s=parse_duration_s(o.latency_budget) if o.latency_budget else None,
+        latency_budget_s=o.latency_budget,
         budget_stat=o.budget_stat,
         knee_fraction=o.knee,
         diagnose=o.diagnose,
@@ -64,7 +64,8 @@ KIND = Kind(
             Opt(
                 "latency_budget",
                 ("--latency-budget",),
-                "Also choose the best batch within this latency, e.g. 50ms.",
+                "Also choose the best batch within this latency, with its unit: 50ms.",
+                parse=parse_duration_with_unit("--latency-budget"),
                 metavar="DURATION",
             ),
             Opt(

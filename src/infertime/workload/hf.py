@@ -68,6 +68,16 @@ def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedM
         if name not in known:
             close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
             hint = f"close matches: {', '.join(f'hf:{c}' for c in close)}" if close else None
+            longest_first = sorted(known, key=len, reverse=True)
+            base = next((k for k in longest_first if name.startswith(k)), None)
+            if "-" in name or ("_" in name and base):
+                # A Hub checkpoint's name (bert-base-uncased): nothing is downloaded here.
+                hint = (
+                    f"hf: takes a model type (hf:{base or 'bert'}) with random weights and "
+                    f"--hf-config changes, or a folder holding a checkpoint's config.json "
+                    f"(hf:./dir); infertime downloads nothing, so Hub names such as {name} are "
+                    "not loaded"
+                )
             raise ModelNotFoundError(f"transformers has no model type {name!r}", advice=hint)
         config = AutoConfig.for_model(name)
     for key, value in changes.items():
@@ -81,7 +91,9 @@ def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedM
             and isinstance(current, int)
             and not isinstance(current, bool)
             and current > 0
-            and (isinstance(value, bool) or not isinstance(value, int) or value < 1)
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+            and value < 1
         ):
             # transformers builds a model with -1 layers without a word (and times nothing).
             raise ConfigError(

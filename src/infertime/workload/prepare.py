@@ -54,6 +54,11 @@ class PreparedModel:
         self.autocast = spec.autocast
         self.float_dtype = torch.float32 if self.autocast else torch_dtype(spec.dtype)
         module = loaded.module
+        # A caller's module is moved and cast in place (like .to()); restore() puts it back.
+        first = next(iter(module.parameters()), None)
+        self._original = (
+            (first.device, first.dtype) if first is not None and first.is_floating_point() else None
+        )
         try:
             if not self.autocast and spec.dtype != "fp32":
                 module = module.to(dtype=self.float_dtype)
@@ -67,6 +72,16 @@ class PreparedModel:
                     advice=f"use a smaller model or {option('dtype')} bf16",
                 ) from None
             raise
+
+    def restore(self) -> None:
+        """A caller's module back on the device and in the dtype it came in (the memory
+        format follows: contiguous again). A model built from a reference has no caller."""
+        if self.rebuildable or self._original is None:
+            return
+        device, dtype = self._original
+        self.module.to(device=device, dtype=dtype)
+        if self.spec.channels_last:
+            self.module.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
     @contextmanager
     def in_eval_mode(self) -> Iterator[None]:
@@ -96,9 +111,11 @@ class PreparedModel:
         return full_shapes(self.loaded.inputs, batch)
 
     def describe_inputs(self) -> InputsRecord:
-        return describe_inputs(
+        record = describe_inputs(
             self.loaded.inputs, self.float_dtype, self.spec.seed, self.device.name
         )
+        # Where the shapes came from says what runs too (an hf: encoder-decoder: its encoder).
+        return replace(record, source=f"{record.source}; shapes from {self.loaded.shape_source}")
 
     def settings(self, context: ContextRecord, method: MeasureConfig) -> Settings:
         """What a result records of this model: its spec, the context it ran in, its inputs."""
