@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,14 @@ from .document import Panel, Section, render_document
 from .figures import Figure
 from .kinds import common, compare, latency, pitfalls, sweep, throughput
 
-# Above this many results, each result's own section keeps its main panels only, so that a
-# sweep of 50 points stays within 1 MB; the overview carries the comparison between them.
+# Above this many results, each result's own section keeps its tables and main panels but no
+# figures, so that a sweep of 50 points stays within 1 MB and renders in seconds; the
+# overview draws the results together (combined table, Pareto front, one panel per model).
 COMPACT_ABOVE = 6
+COMPACT_NOTE = (
+    f"figures of each result are drawn when a report holds at most {COMPACT_ABOVE} results; "
+    "the overview draws these together"
+)
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,12 @@ def _result_section(r: Any, i: int, name: str, compact: bool) -> Section:
             (*where, f"no figures for results of kind {r.kind!r} yet"),
             result=i,
         )
+    panels = kind.panels(r, compact)
+    if compact:
+        panels = tuple(replace(panel, figure=None) for panel in panels if panel.tables)
+        where.append(COMPACT_NOTE)
     return Section(
-        f"#{i + 1} {kind.title(r)}",
-        f"r{i + 1}",
-        (*where, *kind.lead(r)),
-        kind.panels(r, compact),
-        result=i,
+        f"#{i + 1} {kind.title(r)}", f"r{i + 1}", (*where, *kind.lead(r)), panels, result=i
     )
 
 

@@ -27,6 +27,7 @@ PANEL_IN = (3.0, 2.3)  # one small multiple
 LEGEND_IN = 1.75  # a legend right of the plot
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",
+    "text.parse_math": False,  # a "$" in a model name is text, not TeX
     "svg.id": None,
     "font.family": ["sans-serif"],
     "font.sans-serif": FONTS,
@@ -103,13 +104,13 @@ def _small_multiples(new_figure: Any, figure: SmallMultiples) -> Any:
         axes[j // cols][j % cols].set_visible(False)
     title = title_text(figure.title, 110)
     fig.suptitle(title, fontsize=9, x=0.01, ha="left")
-    top_in = 0.35 + 0.16 * title.count("\n")
+    top_in = 0.6 + 0.16 * title.count("\n")
     fig.subplots_adjust(
-        left=0.5 / width,
+        left=0.8 / width,
         right=1 - LEGEND_IN / width,
         bottom=0.45 / height,
         top=1 - top_in / height,
-        wspace=0.45,
+        wspace=0.5,
         hspace=0.75,
     )
     return fig

@@ -29,7 +29,8 @@ def forest_panel(r: CompareResult) -> Panel:
     rows_f = []
     rows_t: list[tuple[Cell, ...]] = [
         (
-            cells.text(f"A {r.baseline.name}", p("arms", 0, "name")),
+            cells.text("A"),
+            cells.text(r.baseline.name, p("arms", 0, "name")),
             cells.seconds(r.value(0), p("figures_s", r.baseline.name)),
             cells.text("baseline"),
             *(cells.text("") for _ in range(4)),
@@ -48,7 +49,8 @@ def forest_panel(r: CompareResult) -> Panel:
         base = p("ratios", i - 1)
         rows_t.append(
             (
-                cells.text(f"{letter(i)} {arm.name}", p("arms", i, "name")),
+                cells.text(letter(i)),
+                cells.text(arm.name, p("arms", i, "name")),
                 cells.seconds(r.value(i), p("figures_s", arm.name)),
                 cells.ratio(x.value, base + "/time_ratio"),
                 cells.ratio(x.ci[0] if x.ci else None, base + "/time_ratio_ci/0"),
@@ -78,7 +80,16 @@ def forest_panel(r: CompareResult) -> Panel:
         tuple(levels),
     )
     table = Table(
-        ("configuration", r.figure.replace("_", " "), "ratio", "CI low", "CI high", "n", "verdict"),
+        (
+            "",
+            "configuration",
+            r.figure.replace("_", " "),
+            "ratio",
+            "CI low",
+            "CI high",
+            "n",
+            "verdict",
+        ),
         tuple(rows_t),
         f"method: {ratios[0].method}" if ratios else "",
     )

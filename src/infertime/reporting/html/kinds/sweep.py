@@ -29,6 +29,7 @@ class Config:
     model: str
     variant: str  # everything but the model and the batch
     batch: int
+    batch_source: str
     latency_s: float
     latency_source: str
     items_per_s: float
@@ -54,6 +55,7 @@ def configs(results: Sequence[Any]) -> list[Config]:
                     r.settings.model,
                     _variant(r),
                     b,
+                    p("settings", "workload", "batch_size"),
                     r.latency.summary.median,
                     p("statistics", "latency", "median_s"),
                     r.throughput_items_per_s,
@@ -71,6 +73,7 @@ def configs(results: Sequence[Any]) -> list[Config]:
                         r.settings.model,
                         _variant(r),
                         q.batch,
+                        p("points", j, "batch"),
                         q.latency.summary.median,
                         f"median({p('points', j, 'latency', 'samples_s')})",
                         q.items_per_s,
@@ -224,7 +227,7 @@ def multiples_panel(found: Sequence[Config]) -> Panel | None:
                     cells.text(model),
                     cells.text(name),
                     cells.count(len(cs)),
-                    cells.count(best.batch),
+                    cells.count(best.batch, best.batch_source),
                     cells.items_per_s(best.items_per_s, best.items_per_s_source),
                 )
             )
