@@ -9,6 +9,7 @@ No driver package to keep in step with the browser's version, and no port to ope
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -86,7 +87,7 @@ class Chromium:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(3, 4),
-            preexec_fn=child_fds,  # noqa: PLW1509 (no threads start before exec)
+            preexec_fn=child_fds,  # no threads here start before exec
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -108,20 +109,16 @@ class Chromium:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self.send("Browser.close", session="")
-        except (BrowserError, OSError):
-            pass
         try:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self._profile, ignore_errors=True)
 
     # -- protocol ---------------------------------------------------------------------------
