@@ -15,7 +15,7 @@ import json
 import os
 import select
 import shutil
-import subprocess
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -70,27 +70,29 @@ class Chromium:
     def __init__(self, executable: str, timeout_s: float = 30.0) -> None:
         self.timeout_s = timeout_s
         self._profile = tempfile.mkdtemp(prefix="infertime-chromium-")
-        to_browser_r, self._to_browser = os.pipe()
-        self._from_browser, from_browser_w = os.pipe()
-
-        def child_fds() -> None:
-            # The browser expects its pipe ends at fds 3 and 4; copy them high first, so that
-            # placing one cannot overwrite the other.
-            a = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
-            b = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
-        self._proc = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4),
-            preexec_fn=child_fds,  # no threads here start before exec
-        )
-        os.close(to_browser_r)
-        os.close(from_browser_w)
+        to_browser_r, to_browser_w = os.pipe()
+        from_browser_r, from_browser_w = os.pipe()
+        # The browser reads fd 3 and writes fd 4. The child's ends are copied above fd 10
+        # first (close-on-exec), so that placing one at 3 or 4 cannot overwrite the other;
+        # posix_spawn's dup2 places them, and every other descriptor closes on exec.
+        child_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        child_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD_CLOEXEC, 10)
+        for fd in (to_browser_r, from_browser_w):
+            os.close(fd)
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, child_r, 3),
+            (os.POSIX_SPAWN_DUP2, child_w, 4),
+        ]
+        argv = [executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"]
+        try:
+            self._pid = os.posix_spawnp(executable, argv, dict(os.environ), file_actions=actions)
+        finally:
+            os.close(child_r)
+            os.close(child_w)
+        self._to_browser, self._from_browser = to_browser_w, from_browser_r
         self._buffer = b""
         self._next_id = 0
         self._events: list[dict[str, Any]] = []
@@ -111,15 +113,22 @@ class Chromium:
     ) -> None:
         with contextlib.suppress(BrowserError, OSError):
             self.send("Browser.close", session="")
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        self._reap(10.0)
         for fd in (self._to_browser, self._from_browser):
             with contextlib.suppress(OSError):
                 os.close(fd)
         shutil.rmtree(self._profile, ignore_errors=True)
+
+    def _reap(self, timeout_s: float) -> None:
+        """Wait for the browser to exit; kill it (this process's own child) if it does not."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            pid, _ = os.waitpid(self._pid, os.WNOHANG)
+            if pid:
+                return
+            time.sleep(0.05)
+        os.kill(self._pid, signal.SIGKILL)
+        os.waitpid(self._pid, 0)
 
     # -- protocol ---------------------------------------------------------------------------
 

@@ -99,9 +99,11 @@ def time_series(ax: Ax, f: TimeSeries, small: bool = False) -> None:
     dy = _axis(ax, "y", f.y, ys)
     dx = _axis(ax, "x", f.x, [v for t in f.traces for v in t.x])
     _bands(ax, f.bands, dy, vertical=False)
-    for i, t in enumerate(f.traces):
+    data = 0  # data traces take the palette in turn; other roles keep their colour
+    for t in f.traces:
         x, y = downsample.minmax(t.x, t.y)
-        c = colour(t.role, i)
+        c = colour(t.role, data)
+        data += t.role == "data"
         if t.points:
             ax.plot(_scaled(x, dx), _scaled(y, dy), "o", markersize=2.5, color=c, label=t.label)
         else:

@@ -60,14 +60,12 @@ def headline(r: LatencyResult) -> Panel:
         ci = s.median_ci
         rows.append(
             (
-                cells.text(FIGURE_LABELS.get(name, name)),
+                cells.text(SHORT_LABELS.get(name, name)),
                 cells.seconds(s.median, p("statistics", name, "median_s")),
                 cells.seconds(ci[0] if ci else None, p("statistics", name, "median_ci_s", 0)),
                 cells.seconds(ci[1] if ci else None, p("statistics", name, "median_ci_s", 1)),
                 cells.fraction(s.median_ci_rel, p("statistics", name, "median_ci_rel")),
                 cells.count(s.n, p("statistics", name, "n")),
-                cells.count(series.calls_per_sample, p("figures", name, "calls_per_sample")),
-                _tail_cell(series, name, "p90"),
                 _tail_cell(series, name, "p99"),
             )
         )
@@ -85,16 +83,16 @@ def headline(r: LatencyResult) -> Panel:
         kernel = float(launch["kernel_time_s"])
         rows.append(
             (
-                cells.text("kernel time (CUPTI, sum of the kernels per call)"),
+                cells.text("kernel time"),
                 cells.seconds(kernel, p("analysis", "launch", "kernel_time_s")),
-                *(cells.text("") for _ in range(7)),
+                *(cells.text("") for _ in range(5)),
             )
         )
         bars.append(Bar("kernel time", kernel, role="reference"))
     table = Table(
-        ("per call", "median", "CI low", "CI high", "±", "samples", "calls/sample", "p90", "p99"),
+        ("per call", "median", "CI low", "CI high", "±", "samples", "p99"),
         tuple(rows),
-        f"medians with their {round(r.latency.confidence * 100)} % CIs; p90/p99 of single calls",
+        f"medians with their {round(r.latency.confidence * 100)} % CIs; p99 of single calls",
     )
     tp = r.throughput_ci
     throughput = Table(
