@@ -77,12 +77,14 @@ def _bands(ax: Ax, bands: Sequence[Band], divisor: float, vertical: bool) -> Non
         )
 
 
-def _legend(ax: Ax, small: bool, axes: Sequence[Ax] = ()) -> None:
+def _legend(ax: Ax, small: bool, axes: Sequence[Ax] = (), inside: bool = False) -> None:
     handles, labels = ax.get_legend_handles_labels()
     for other in axes:
         h, lab = other.get_legend_handles_labels()
         handles, labels = handles + h, labels + lab
-    if handles:
+    if handles and inside:  # a second y axis takes the room right of the plot
+        ax.legend(handles, labels, fontsize=6 if small else 7, loc="best", framealpha=0.85)
+    elif handles:
         ax.legend(
             handles,
             labels,
@@ -110,6 +112,10 @@ def time_series(ax: Ax, f: TimeSeries, small: bool = False) -> None:
             ax.plot(_scaled(x, dx), _scaled(y, dy), "-", linewidth=0.6, color=c, label=t.label)
     _levels(ax, f.levels, dy, vertical=False)
     _levels(ax, f.events, dx, vertical=True)
+    if f.x.unit == "" and not f.x.log:  # sample, round and process numbers are whole
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _legend(ax, small)
 
 
@@ -172,8 +178,10 @@ def curve(ax: Ax, f: Curve, small: bool = False) -> None:
                 elinewidth=0.8,
                 capsize=2,
             )
+    right_x = max((p.x for line in f.lines for p in line.points), default=0.0)
     for m in f.marks:
         target, d = (twin, dy2) if m.right and twin is not None else (ax, dy)
+        at_edge = m.x >= right_x
         target.plot(
             [m.x / dx], [m.y / d], "D", markersize=5, color=colour(m.role), markerfacecolor="none"
         )
@@ -181,12 +189,13 @@ def curve(ax: Ax, f: Curve, small: bool = False) -> None:
             m.label,
             (m.x / dx, m.y / d),
             textcoords="offset points",
-            xytext=(4, 6),
+            xytext=(-4, 6) if at_edge else (4, 6),
+            ha="right" if at_edge else "left",
             fontsize=6 if small else 7,
             color=colour(m.role),
         )
     _levels(ax, f.levels, dy, vertical=False)
-    _legend(ax, small, [twin] if twin is not None else [])
+    _legend(ax, small, [twin] if twin is not None else [], inside=twin is not None)
 
 
 def bars(ax: Ax, f: Bars, small: bool = False) -> None:

@@ -18,13 +18,14 @@ from typing import Any
 
 from ...errors import MissingDependencyError
 from . import draw
-from .figures import Bars, Figure, Forest, SmallMultiples
+from .figures import Bars, Curve, Figure, Forest, SmallMultiples
 
 FONTS = ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"]
 WIDTH_IN = 7.2
 HEIGHT_IN = 3.0
 PANEL_IN = (3.0, 2.3)  # one small multiple
 LEGEND_IN = 1.75  # a legend right of the plot
+CHAR_IN = 0.068  # width of one title character at 9 pt, for wrapping
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "text.parse_math": False,  # a "$" in a model name is text, not TeX
@@ -74,15 +75,15 @@ def render_svg(figure: Figure, key: str) -> str:
             fig = MplFigure(figsize=(WIDTH_IN, HEIGHT_IN))
             ax = fig.subplots()
             draw.draw(ax, figure)
-            title = title_text(figure.title)
+            left_in = _left_in(figure)
+            title = title_text(figure.title, int((WIDTH_IN - left_in - 0.15) / CHAR_IN))
             ax.set_title(title, loc="left")
-            _margins(
-                fig,
-                title.count("\n") + 1,
-                _left_in(figure),
-                _bottom_in(figure),
-                ax.get_legend() is not None,
-            )
+            right_in = 0.25
+            if isinstance(figure, Curve) and figure.y2 is not None:
+                right_in = 0.95  # the second axis's ticks and label; its legend is inside
+            elif ax.get_legend() is not None:
+                right_in = LEGEND_IN
+            _margins(fig, title.count("\n") + 1, left_in, _bottom_in(figure), right_in)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return clean(buf.getvalue(), figure.title)
@@ -133,9 +134,8 @@ def _bottom_in(figure: Figure) -> float:
     return 0.5
 
 
-def _margins(fig: Any, title_lines: int, left_in: float, bottom_in: float, legend: bool) -> None:
+def _margins(fig: Any, title_lines: int, left_in: float, bottom_in: float, right_in: float) -> None:
     """Fixed margins in inches: a layout engine would triple the time a figure takes."""
-    right_in = LEGEND_IN if legend else 0.25
     top_in = 0.12 + 0.17 * title_lines
     fig.subplots_adjust(
         left=left_in / WIDTH_IN,

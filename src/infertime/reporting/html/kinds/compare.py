@@ -13,7 +13,7 @@ from ..figures import Axis, Band, Figure, Forest, Interval, Level, TimeSeries, T
 from ..sources import pointer as p
 from .common import configuration
 
-RATIO = Axis("time per call, ratio to the baseline A (above 1: slower)", "×")
+RATIO = Axis("time ratio to A (above 1: slower)", "×")
 
 
 def title(r: CompareResult) -> str:
@@ -71,7 +71,7 @@ def forest_panel(r: CompareResult) -> Panel:
         tuple(rows_f),
         (
             Band(
-                f"±{precision:.1%} (the precision asked for)",
+                f"±{precision:.1%} (precision asked)",
                 1 - precision,
                 1 + precision,
                 role="reference",

@@ -56,23 +56,41 @@ def headline(r: LatencyResult) -> Panel:
     rows: list[tuple[Cell, ...]] = []
     bars: list[Bar] = []
     for name, series in r.figures.items():
-        s = series.summary
-        ci = s.median_ci
-        rows.append(
-            (
-                cells.text(SHORT_LABELS.get(name, name)),
-                cells.seconds(s.median, p("statistics", name, "median_s")),
-                cells.seconds(ci[0] if ci else None, p("statistics", name, "median_ci_s", 0)),
-                cells.seconds(ci[1] if ci else None, p("statistics", name, "median_ci_s", 1)),
-                cells.fraction(s.median_ci_rel, p("statistics", name, "median_ci_rel")),
-                cells.count(s.n, p("statistics", name, "n")),
-                _tail_cell(series, name, "p99"),
+        over = r.across(name)
+        if over is not None:  # fresh processes: the typical figure is the answer
+            ci = over.typical_ci
+            base = p("across_processes", name)
+            value = over.typical
+            rows.append(
+                (
+                    cells.text(SHORT_LABELS.get(name, name)),
+                    cells.seconds(value, base + "/typical_s"),
+                    cells.seconds(ci[0] if ci else None, base + "/typical_ci_s/0"),
+                    cells.seconds(ci[1] if ci else None, base + "/typical_ci_s/1"),
+                    cells.text(""),
+                    cells.count(over.processes, f"len({base}/medians_s)"),
+                    cells.text("see each process"),
+                )
             )
-        )
+        else:
+            s = series.summary
+            ci = s.median_ci
+            value = s.median
+            rows.append(
+                (
+                    cells.text(SHORT_LABELS.get(name, name)),
+                    cells.seconds(s.median, p("statistics", name, "median_s")),
+                    cells.seconds(ci[0] if ci else None, p("statistics", name, "median_ci_s", 0)),
+                    cells.seconds(ci[1] if ci else None, p("statistics", name, "median_ci_s", 1)),
+                    cells.fraction(s.median_ci_rel, p("statistics", name, "median_ci_rel")),
+                    cells.count(s.n, p("statistics", name, "n")),
+                    _tail_cell(series, name, "p99"),
+                )
+            )
         bars.append(
             Bar(
                 SHORT_LABELS.get(name, name),
-                s.median,
+                value,
                 ci[0] if ci else None,
                 ci[1] if ci else None,
                 role=ROLES.get(name, "data"),
@@ -89,10 +107,25 @@ def headline(r: LatencyResult) -> Panel:
             )
         )
         bars.append(Bar("kernel time", kernel, role="reference"))
+    typical = "typical" if r.processes else "median"
     table = Table(
-        ("per call", "median", "CI low", "CI high", "±", "samples", "p99"),
+        (
+            "per call",
+            typical,
+            "CI low",
+            "CI high",
+            "±",
+            "processes" if r.processes else "samples",
+            "p99",
+        ),
         tuple(rows),
-        f"medians with their {round(r.latency.confidence * 100)} % CIs; p99 of single calls",
+        (
+            f"typical figures over {len(r.processes)} fresh processes (geometric mean of their "
+            "medians) with their CIs"
+            if r.processes
+            else f"medians with their {round(r.latency.confidence * 100)} % CIs; p99 of single "
+            "calls"
+        ),
     )
     tp = r.throughput_ci
     throughput = Table(

@@ -12,6 +12,10 @@ from ..sources import pointer as p
 from .common import configuration
 
 
+def _short(code: str) -> str:
+    return " ".join(SHORT_LABELS.get(code, code).split())
+
+
 def title(r: PitfallsResult) -> str:
     return f"{configuration(r.settings)}: the correct method and the classic mistakes"
 
@@ -46,7 +50,7 @@ def bars_panel(r: PitfallsResult) -> Panel:
         correct = row.code == "correct"
         rows.append(
             (
-                cells.text(row.label),
+                cells.text(_short(row.code)),
                 cells.count(s.n, f"count({samples})"),
                 cells.seconds(s.mean, f"mean({samples})"),
                 cells.seconds(s.std, f"std({samples})"),
@@ -92,7 +96,7 @@ def errors_panel(r: PitfallsResult) -> Panel:
         bars.append(Bar(SHORT_LABELS.get(row.code, row.code), err, role="bad"))
         rows.append(
             (
-                cells.text(row.label),
+                cells.text(_short(row.code)),
                 cells.fraction(err, p("errors_vs_correct_median", row.code, "mean"), signed=True),
             )
         )

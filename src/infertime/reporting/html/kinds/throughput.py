@@ -111,8 +111,12 @@ def cost_panel(r: ThroughputResult) -> Panel:
         )
     memory_words = "process peak RSS" if r.settings.device == "cpu" else "peak reserved by torch"
     levels: tuple[Level, ...] = ()
-    if r.budget is not None:
+    notes = []
+    highest = max((pt.high or pt.y for pt in lat), default=0.0)
+    if r.budget is not None and r.budget.budget_s <= 3 * highest:
         levels = (Level(f"latency budget ({r.budget.stat})", r.budget.budget_s, "limit"),)
+    elif r.budget is not None:  # far above every point: drawn, it would flatten the curve
+        notes.append(f"the latency budget, {r.budget.budget_s * 1e3:.4g} ms, is above the plot")
     lines = [Line("latency per call (median, CI)", tuple(lat))]
     if mem:
         lines.append(Line(f"memory ({memory_words})", tuple(mem), right=True, role="bad"))
@@ -130,7 +134,7 @@ def cost_panel(r: ThroughputResult) -> Panel:
         "latency and device time per call (medians), memory",
         sortable=True,
     )
-    return Panel("latency and memory", figure, (table,))
+    return Panel("latency and memory", figure, (table,), tuple(notes))
 
 
 def choices_panel(r: ThroughputResult) -> Panel:
