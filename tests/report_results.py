@@ -132,3 +132,30 @@ def hostile(r: Any) -> Any:
         diagnostics=(*r.diagnostics, finding),
         environment=environment,
     )
+
+
+def edge_cases() -> list[Any]:
+    """A comparison of two files, one of two files of fresh processes, and a throughput curve
+    with a dip and an out-of-memory point."""
+    import infertime
+
+    files = infertime.compare(
+        str(GOLDEN / KIND_FILES["latency"]), str(GOLDEN / "v2_latency_cpu.json")
+    )
+    processes = str(GOLDEN / KIND_FILES["latency_processes"])
+    per_process = infertime.compare(processes, processes)
+    curve = golden("throughput")
+    points = list(curve.points)
+    points[2] = replace(points[2], status="dip")
+    points.append(
+        replace(
+            points[-1],
+            batch=2 * points[-1].batch,
+            status="oom",
+            device_time=None,
+            latency=None,
+            memory=None,
+            error="out of memory (synthetic)",
+        )
+    )
+    return [files, per_process, replace(curve, points=tuple(points))]

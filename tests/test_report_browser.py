@@ -12,7 +12,7 @@ import pytest
 
 from infertime.reporting.html.report import write_report
 from report_browser import Chromium, find_chromium, pixel_spread
-from report_results import KIND_FILES, golden, long_latency, sweep
+from report_results import KIND_FILES, edge_cases, golden, long_latency, sweep
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("PIL")  # comes with matplotlib
@@ -37,6 +37,7 @@ def reports() -> dict[str, list[object]]:
     out["long_gpu_like"] = [long_latency(n=10_000)]
     out["every_kind"] = [golden(name) for name in KIND_FILES]
     out["sweep"] = list(sweep(12))
+    out["edge_cases"] = edge_cases()
     return out
 
 

@@ -15,7 +15,16 @@ from infertime.reporting.html import report as report_module
 from infertime.reporting.html.report import load_results, render_report, write_report
 from infertime.resultfile import save_json, to_document
 from report_checks import check_numbers
-from report_results import GOLDEN, HOSTILE, KIND_FILES, golden, hostile, long_latency, sweep
+from report_results import (
+    GOLDEN,
+    HOSTILE,
+    KIND_FILES,
+    edge_cases,
+    golden,
+    hostile,
+    long_latency,
+    sweep,
+)
 
 pytest.importorskip("matplotlib")
 
@@ -33,6 +42,15 @@ def test_numbers_of_long_and_sweep_reports_parse_back() -> None:
     many = sweep(12)
     html = render_report(many, stamp="s")
     assert check_numbers(html, [to_document(r) for r in many]) > 12 * 20
+
+
+def test_compared_files_dips_and_out_of_memory_points() -> None:
+    files, per_process, curve = edge_cases()
+    html = render_report([files, per_process, curve], stamp="s")
+    docs = [to_document(r) for r in (files, per_process, curve)]
+    assert check_numbers(html, docs) > 100
+    assert "per process" in html and "dip: not used" in html
+    assert f"out of memory at batch {curve.points[-1].batch}" in html
 
 
 def test_a_v5_file_is_checked_against_its_own_text(tmp_path: Path) -> None:
