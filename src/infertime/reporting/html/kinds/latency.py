@@ -28,6 +28,7 @@ from .common import configuration
 ROLES = {"latency": "data", "device_time": "other", "graph_latency": "good"}
 PER_CALL = Axis("time per call", "s")
 WARMUP_SHOWN = 100
+TAIL_ROLES = {"p90": "other", "p95": "limit", "p99": "bad"}  # one colour per tail line
 
 
 def title(r: LatencyResult) -> str:
@@ -251,7 +252,11 @@ def distribution_panel(r: LatencyResult) -> Panel:
     series = r.latency
     s = series.summary
     marks = [Level("median", s.median, "median")]
-    marks += [Level(t.label, t.value, "limit") for t in s.tails if t.value is not None]
+    marks += [
+        Level(t.label, t.value, TAIL_ROLES.get(t.label, "limit"))
+        for t in s.tails
+        if t.value is not None
+    ]
     per = "single calls" if s.per_call else f"means of {series.calls_per_sample} calls"
     figure = Distribution(
         f"latency distribution, {s.n} samples of {per} — {configuration(r.settings)}",
