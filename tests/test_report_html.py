@@ -1,0 +1,188 @@
+"""The HTML report from result files: every number parses back to the file's value, the same
+input gives the same bytes but for one line, size targets, escaping, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from infertime.errors import ConfigError, MissingDependencyError, ResultFileError
+from infertime.reporting.html import report as report_module
+from infertime.reporting.html.report import load_results, render_report, write_report
+from infertime.resultfile import save_json, to_document
+from report_checks import check_numbers
+from report_results import (
+    GOLDEN,
+    HOSTILE,
+    KIND_FILES,
+    edge_cases,
+    golden,
+    hostile,
+    long_latency,
+    sweep,
+)
+
+pytest.importorskip("matplotlib")
+
+
+def test_every_number_of_every_kind_is_the_files_value() -> None:
+    results = [golden(name) for name in KIND_FILES]
+    html = render_report(results, stamp="s")
+    checked = check_numbers(html, [to_document(r) for r in results])
+    assert checked > 200
+
+
+def test_numbers_of_long_and_sweep_reports_parse_back() -> None:
+    one = long_latency(n=3000)
+    assert check_numbers(render_report([one], stamp="s"), [to_document(one)]) > 40
+    many = sweep(12)
+    html = render_report(many, stamp="s")
+    assert check_numbers(html, [to_document(r) for r in many]) > 12 * 20
+
+
+def test_compared_files_dips_and_out_of_memory_points() -> None:
+    files, per_process, curve = edge_cases()
+    html = render_report([files, per_process, curve], stamp="s")
+    docs = [to_document(r) for r in (files, per_process, curve)]
+    assert check_numbers(html, docs) > 100
+    assert "per process" in html and "dip: not used" in html
+    assert f"out of memory at batch {curve.points[-1].batch}" in html
+
+
+def test_a_v5_file_is_checked_against_its_own_text(tmp_path: Path) -> None:
+    path = tmp_path / "compare.json"
+    path.write_text((GOLDEN / KIND_FILES["compare"]).read_text())
+    results, names, skipped = load_results([tmp_path])
+    assert names == [str(path)] and not skipped
+    html = render_report(results, names=names, stamp="s")
+    assert check_numbers(html, [json.loads(path.read_text())]) > 20
+
+
+def test_same_input_same_bytes_but_the_stamp() -> None:
+    results = [golden("latency"), golden("compare")]
+    a = render_report(results, stamp="written 2026-12-05T10:00:00+00:00").splitlines()
+    b = render_report(results, stamp="written 2026-12-06T11:11:11+00:00").splitlines()
+    assert len(a) == len(b)
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    assert len(differ) == 1
+    assert a[differ[0]] == '<p class="stamp">written 2026-12-05T10:00:00+00:00</p>'
+    with pytest.raises(ValueError, match="one line"):
+        render_report(results, stamp="two\nlines")
+
+
+def test_size_targets() -> None:
+    run = render_report([long_latency(n=10_000)], stamp="s")
+    points = render_report(sweep(50), stamp="s")
+    assert len(run.encode()) <= 1_000_000
+    assert len(points.encode()) <= 1_000_000
+
+
+def test_nothing_outside_the_file_is_named() -> None:
+    html = render_report([golden(n) for n in KIND_FILES], stamp="s")
+    for needle in ("src=", '<link rel="stylesheet', "@import", "url(http", "<iframe"):
+        assert needle not in html
+    hrefs = {part.split('"')[0] for part in html.split('href="')[1:]}
+    assert all(h.startswith("#") or h == "data:," for h in hrefs), hrefs
+
+
+def test_text_from_results_is_escaped() -> None:
+    html = render_report([hostile(golden("latency"))], stamp="s")
+    assert HOSTILE not in html and "<script>alert" not in html
+    assert html.count("<script>") == 1  # the sorting script, nothing else
+    assert "&lt;script&gt;alert" in html
+
+
+def test_results_of_different_kinds_get_a_section_each() -> None:
+    generate = SimpleNamespace(
+        kind="generate",
+        settings=golden("latency").settings,
+        environment={},
+        diagnostics=(),
+        created_utc="t",
+        infertime_version="9",
+    )
+    html = render_report([golden("pitfalls"), golden("latency"), generate], stamp="s")
+    order = [html.index(f'id="kind-{k}"') for k in ("latency", "pitfalls", "generate")]
+    assert order == sorted(order)
+    assert "no figures for results of kind &#x27;generate&#x27; yet" in html
+    for anchor in ("overview", "environment", "method", "findings"):
+        assert f'id="{anchor}"' in html or anchor == "overview"
+
+
+def test_every_finding_and_its_advice_is_listed() -> None:
+    r = golden("latency")
+    html = render_report([r], stamp="s")
+    assert r.diagnostics
+    for d in r.diagnostics:
+        assert d.message.split("(")[0].strip() in html.replace("&#x27;", "'")
+        if d.advice:
+            assert d.advice.split("(")[0].strip() in html.replace("&#x27;", "'")
+
+
+def test_a_file_that_is_not_a_result_stops_the_report(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    save_json(golden("pitfalls"), good)
+    bad = tmp_path / "notes.json"
+    bad.write_text('{"hello": 1}')
+    with pytest.raises(ConfigError) as info:
+        load_results([good, bad])
+    assert info.value.exit_code == 2 and str(bad) in info.value.one_line()
+    assert "\n" not in info.value.one_line()
+    with pytest.raises(ConfigError, match="no such result file"):
+        load_results([tmp_path / "missing.json"])
+
+
+def test_skip_bad_reports_the_rest_and_says_what_was_skipped(tmp_path: Path) -> None:
+    save_json(golden("pitfalls"), tmp_path / "a.json")
+    (tmp_path / "b.json").write_text("not json")
+    results, names, skipped = load_results([tmp_path], skip_bad=True)
+    assert len(results) == 1 and len(skipped) == 1 and "b.json" in skipped[0]
+    out = write_report(tmp_path / "r.html", results, names=names, notices=skipped, stamp="s")
+    assert "b.json" in out.read_text()
+    (tmp_path / "a.json").unlink()
+    with pytest.raises(ConfigError, match="no results"):
+        load_results([tmp_path], skip_bad=True)
+
+
+def test_a_missing_folder_or_a_full_disk_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = golden("pitfalls")
+    with pytest.raises(ResultFileError, match="does not exist"):
+        write_report(tmp_path / "nowhere" / "r.html", [r], stamp="s")
+    assert not (tmp_path / "nowhere").exists()
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(ResultFileError, match="No space left") as info:
+        write_report(tmp_path / "r.html", [r], stamp="s")
+    assert "\n" not in info.value.one_line()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_results_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="no results"):
+        render_report([], stamp="s")
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def without_matplotlib(name: str, package: str | None = None) -> object:
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_matplotlib)
+    with pytest.raises(MissingDependencyError) as info:
+        render_report([golden("pitfalls")], stamp="s")
+    assert info.value.exit_code == 6 and "infertime[plot]" in info.value.one_line()
+    assert report_module.COMPACT_ABOVE >= 1
