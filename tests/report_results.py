@@ -11,6 +11,7 @@ from typing import Any
 from infertime.latency.result import LatencyResult
 from infertime.records import Diagnostic, Series, WarmupRecord
 from infertime.resultfile import load_result
+from infertime.sections import GpuReading, GpuState, LaunchAnalysis
 
 GOLDEN = Path(__file__).parent / "golden"
 # One golden file per kind (and --processes): the latest schema each was kept in.
@@ -63,33 +64,34 @@ def long_latency(
     warmup = WarmupRecord(
         2000, sum(warm), True, "steady after 2000 calls (synthetic)", warm[0] * 20, warm
     )
-    analysis: dict[str, Any] = {
-        "launch": {
-            "kernel_time_s": centre_s * 0.4,
-            "kernels_per_call": 50.0,
-            "busy_fraction": 0.4,
-            "verdict": "launch-bound (synthetic)",
-        },
-    }
+    launch = LaunchAnalysis(
+        kernel_time_s=centre_s * 0.4,
+        kernels_per_call=50.0,
+        latency_s=centre_s,
+        busy_fraction=0.4,
+        verdict="launch-bound (synthetic)",
+        host_syncs_per_call=0,
+    )
+    gpu_state = None
     if throttle:
         span_ns = int(offsets[-1] * 1e9)
-        analysis["gpu_state"] = {
-            "before": {"sm_clock_max_mhz": 1980},
-            "after": {},
-            "interval_s": 0.1,
-            "readings": [
-                {
-                    "t_ns": start_ns + t,
-                    "sm_clock_mhz": 1980 - 300 * (k % 3 == 2),
-                    "mem_clock_mhz": 2619,
-                    "temperature_c": 60,
-                    "power_w": 300.0,
-                    "utilization_pct": 90,
-                    "reasons": 0x4 if k % 3 == 2 else 0,
-                }
+        gpu_state = GpuState(
+            before={"sm_clock_max_mhz": 1980},
+            interval_s=0.1,
+            readings=tuple(
+                GpuReading(
+                    t_ns=start_ns + t,
+                    sm_clock_mhz=1980 - 300 * (k % 3 == 2),
+                    mem_clock_mhz=2619,
+                    temperature_c=60,
+                    power_w=300.0,
+                    utilization_pct=90,
+                    reasons=0x4 if k % 3 == 2 else 0,
+                )
                 for k, t in enumerate(range(0, span_ns, 100_000_000))
-            ],
-        }
+            ),
+        )
+    analysis = replace(base.analysis, launch=launch, gpu_state=gpu_state)
     return replace(base, figures=figures, warmup=warmup, analysis=analysis)
 
 
@@ -134,10 +136,18 @@ def hostile(r: Any) -> Any:
     )
 
 
+def cpu_only(r: LatencyResult) -> LatencyResult:
+    """A latency result as a CPU measures it now: latency only, no device-time figure."""
+    return replace(r, figures={"latency": r.latency})
+
+
 def edge_cases() -> list[Any]:
-    """A comparison of two files, one of two files of fresh processes, and a throughput curve
-    with a dip and an out-of-memory point."""
+    """A comparison of two files, one of two files of fresh processes, a throughput curve
+    with a dip, an unsteady point and an out-of-memory point, a CPU latency result without
+    device time, a per-item comparison (different batch sizes) and a gated one."""
     import infertime
+    from infertime.comparison.files import compare_files
+    from infertime.policies import ComparePolicy
 
     files = infertime.compare(
         str(GOLDEN / KIND_FILES["latency"]), str(GOLDEN / "v2_latency_cpu.json")
@@ -147,6 +157,7 @@ def edge_cases() -> list[Any]:
     curve = golden("throughput")
     points = list(curve.points)
     points[2] = replace(points[2], status="dip")
+    points[1] = replace(points[1], warmup_steady=False)
     points.append(
         replace(
             points[-1],
@@ -158,4 +169,13 @@ def edge_cases() -> list[Any]:
             error="out of memory (synthetic)",
         )
     )
-    return [files, per_process, replace(curve, points=tuple(points))]
+    one = cpu_only(golden("latency"))
+    four = replace(
+        one, settings=replace(one.settings, workload=replace(one.settings.workload, batch_size=4))
+    )
+    per_item = compare_files([one, four], ComparePolicy(), allow_different=True)
+    assert per_item.per_item
+    gated = replace(
+        golden("compare"), policy=replace(golden("compare").policy, fail_if_slower=0.05)
+    )
+    return [files, per_process, replace(curve, points=tuple(points)), one, per_item, gated]

@@ -8,13 +8,25 @@ import sys
 
 import pytest
 
-from infertime import stats
-from infertime.reporting.html import downsample, gpu_state
+from infertime import kinds, stats
+from infertime.comparison import report as compare
+from infertime.latency import report as latency
+from infertime.pitfalls import report as pitfalls
+from infertime.reporting.html import downsample, gpu_state, overview
 from infertime.reporting.html.figures import Axis, Curve, Forest, Line, Point, TimeSeries
-from infertime.reporting.html.kinds import compare, latency, pitfalls, sweep, throughput
+from infertime.reporting.html.report import report_of
 from infertime.reporting.html.sources import at, pointer, resolve
-from infertime.resultfile import to_document
-from report_results import golden, long_latency
+from infertime.resultfile import load_result, to_document
+from infertime.throughput import report as throughput
+from report_results import GOLDEN, golden, long_latency
+
+# Each kind's newest golden file (test_pipeline.py's SAMPLES).
+SAMPLES = {
+    "latency": "v4_latency_processes_cpu.json",
+    "throughput": "v3_throughput_cpu.json",
+    "pitfalls": "v3_pitfalls_cpu.json",
+    "compare": "v5_compare_cpu.json",
+}
 
 
 def test_minmax_keeps_every_extreme_in_time_order() -> None:
@@ -41,7 +53,7 @@ def test_ecdf_keeps_both_ends() -> None:
 
 def test_pareto_front_is_the_undominated_points() -> None:
     points = [(1.0, 10.0), (2.0, 30.0), (1.5, 5.0), (3.0, 30.0), (4.0, 40.0), (0.5, 1.0)]
-    front = sweep.pareto_front(points)
+    front = overview.pareto_front(points)
     assert front == (5, 0, 1, 4)
     for i, (x, y) in enumerate(points):
         dominated = any(ox <= x and oy >= y and (ox, oy) != (x, y) for ox, oy in points)
@@ -99,7 +111,8 @@ def test_kernel_time_is_drawn_beside_latency() -> None:
     bars = latency.headline(r).figure
     assert bars is not None
     values = {b.label: b.value for b in bars.bars}  # type: ignore[union-attr]
-    assert values["kernel time"] == r.analysis["launch"]["kernel_time_s"]
+    assert r.analysis.launch is not None
+    assert values["kernel time"] == r.analysis.launch.kernel_time_s
     assert values["latency"] == r.latency.summary.median
 
 
@@ -148,24 +161,44 @@ def test_compare_forest_has_the_ratio_the_band_and_the_gate() -> None:
 def test_sweep_sources_point_at_the_values() -> None:
     results = [golden("latency"), golden("throughput")]
     docs = [to_document(r) for r in results]
-    found = sweep.configs(results)
+    found = [c for i, r in enumerate(results) for c in report_of(r.kind).configs(r, i)]
     assert len(found) == 1 + sum(1 for q in results[1].points if q.ok)
     for c in found:
         assert resolve(docs[c.result], c.latency_source) == c.latency_s
         assert resolve(docs[c.result], c.items_per_s_source) == c.items_per_s
 
 
-def test_the_figure_modules_import_neither_torch_nor_matplotlib() -> None:
+def test_the_report_modules_import_neither_torch_nor_matplotlib() -> None:
+    """Every module of the HTML report and every kind's report part, imported and asked for
+    its figures: matplotlib comes only when drawing starts, torch never."""
     code = (
-        "import importlib.util, sys, types\n"
-        "spec = importlib.util.find_spec('infertime')\n"
-        "package = types.ModuleType('infertime')\n"
-        "package.__path__ = list(spec.submodule_search_locations)\n"
-        "sys.modules['infertime'] = package\n"
-        "import infertime.reporting.html.report, infertime.reporting.html.kinds.sweep\n"
+        "import importlib, pkgutil, sys\n"
+        "import infertime.reporting.html as html\n"
+        "from infertime import kinds\n"
+        "from infertime.resultfile import load_result\n"
+        "for m in pkgutil.walk_packages(html.__path__, 'infertime.reporting.html.'):\n"
+        "    importlib.import_module(m.name)\n"
+        f"for name, path in {dict((k, str(GOLDEN / f)) for k, f in SAMPLES.items())!r}.items():\n"
+        "    kind = kinds.get(name)\n"
+        "    assert kind.report is not None and kind.figures(load_result(path))\n"
         "print('torch' in sys.modules, 'matplotlib' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "False False"
+
+
+def test_every_kind_registers_its_report_and_figures() -> None:
+    """The report reads the registry: each kind names its report part and its figures, in
+    its own folder, and a report of its golden file draws them."""
+    for name in kinds.names():
+        kind = kinds.get(name)
+        assert kind.report_path is not None and kind.figures_path is not None, name
+        folder = kinds.REGISTRY[name].rsplit(".", 1)[0]
+        assert kind.report_path.startswith(folder + ".") and kind.figures_path.startswith(
+            folder + "."
+        )
+        assert report_of(name) is kind.report
+        result = load_result(GOLDEN / SAMPLES[name])
+        assert kind.figures is not None and kind.figures(result)

@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from infertime.comparison.report import GATE_WORDS
 from infertime.errors import ConfigError, MissingDependencyError, ResultFileError
+from infertime.latency.report import figures as latency_figures
 from infertime.reporting.html import report as report_module
+from infertime.reporting.html.figures import TimeSeries
 from infertime.reporting.html.report import load_results, render_report, write_report
 from infertime.resultfile import save_json, to_document
+from infertime.throughput.report import figures as throughput_figures
 from report_checks import check_numbers
 from report_results import (
     GOLDEN,
     HOSTILE,
     KIND_FILES,
+    cpu_only,
     edge_cases,
     golden,
     hostile,
@@ -45,21 +51,104 @@ def test_numbers_of_long_and_sweep_reports_parse_back() -> None:
 
 
 def test_compared_files_dips_and_out_of_memory_points() -> None:
-    files, per_process, curve = edge_cases()
-    html = render_report([files, per_process, curve], stamp="s")
-    docs = [to_document(r) for r in (files, per_process, curve)]
-    assert check_numbers(html, docs) > 100
+    cases = edge_cases()
+    curve = cases[2]
+    html = render_report(cases, stamp="s")
+    assert check_numbers(html, [to_document(r) for r in cases]) > 150
     assert "per process" in html and "dip: not used" in html
     assert f"out of memory at batch {curve.points[-1].batch}" in html
 
 
-def test_a_v5_file_is_checked_against_its_own_text(tmp_path: Path) -> None:
-    path = tmp_path / "compare.json"
-    path.write_text((GOLDEN / KIND_FILES["compare"]).read_text())
+def test_a_cpu_latency_result_has_no_device_time() -> None:
+    """On a CPU a call is synchronous: only the latency figure, throughput from latency."""
+    r = cpu_only(golden("latency"))
+    html = render_report([r, sweep(1)[0]], stamp="s")
+    assert check_numbers(html, [to_document(r), to_document(sweep(1)[0])]) > 40
+    assert "median latency per call" in html and "— (CPU)" in html
+    assert "no device-time figure" in html
+    series = [f.title for f in latency_figures(r) if isinstance(f, TimeSeries)]
+    assert len(series) == 1 and series[0].startswith("latency")
+
+
+def test_the_gate_shows_each_of_its_three_states() -> None:
+    base = golden("compare")
+    x = base.ratio(1)
+    assert x.ci is not None
+    # A gate below, inside and above the ratio's CI: regression, inconclusive, passed.
+    thresholds = {
+        "regression": x.ci[0] - 1 - 0.001,
+        "inconclusive": (x.ci[0] + x.ci[1]) / 2 - 1,
+        "passed": x.ci[1] - 1 + 0.001,
+    }
+    for state, gate in thresholds.items():
+        r = replace(base, policy=replace(base.policy, fail_if_slower=gate))
+        assert r.gate_state == state
+        html = render_report([r], stamp="s")
+        assert check_numbers(html, [to_document(r)]) > 20
+        assert f'data-source="/gate">{state}</td>' in html
+        assert GATE_WORDS[state].split(":")[0] in html
+    html = render_report([base], stamp="s")
+    assert 'data-source="/gate"' not in html  # no gate, no gate panel
+
+
+def test_decisions_and_per_item_comparisons_are_said() -> None:
+    cases = edge_cases()
+    per_item = cases[4]
+    html = render_report([per_item], stamp="s")
+    assert check_numbers(html, [to_document(per_item)]) > 20
+    kind = per_item.decision(1).kind
+    assert f'data-source="/ratios/0/decision">{kind}</td>' in html
+    assert "per item" in html and "batch sizes differ" in html
+    # The per-round ratios are per item too: the rows read back through ratios(A,B,a,b).
+    per_process = cases[1]
+    assert "ratios(/arms/0/groups,/arms/1/groups)" in render_report([per_process], stamp="s")
+
+
+def test_pitfall_errors_compare_like_with_like() -> None:
+    r = golden("pitfalls")
+    html = render_report([r], stamp="s")
+    for code in ("no_warmup",):
+        for statistic in ("mean", "median"):
+            err = r.error(code, statistic)
+            assert f'data-value="{err!r}" data-source="/errors_vs_correct_median/{code}/' in html
+    assert "mean against the correct mean" in html
+    mistakes = [c.code for c in r.rows if c.applies and c.code not in ("correct", "single_sample")]
+    noisy = [(c, k) for c in mistakes for k in ("mean", "median") if r.within_noise(c, k)]
+    assert html.count(">within noise</td>") == len(noisy)
+
+
+def test_unsteady_throughput_points_are_marked() -> None:
+    curve = edge_cases()[2]
+    unsteady = [q.batch for q in curve.points if q.warmup_steady is False]
+    assert unsteady
+    html = render_report([curve], stamp="s")
+    assert f"the warm-up of batch {unsteady[0]} never settled" in html
+    assert "unsteady" in html
+    marks = throughput_figures(curve)[0].marks  # type: ignore[union-attr]
+    assert any("unsteady" in m.label and m.role == "bad" for m in marks)
+
+
+def test_a_file_is_checked_against_its_own_text(tmp_path: Path) -> None:
+    """A file as infertime writes it now (schema 6), read back from its folder: every number
+    equals the file's own text."""
+    path = save_json(golden("compare"), tmp_path / "compare.json")
     results, names, skipped = load_results([tmp_path])
     assert names == [str(path)] and not skipped
     html = render_report(results, names=names, stamp="s")
     assert check_numbers(html, [json.loads(path.read_text())]) > 20
+
+
+def test_files_of_every_schema_version_load_and_report() -> None:
+    """Versions 1 to 5 load through their upgrades; statistics are recomputed from the raw
+    samples, so numbers equal the document the file reads as now."""
+    paths = sorted(GOLDEN.glob("v*.json"))
+    results, names, skipped = load_results(paths)
+    assert len(results) == len(paths) and not skipped
+    assert {json.loads(p.read_text())["schema_version"] for p in paths} >= {1, 2, 3, 4, 5}
+    html = render_report(results, names=names, stamp="s")
+    assert check_numbers(html, [to_document(r) for r in results]) > 100 * len(paths) // 4
+    for kind in ("latency", "throughput", "pitfalls", "compare"):
+        assert f'id="kind-{kind}"' in html
 
 
 def test_same_input_same_bytes_but_the_stamp() -> None:

@@ -1,5 +1,5 @@
-"""The one place the report reads NVML readings and the kernel-time pass from a result
-(today's untyped `analysis` dict; the pipeline refactor types them, and only this changes)."""
+"""NVML readings and throttle flags from a result's typed sections (sections.GpuState), for
+every kind: `analysis.gpu_state` is on the `Analysis` base."""
 
 from __future__ import annotations
 
@@ -7,23 +7,23 @@ from typing import Any
 
 from ...diagnose.gpu import throttled_samples
 from ...records import Series
-from ...telemetry.gpu_monitor import readings_of
-from ...telemetry.nvml import GpuReading
+from ...sections import GpuReading, GpuState
 
 
-def readings(result: Any) -> list[GpuReading]:
+def state(result: Any) -> GpuState | None:
+    """The NVML watch around the engine step; None on a CPU, without NVML, or not recorded."""
+    analysis = getattr(result, "analysis", None)
+    found = getattr(analysis, "gpu_state", None)
+    return found if isinstance(found, GpuState) else None
+
+
+def readings(result: Any) -> tuple[GpuReading, ...]:
     """NVML readings taken while the result was measured (none on a CPU or without NVML)."""
-    state = (getattr(result, "analysis", None) or {}).get("gpu_state")
-    return readings_of(state) if isinstance(state, dict) else []
+    found = state(result)
+    return found.readings if found is not None else ()
 
 
 def throttled(series: Series, result: Any) -> list[int]:
     """Indices of the samples of `series` whose latest NVML reading shows a throttle reason."""
     found = readings(result)
     return throttled_samples(series, found) if found else []
-
-
-def launch(result: Any) -> dict[str, Any] | None:
-    """The kernel-time pass (CUPTI): kernel_time_s, busy_fraction, verdict; None if not run."""
-    value = (getattr(result, "analysis", None) or {}).get("launch")
-    return value if isinstance(value, dict) and "kernel_time_s" in value else None

@@ -1,21 +1,30 @@
 """Results to one self-contained HTML report: `render_report` gives its text, `write_report`
-writes it atomically, `load_results` reads result files and folders for it."""
+writes it atomically, `load_results` reads result files and folders for it.
+
+What a result of each kind shows comes from the kind registry (kinds/__init__.py): its
+`report` (reporting/html/kind_report.py: headings, panels, its overview table and points),
+whose panels hold the figures its `figures(result)` gives. A kind without one gets a section
+that says so; adding a kind's report is a `report_path` in its `kind.py`."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ... import kinds
 from ..._version import __version__
 from ...errors import ConfigError, ResultFileError
 from ...records import utc_now
-from ...resultfile import check_writable, load_result, write_text_atomic
+from ...resultfile import SCHEMA_NAME, load_result
+from ...writing import check_writable, write_text_atomic
+from . import common, overview
 from .document import Panel, Section, render_document
 from .figures import Figure
-from .kinds import common, compare, latency, pitfalls, sweep, throughput
+from .kind_report import KindReport
 
 # Above this many results, each result's own section keeps its tables and main panels but no
 # figures, so that a sweep of 50 points stays within 1 MB and renders in seconds; the
@@ -27,22 +36,11 @@ COMPACT_NOTE = (
 )
 
 
-@dataclass(frozen=True)
-class KindReport:
-    """How one result kind shows in a report (the kind registry's `report` entry)."""
-
-    heading: str
-    title: Callable[[Any], str]
-    lead: Callable[[Any], tuple[str, ...]]
-    panels: Callable[[Any, bool], tuple[Panel, ...]]
-
-
-KINDS: dict[str, KindReport] = {
-    "latency": KindReport("Latency", latency.title, latency.lead, latency.panels),
-    "throughput": KindReport("Throughput", throughput.title, throughput.lead, throughput.panels),
-    "pitfalls": KindReport("Pitfalls", pitfalls.title, pitfalls.lead, pitfalls.panels),
-    "compare": KindReport("Comparisons", compare.title, compare.lead, compare.panels),
-}
+def report_of(kind: str) -> KindReport | None:
+    """The registry's report part of a kind; None for a kind not registered or without one."""
+    if kind not in kinds.REGISTRY:
+        return None
+    return kinds.get(kind).report
 
 
 def default_stamp() -> str:
@@ -50,7 +48,7 @@ def default_stamp() -> str:
 
 
 def _result_section(r: Any, i: int, name: str, compact: bool) -> Section:
-    kind = KINDS.get(r.kind)
+    kind = report_of(r.kind)
     where = [
         f"result #{i + 1}"
         + (f", file {name}" if name else "")
@@ -74,7 +72,8 @@ def _result_section(r: Any, i: int, name: str, compact: bool) -> Section:
 
 def _kind_order(results: Sequence[Any]) -> list[str]:
     seen = list(dict.fromkeys(r.kind for r in results))
-    return [k for k in KINDS if k in seen] + sorted(k for k in seen if k not in KINDS)
+    known = [k for k in kinds.REGISTRY if k in seen and report_of(k) is not None]
+    return known + sorted(k for k in seen if k not in known)
 
 
 def _closing(results: Sequence[Any], labels: Sequence[str]) -> list[Section]:
@@ -121,14 +120,15 @@ def report_sections(results: Sequence[Any], names: Sequence[str] = ()) -> list[S
     labels = [f"#{i + 1} {names[i] or r.kind}" for i, r in enumerate(results)]
     sections: list[Section] = []
     if len(results) > 1:
-        overview = sweep.panels(results)
-        if overview:
+        together = overview.panels(results, report_of)
+        if together:
             sections.append(
-                Section(f"Overview of {len(results)} results", "overview", panels=overview)
+                Section(f"Overview of {len(results)} results", "overview", panels=together)
             )
     for kind in _kind_order(results):
         members = [i for i, r in enumerate(results) if r.kind == kind]
-        heading = KINDS[kind].heading if kind in KINDS else kind
+        found = report_of(kind)
+        heading = found.heading if found is not None else kind
         sections.append(
             Section(
                 heading,
@@ -175,30 +175,47 @@ def write_report(
     return write_text_atomic(text, path, what="report")
 
 
-def expand(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given, folders as the .json files below them, in name order."""
-    out: list[Path] = []
+def expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, bool]]:
+    """(file, whether it was found in a folder): files as given, folders as the .json files
+    below them, in name order."""
+    out: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(sorted(q for q in path.rglob("*.json") if q.is_file()))
+            out.extend((q, True) for q in sorted(path.rglob("*.json")) if q.is_file())
         else:
-            out.append(path)
+            out.append((path, False))
     return out
+
+
+def other_schema(path: Path) -> str | None:
+    """The schema of an infertime file that is not a result (a sweep's own bookkeeping, which
+    a sweep's folder keeps beside its results), or None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(schema, str) and schema.startswith("infertime.") and schema != SCHEMA_NAME:
+        return schema
+    return None
 
 
 def load_results(
     paths: Sequence[str | os.PathLike[str]], skip_bad: bool = False
 ) -> tuple[list[Any], list[str], list[str]]:
     """(results, their file names, one line per file skipped). A file that is not a result
-    is a ConfigError (exit 2) naming it, unless `skip_bad`."""
+    is a ConfigError (exit 2) naming it, unless `skip_bad`. In a folder, infertime's own
+    files of another schema (a sweep's manifest) are passed over: they are not results."""
     results: list[Any] = []
     names: list[str] = []
     skipped: list[str] = []
-    for path in expand(paths):
+    for path, in_folder in expand(paths):
         try:
             results.append(load_result(path))
         except ResultFileError as exc:
+            if in_folder and other_schema(path) is not None:
+                continue
             line = f"skipped {path}: {exc.one_line()}"
             if not skip_bad:
                 raise ConfigError(

@@ -7,7 +7,8 @@ count, min, max, mean, std (n − 1), median (infertime.stats, type-7 quantiles)
 ci_high (the 95 % CI of the median as infertime.stats.summarize gives it, time order kept), of
 every number below the pointer (nested lists are flattened); len, the length of the list the
 pointer names; and ratios(A,B): the median of each group of B over the median of the same group
-of A (per-round ratios of a comparison).
+of A (per-round ratios of a comparison), or ratios(A,B,a,b) per item: each median divided by
+the batch size that pointer a (or b) names first.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def _numbers(value: Any) -> list[float]:
     return [float(value)]
 
 
-def _group_ratios(base: Any, other: Any) -> list[float]:
+def _group_ratios(base: Any, other: Any, per: tuple[float, float] = (1, 1)) -> list[float]:
     return [
-        stats.median(_numbers(o)) / stats.median(_numbers(b))
+        (stats.median(_numbers(o)) / per[1]) / (stats.median(_numbers(b)) / per[0])
         for b, o in zip(base, other, strict=True)
     ]
 
@@ -82,8 +83,13 @@ def resolve(document: Any, source: str) -> Any:
     if name == "len":
         return len(at(document, inner))
     if name == "ratios":
-        a, b = inner.split(",")
-        return _group_ratios(at(document, a), at(document, b))
+        parts = inner.split(",")
+        if len(parts) not in (2, 4):
+            raise ValueError(f"ratios takes 2 or 4 pointers: {source!r}")
+        per = (1.0, 1.0)
+        if len(parts) == 4:
+            per = (float(at(document, parts[2])), float(at(document, parts[3])))
+        return _group_ratios(at(document, parts[0]), at(document, parts[1]), per)
     if name not in _REDUCE:
         raise ValueError(f"unknown function {name!r} in source {source!r}")
     value = resolve(document, inner)

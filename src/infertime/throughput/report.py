@@ -1,16 +1,22 @@
-"""A throughput result as report panels: items/s against batch with CIs and the chosen batches
-marked; latency and memory against batch on their own axes; the choices in numbers."""
+"""A throughput result in the HTML report (the registry's `report` and `figures`): items/s
+against batch with CIs, the chosen batches, dips and unsteady points marked; latency and memory
+against batch on their own axes; the choices in numbers; its row and points in the overview."""
 
 from __future__ import annotations
 
-from ....engine.curve import CurvePoint
-from ....throughput.render import describe, finding_lines, marks
-from ....throughput.result import ThroughputResult
-from .. import cells
-from ..cells import Cell
-from ..document import Panel, Table
-from ..figures import Axis, Curve, Figure, Level, Line, Mark, Point
-from ..sources import pointer as p
+from collections.abc import Sequence
+
+from ..engine.curve import CurvePoint
+from ..reporting.html import cells
+from ..reporting.html.cells import Cell
+from ..reporting.html.document import Panel, Table
+from ..reporting.html.figures import Axis, Curve, Figure, Level, Line, Mark, Point
+from ..reporting.html.kind_report import Config, KindReport, figures_of
+from ..reporting.html.overview import variant
+from ..reporting.html.probes import probes_panel
+from ..reporting.html.sources import pointer as p
+from .render import choice_cell, describe, finding_lines
+from .result import ThroughputResult
 
 BATCH = Axis("batch size", "", log=True)
 
@@ -28,6 +34,8 @@ def _memory(point: CurvePoint) -> int | None:
 
 
 def curve_panel(r: ThroughputResult) -> Panel:
+    """Items/s against batch with CI bars; the choices marked, and the points not to trust
+    (a dip, left out of the choices; a warm-up that never settled)."""
     measured = [(i, q) for i, q in enumerate(r.points) if q.measured]
     pts = []
     for _, q in measured:
@@ -35,13 +43,20 @@ def curve_panel(r: ThroughputResult) -> Panel:
         pts.append(Point(q.batch, q.items_per_s, ci[0] if ci else None, ci[1] if ci else None))
     chosen = []
     for _, q in measured:
-        words = marks(r, q.batch) if q.ok else "dip: not used"
+        words = choice_cell(r, q)
         if words:
-            chosen.append(Mark(words, q.batch, q.items_per_s, role="bad" if not q.ok else "median"))
+            role = "median" if q.ok and q.warmup_steady is not False else "bad"
+            chosen.append(Mark(words, q.batch, q.items_per_s, role=role))
     failed = [q.batch for q in r.points if not q.measured]
+    unsteady = [q.batch for _, q in measured if q.warmup_steady is False]
     notes = [f"search: {r.search.message}"]
     if failed:
         notes.append(f"out of memory at batch {', '.join(map(str, failed))}: not drawn")
+    if unsteady:
+        notes.append(
+            f"unsteady: the warm-up of batch {', '.join(map(str, unsteady))} never settled, so "
+            "its samples may still be drifting"
+        )
     figure = Curve(
         f"throughput against batch size: batch / median device time per call, CI bars — "
         f"{describe(r)}",
@@ -52,17 +67,18 @@ def curve_panel(r: ThroughputResult) -> Panel:
     )
     rows: list[tuple[Cell, ...]] = []
     for i, q in enumerate(r.points):
+        by = p("throughput_by_batch", i)
         if not q.measured:
             rows.append(
                 (
                     cells.count(q.batch, p("points", i, "batch")),
                     cells.text(q.status, p("points", i, "status")),
                     *(cells.text("") for _ in range(4)),
+                    cells.text("out of memory"),
                 )
             )
             continue
         ci = q.items_per_s_ci
-        by = p("throughput_by_batch", i)
         rows.append(
             (
                 cells.count(q.batch, p("points", i, "batch")),
@@ -70,16 +86,26 @@ def curve_panel(r: ThroughputResult) -> Panel:
                 cells.items_per_s(q.items_per_s, by + "/items_per_s"),
                 cells.items_per_s(ci[0] if ci else None, by + "/items_per_s_ci/0"),
                 cells.items_per_s(ci[1] if ci else None, by + "/items_per_s_ci/1"),
-                cells.text(marks(r, q.batch) if q.ok else "dip: not used"),
+                cells.text(STEADY[q.warmup_steady], by + "/steady"),
+                cells.text(choice_cell(r, q)),
             )
         )
     table = Table(
-        ("batch", "status", "items/s", "CI low", "CI high", "choice"),
+        ("batch", "status", "items/s", "CI low", "CI high", "steady", "choice"),
         tuple(rows),
         "every point of the curve",
         sortable=True,
+        row_classes=tuple(_row_class(q) for q in r.points),
     )
     return Panel("throughput", figure, (table,), tuple(notes))
+
+
+# How a point's steadiness reads in a table: `steady` as the file writes it, in words.
+STEADY = {True: "true", False: "false", None: "—"}
+
+
+def _row_class(q: CurvePoint) -> str:
+    return "warning" if not q.ok or q.warmup_steady is False else ""
 
 
 def cost_panel(r: ThroughputResult) -> Panel:
@@ -173,8 +199,79 @@ def panels(r: ThroughputResult, compact: bool = False) -> tuple[Panel, ...]:
     if not compact:
         out.append(cost_panel(r))
     out.append(choices_panel(r))
+    if not compact:
+        probes = probes_panel(r)
+        if probes is not None:
+            out.append(probes)
     return tuple(out)
 
 
 def figures(r: ThroughputResult) -> tuple[Figure, ...]:
-    return tuple(panel.figure for panel in panels(r) if panel.figure is not None)
+    """The data series of a throughput result's plots (the kind registry's `figures`)."""
+    return figures_of(panels(r))
+
+
+def configs(r: ThroughputResult, i: int) -> list[Config]:
+    """Each usable point of the curve is one configuration in the overview: its latency of
+    one synchronized call and its items/s."""
+    out = []
+    for j, q in enumerate(r.points):
+        if not q.ok or q.latency is None:
+            continue
+        out.append(
+            Config(
+                i,
+                f"#{i + 1} {r.settings.model} b{q.batch}",
+                r.settings.model,
+                variant(r),
+                q.batch,
+                p("points", j, "batch"),
+                q.latency.summary.median,
+                f"median({p('points', j, 'latency', 'samples_s')})",
+                q.items_per_s,
+                p("throughput_by_batch", j, "items_per_s"),
+            )
+        )
+    return out
+
+
+def summary(members: Sequence[tuple[int, ThroughputResult]]) -> Table | None:
+    """Every throughput result of a report in one sortable table: its choices."""
+    rows = []
+    index = []
+    for i, r in members:
+        peak, knee = r.point(r.peak_batch), r.point(r.knee_batch)
+        rows.append(
+            (
+                cells.count(i + 1),
+                cells.text(r.settings.model, p("settings", "workload", "model")),
+                cells.text(variant(r)),
+                cells.count(r.peak_batch, p("peak_batch")),
+                cells.items_per_s(peak.items_per_s, p("choices", "peak", "items_per_s")),
+                cells.count(r.knee_batch, p("knee_batch")),
+                cells.items_per_s(knee.items_per_s, p("choices", "knee", "items_per_s")),
+                cells.count(r.max_fit_batch, p("search", "max_fit")),
+            )
+        )
+        index.append(i)
+    if not rows:
+        return None
+    return Table(
+        (
+            "#",
+            "model",
+            "configuration",
+            "peak batch",
+            "peak items/s",
+            "knee batch",
+            "knee items/s",
+            "max-fit",
+        ),
+        tuple(rows),
+        "every throughput result (click a column to sort)",
+        sortable=True,
+        row_results=tuple(index),
+    )
+
+
+REPORT = KindReport("Throughput", title, lead, panels, summary, configs)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ....latency.render import backend_words, input_words
-from ....records import Diagnostic, Settings
-from ....serialization import dump
-from .. import cells
-from ..cells import Cell
-from ..document import Panel, Section, Table
-from ..sources import pointer
+from ...records import Diagnostic, Settings
+from ...serialization import dump
+from ..describe import backend_words, input_words
+from . import cells
+from .cells import Cell
+from .document import Panel, Section, Table
+from .sources import pointer
 
 LIST_LIMIT = 12  # longer lists of numbers (raw samples) are not method or environment facts
 

@@ -1,15 +1,18 @@
-"""A latency result (`infertime run`) as report panels: the figures side by side, each figure's
-samples in time order, the latency distribution, and with --processes each process's median."""
+"""A latency result (`infertime run`) in the HTML report (the registry's `report` and
+`figures`): the figures side by side with kernel time, each figure's samples in time order with
+warm-up and throttle flags, the latency distribution, with --processes each process's median,
+and its row and point in the overview of many results."""
 
 from __future__ import annotations
 
-from ....latency.render import LEGEND, SHORT_LABELS, describe_run
-from ....latency.result import LatencyResult
-from ....records import FIGURE_LABELS, Series
-from .. import cells, downsample, gpu_state
-from ..cells import Cell
-from ..document import Panel, Table
-from ..figures import (
+from collections.abc import Sequence
+
+from ..records import FIGURE_LABELS, Series
+from ..reporting.html import cells, downsample, gpu_state
+from ..reporting.html.cells import Cell
+from ..reporting.html.common import configuration
+from ..reporting.html.document import Panel, Table
+from ..reporting.html.figures import (
     Axis,
     Band,
     Bar,
@@ -22,12 +25,21 @@ from ..figures import (
     TimeSeries,
     Trace,
 )
-from ..sources import pointer as p
-from .common import configuration
+from ..reporting.html.kind_report import Config, KindReport, figures_of
+from ..reporting.html.overview import variant
+from ..reporting.html.probes import probes_panel
+from ..reporting.html.sources import pointer as p
+from .render import LEGEND, SHORT_LABELS, describe_run
+from .result import LatencyResult
 
 ROLES = {"latency": "data", "device_time": "other", "graph_latency": "good"}
 PER_CALL = Axis("time per call", "s")
 WARMUP_SHOWN = 100
+# What throughput is made of (LatencyResult.throughput_figure), in words.
+THROUGHPUT_OF = {
+    "device_time": "median device time per call",
+    "latency": "median latency per call",
+}
 TAIL_ROLES = {"p90": "other", "p95": "limit", "p99": "bad"}  # one colour per tail line
 
 
@@ -97,9 +109,9 @@ def headline(r: LatencyResult) -> Panel:
                 role=ROLES.get(name, "data"),
             )
         )
-    launch = gpu_state.launch(r)
+    launch = r.analysis.launch
     if launch is not None:
-        kernel = float(launch["kernel_time_s"])
+        kernel = launch.kernel_time_s
         rows.append(
             (
                 cells.text("kernel time"),
@@ -133,7 +145,7 @@ def headline(r: LatencyResult) -> Panel:
         ("throughput", "items/s", "CI low", "CI high"),
         (
             (
-                cells.text(f"batch {r.settings.batch_size} / device time per call"),
+                cells.text(f"batch {r.settings.batch_size} / {THROUGHPUT_OF[r.throughput_figure]}"),
                 cells.items_per_s(r.throughput_items_per_s, p("throughput", "items_per_s")),
                 cells.items_per_s(tp[0] if tp else None, p("throughput", "ci", 0)),
                 cells.items_per_s(tp[1] if tp else None, p("throughput", "ci", 1)),
@@ -145,8 +157,11 @@ def headline(r: LatencyResult) -> Panel:
     if withheld:
         notes.append(f"latency tails withheld: {'; '.join(sorted(withheld))}")
     if launch is not None:
+        notes.append(f"GPU busy {launch.busy_fraction:.0%} of the latency → {launch.verdict}")
+    if r.throughput_figure == "latency":
         notes.append(
-            f"GPU busy {float(launch['busy_fraction']):.0%} of the latency → {launch['verdict']}"
+            "no device-time figure: on a CPU a call runs synchronously, so throughput is "
+            "batch / latency"
         )
     figure = Bars(
         f"median time per call, by what it measures — {configuration(r.settings)}",
@@ -385,8 +400,9 @@ def processes_panel(r: LatencyResult, name: str) -> Panel | None:
 
 
 def details(r: LatencyResult) -> Panel:
+    """The timer, memory, what a call leaves behind, and the kernel-time pass in numbers."""
     m = r.memory
-    rows = (
+    rows: list[tuple[Cell, ...]] = [
         (cells.text("timer"), cells.text(r.settings.timer, p("settings", "timer"))),
         (
             cells.text("timer overhead per sample"),
@@ -401,8 +417,40 @@ def details(r: LatencyResult) -> Panel:
             cells.size(m.peak_reserved_bytes, p("memory", "peak_reserved_bytes")),
         ),
         (cells.text("memory read by"), cells.text(m.source, p("memory", "source"))),
-    )
-    return Panel("run details", tables=(Table(("", "value"), rows),))
+    ]
+    growth = r.analysis.memory_growth
+    if growth is not None and growth.bytes is not None:
+        base = p("analysis", "memory_growth")
+        rows.append(
+            (
+                cells.text(f"memory growth over {growth.calls} calls"),
+                cells.size(growth.bytes, base + "/bytes"),
+            )
+        )
+    launch = r.analysis.launch
+    notes = []
+    if launch is not None:
+        base = p("analysis", "launch")
+        rows += [
+            (
+                cells.text("kernels per call (CUPTI)"),
+                cells.number(launch.kernels_per_call, base + "/kernels_per_call"),
+            ),
+            (
+                cells.text("GPU busy fraction"),
+                cells.fraction(launch.busy_fraction, base + "/busy_fraction"),
+            ),
+            (cells.text("launch verdict"), cells.text(launch.verdict, base + "/verdict")),
+        ]
+        if launch.host_syncs_per_call is not None:
+            rows.append(
+                (
+                    cells.text("host syncs per call"),
+                    cells.count(launch.host_syncs_per_call, base + "/host_syncs_per_call"),
+                )
+            )
+        notes.append(launch.definition)
+    return Panel("run details", tables=(Table(("", "value"), tuple(rows)),), notes=tuple(notes))
 
 
 def panels(r: LatencyResult, compact: bool = False) -> tuple[Panel, ...]:
@@ -419,9 +467,93 @@ def panels(r: LatencyResult, compact: bool = False) -> tuple[Panel, ...]:
             out.append(panel)
     if not compact:
         out.append(details(r))
+        probes = probes_panel(r)
+        if probes is not None:
+            out.append(probes)
     return tuple(out)
 
 
 def figures(r: LatencyResult) -> tuple[Figure, ...]:
     """The data series of a latency result's plots (the kind registry's `figures`)."""
-    return tuple(panel.figure for panel in panels(r) if panel.figure is not None)
+    return figures_of(panels(r))
+
+
+def configs(r: LatencyResult, i: int) -> list[Config]:
+    """A latency result is one configuration in the overview: its median latency and its
+    throughput (over processes, the typical figures)."""
+    b = r.settings.batch_size
+    over = r.across("latency")
+    latency_source = (
+        p("across_processes", "latency", "typical_s")
+        if over is not None
+        else p("statistics", "latency", "median_s")
+    )
+    return [
+        Config(
+            i,
+            f"#{i + 1} {r.settings.model} b{b}",
+            r.settings.model,
+            variant(r),
+            b,
+            p("settings", "workload", "batch_size"),
+            r.typical("latency"),
+            latency_source,
+            r.throughput_items_per_s,
+            p("throughput", "items_per_s"),
+        )
+    ]
+
+
+def _typical_cell(r: LatencyResult, name: str) -> Cell:
+    """A figure's answer: its median, or over fresh processes their typical figure."""
+    if name not in r.figures:
+        return cells.text("— (CPU)")  # no device time: a CPU call is synchronous
+    if r.processes:
+        return cells.seconds(r.typical(name), p("across_processes", name, "typical_s"))
+    return cells.seconds(r.figures[name].summary.median, p("statistics", name, "median_s"))
+
+
+def summary(members: Sequence[tuple[int, LatencyResult]]) -> Table | None:
+    """Every latency result of a report in one sortable table."""
+    rows = []
+    index = []
+    for i, r in members:
+        s = r.latency.summary
+        p99 = next(t for t in s.tails if t.label == "p99")
+        spread: tuple[Cell, Cell] = (
+            cells.text("see result"),
+            cells.text("see result"),
+        )
+        if not r.processes:
+            spread = (
+                cells.fraction(s.median_ci_rel, p("statistics", "latency", "median_ci_rel")),
+                cells.seconds(p99.value, p("statistics", "latency", "percentiles_s", "p99"))
+                if p99.value is not None
+                else cells.text("withheld"),
+            )
+        rows.append(
+            (
+                cells.count(i + 1),
+                cells.text(r.settings.model, p("settings", "workload", "model")),
+                cells.count(r.settings.batch_size, p("settings", "workload", "batch_size")),
+                cells.text(variant(r)),
+                _typical_cell(r, "latency"),
+                *spread,
+                _typical_cell(r, "device_time"),
+                cells.items_per_s(r.throughput_items_per_s, p("throughput", "items_per_s")),
+            )
+        )
+        index.append(i)
+    if not rows:
+        return None
+    return Table(
+        ("#", "model", "batch", "configuration", "latency", "±", "p99", "device time", "items/s"),
+        tuple(rows),
+        "every latency result: medians, or typical figures over fresh processes (click a "
+        "column to sort)",
+        sortable=True,
+        row_results=tuple(index),
+    )
+
+
+REPORT = KindReport("Latency", title, lead, panels, summary, configs)

@@ -1,1 +1,0 @@
-"""Per-kind report sections: figures and the tables of the numbers they draw, from results."""
