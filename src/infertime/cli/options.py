@@ -106,7 +106,7 @@ SHARED: dict[str, Opt] = {
         Opt(
             "fmt",
             ("--format",),
-            "stdout as table, json, csv or markdown.",
+            "stdout as table, json, csv, markdown or html.",
             default="table",
             metavar="FORMAT",
         ),
@@ -132,6 +132,13 @@ SHARED: dict[str, Opt] = {
             metavar="PATH",
         ),
         Opt(
+            "export_html",
+            ("--export-html",),
+            "Also write an HTML report of it here (plots; needs matplotlib).",
+            parse=Path,
+            metavar="PATH",
+        ),
+        Opt(
             "details",
             ("--details",),
             "Also show how each figure was measured, and every finding.",
@@ -151,6 +158,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "export_csv",
         "export_markdown",
         "export_json",
+        "export_html",
         "details",
         "quiet",
         "debug",

@@ -85,6 +85,7 @@ class Values:
             "csv": self.get("export_csv"),
             "markdown": self.get("export_markdown"),
             "json": self.get("export_json"),
+            "html": self.get("export_html"),
         }
         return {fmt: path for fmt, path in given.items() if path is not None}
 

@@ -170,9 +170,9 @@ def write_report(
 ) -> Path:
     """Render and write the report whole or not at all (a missing folder or a full disk: one
     ResultFileError, no file)."""
-    check_writable(path)
+    check_writable(path, "the report")
     text = render_report(results, title, names=names, notices=notices, stamp=stamp)
-    return write_text_atomic(text, path, what="report")
+    return write_text_atomic(text, path, "the report")
 
 
 def expand(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, bool]]:
@@ -216,12 +216,12 @@ def load_results(
         except ResultFileError as exc:
             if in_folder and other_schema(path) is not None:
                 continue
-            line = f"skipped {path}: {exc.one_line()}"
+            # load_result's messages name the file: "x.json is not valid JSON (line 1): ..."
             if not skip_bad:
                 raise ConfigError(
-                    f"{path} is not a readable infertime result: {exc.one_line()}",
-                    advice="leave it out, or pass --skip-bad to report the rest",
+                    exc.one_line(), advice="leave it out, or pass --skip-bad to report the rest"
                 ) from None
+            line = f"skipped: {exc.one_line()}"
             skipped.append(line)
             continue
         names.append(str(path))
