@@ -231,7 +231,8 @@ def test_an_unknown_format_is_a_config_error_naming_the_formats() -> None:
     with pytest.raises(ConfigError) as info:
         export_text(golden("latency"), "xml")
     assert (
-        info.value.one_line() == "unknown export format 'xml'; choose one of: csv, markdown, json, html"
+        info.value.one_line()
+        == "unknown export format 'xml'; choose one of: csv, markdown, json, html"
     )
     assert export.check_format("markdown") == "markdown"
     with pytest.raises(ConfigError):
