@@ -43,12 +43,26 @@ FLAGS = (
 )
 
 
+# Debian's chromium package installs here (.ci/run installs it when missing); PATH may not
+# hold /usr/bin under a minimal CI shell.
+DEBIAN_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
 def find_chromium() -> str | None:
-    """$INFERTIME_CHROMIUM, else chromium or chromium-browser on PATH."""
+    """$INFERTIME_CHROMIUM where set (None when it is not an executable: a wrong path is not
+    silently replaced), else chromium or chromium-browser on PATH, else Debian's path."""
     named = os.environ.get("INFERTIME_CHROMIUM")
     if named:
-        return named
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+        return named if os.access(named, os.X_OK) else None
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    return next((p for p in DEBIAN_PATHS if os.access(p, os.X_OK)), None)
+
+
+def in_ci() -> bool:
+    """Whether this runs in CI ($CI set, as CI services and .ci/run's callers set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 class BrowserError(RuntimeError):

@@ -4,21 +4,20 @@ blank. Without Chromium these skip, except in CI, where its absence fails them."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infertime.reporting.html.report import write_report
-from report_browser import Chromium, find_chromium, pixel_spread
+from report_browser import Chromium, find_chromium, in_ci, pixel_spread
 from report_results import KIND_FILES, edge_cases, golden, long_latency, sweep
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("PIL")  # comes with matplotlib
 
 CHROMIUM = find_chromium()
-if CHROMIUM is None and os.environ.get("CI"):
+if CHROMIUM is None and in_ci():
     pytest.fail("CI needs Chromium for the report tests (apt-get install chromium)", pytrace=False)
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="needs Chromium (apt-get install chromium)"
