@@ -11,7 +11,7 @@ from typing import Any
 from infertime.latency.result import LatencyResult
 from infertime.records import Diagnostic, Series, WarmupRecord
 from infertime.resultfile import load_result
-from infertime.sections import GpuReading, GpuState, LaunchAnalysis
+from infertime.sections import BackendBuild, GpuReading, GpuState, LaunchAnalysis, WallTimes
 
 GOLDEN = Path(__file__).parent / "golden"
 # One golden file per kind (and --processes): the latest schema each was kept in.
@@ -91,7 +91,11 @@ def long_latency(
                 for k, t in enumerate(range(0, span_ns, 100_000_000))
             ),
         )
-    analysis = replace(base.analysis, launch=launch, gpu_state=gpu_state)
+    build = BackendBuild(backend="compile", batch=2, mode="default", compile_s=12.5)
+    wall = WallTimes(total_s=30.0, prepare_s=14.0, engine_s=12.0, kernel_pass_s=1.5)
+    analysis = replace(
+        base.analysis, launch=launch, gpu_state=gpu_state, backend=build, wall_s=wall
+    )
     return replace(base, figures=figures, warmup=warmup, analysis=analysis)
 
 
@@ -178,4 +182,28 @@ def edge_cases() -> list[Any]:
     gated = replace(
         golden("compare"), policy=replace(golden("compare").policy, fail_if_slower=0.05)
     )
-    return [files, per_process, replace(curve, points=tuple(points)), one, per_item, gated]
+    return [
+        files,
+        per_process,
+        replace(curve, points=tuple(points)),
+        one,
+        per_item,
+        gated,
+        gpu_compare(),
+    ]
+
+
+def gpu_compare() -> Any:
+    """A comparison as a GPU records it: a kernel-time pass per configuration (the second
+    one none: it launches once, a CUDA graph) and a build per copy."""
+    r = golden("compare")
+    launch = LaunchAnalysis(
+        kernel_time_s=2e-5,
+        kernels_per_call=12.0,
+        latency_s=9e-5,
+        busy_fraction=0.22,
+        verdict="launch-bound",
+        name=r.arms[0].name,
+    )
+    builds = tuple(BackendBuild(backend="eager", batch=2) for _ in range(4))
+    return replace(r, analysis=replace(r.analysis, launch=(launch, None), backend_builds=builds))

@@ -5,7 +5,6 @@ state, the per-round (or per-process) ratios, the copies and the configurations.
 
 from __future__ import annotations
 
-from ..records import FIGURE_LABELS
 from ..reporting.html import cells
 from ..reporting.html.cells import Cell
 from ..reporting.html.common import configuration
@@ -47,7 +46,7 @@ GATE_WORDS = {
 
 def what(r: CompareResult) -> str:
     """The figure compared, per call or per item."""
-    words = FIGURE_LABELS.get(r.figure, r.figure)
+    words = FIGURE_WORDS.get(r.figure, r.figure)
     if r.per_item:
         words = words.replace("per call", "per item")
         if "per item" not in words:
@@ -60,9 +59,8 @@ def ratio_axis(r: CompareResult) -> Axis:
 
 
 def title(r: CompareResult) -> str:
-    words = FIGURE_WORDS.get(r.figure, r.figure)
-    per = " · per item (batch sizes differ)" if r.per_item else ""
-    return f"{words}{per} · {how(r)} · {r.settings.device}"
+    per = " (batch sizes differ)" if r.per_item else ""
+    return f"{what(r)}{per} · {how(r)} · {r.settings.device}"
 
 
 def lead(r: CompareResult) -> tuple[str, ...]:
@@ -88,10 +86,9 @@ def forest_panel(r: CompareResult) -> Panel:
     rows_t: list[tuple[Cell, ...]] = [
         (
             cells.text("A"),
-            cells.text(r.baseline.name, p("arms", 0, "name")),
             cells.seconds(r.value(0), p("figures_s", r.baseline.name)),
             cells.text("baseline"),
-            *(cells.text("") for _ in range(5)),
+            *(cells.text("") for _ in range(4)),
         )
     ]
     for i, x in enumerate(ratios, start=1):
@@ -99,7 +96,7 @@ def forest_panel(r: CompareResult) -> Panel:
         decision = r.decision(i)
         rows_f.append(
             Interval(
-                f"{letter(i)} {arm.name}: {DECISION_WORDS.get(decision.kind, decision.kind)}",
+                f"{letter(i)}: {DECISION_WORDS.get(decision.kind, decision.kind)}",
                 x.value,
                 x.ci[0] if x.ci else None,
                 x.ci[1] if x.ci else None,
@@ -110,14 +107,12 @@ def forest_panel(r: CompareResult) -> Panel:
         rows_t.append(
             (
                 cells.text(letter(i)),
-                cells.text(arm.name, p("arms", i, "name")),
                 cells.seconds(r.value(i), p("figures_s", arm.name)),
                 cells.ratio(x.value, base + "/time_ratio"),
                 cells.ratio(x.ci[0] if x.ci else None, base + "/time_ratio_ci/0"),
                 cells.ratio(x.ci[1] if x.ci else None, base + "/time_ratio_ci/1"),
                 cells.count(x.n, base + "/n"),
                 cells.text(decision.kind, base + "/decision"),
-                cells.text(decision.text, base + "/verdict"),
             )
         )
     precision = r.policy.precision
@@ -142,14 +137,12 @@ def forest_panel(r: CompareResult) -> Panel:
     table = Table(
         (
             "",
-            "configuration",
-            what(r),
+            r.figure.replace("_", " ") + (" per item" if r.per_item else ""),
             "ratio",
             "CI low",
             "CI high",
             "n",
             "decision",
-            "verdict",
         ),
         tuple(rows_t),
         f"method: {ratios[0].method}" if ratios else "",
@@ -157,7 +150,8 @@ def forest_panel(r: CompareResult) -> Panel:
     notes = [
         "decision: faster or slower where the CI excludes 1 and is within the precision or "
         "within half the effect; no difference where the CI holds 1 within ±the precision; "
-        "otherwise undecided, with what would decide it"
+        "otherwise undecided; each verdict in words, with what would decide an undecided "
+        "one, heads this section"
     ]
     if r.per_item:
         notes.append("batch sizes differ: times per item are compared (--allow-different)")
@@ -289,49 +283,38 @@ def copies_panel(r: CompareResult) -> Panel | None:
 
 
 def arms_panel(r: CompareResult) -> Panel:
-    launches = r.analysis.launch or (None,) * len(r.arms)
+    """The configurations: what each is, its samples, where it came from and, on a GPU,
+    its kernel time and launch verdict (columns shown only where some arm has them)."""
+    launches = r.analysis.launch or ()
+    gpu = any(launches) or any(a.verdict is not None for a in r.arms)
     rows = []
     for i, arm in enumerate(r.arms):
-        launch = launches[i] if i < len(launches) else None
-        if launch is not None:
+        row = [
+            cells.text(letter(i)),
+            cells.text(arm.name, p("arms", i, "name")),
+            cells.text(configuration(arm.settings)),
+            cells.count(sum(len(g) for g in arm.groups), f"count({p('arms', i, 'groups')})"),
+            cells.count(arm.calls_per_sample, p("arms", i, "calls_per_sample")),
+        ]
+        if gpu:
+            launch = launches[i] if i < len(launches) else None
             base = p("analysis", "launch", i)
-            kernel = cells.seconds(launch.kernel_time_s, base + "/kernel_time_s")
-            verdict = cells.text(launch.verdict, base + "/verdict")
-        else:
-            kernel = cells.text("—")
-            verdict = (
-                cells.text(arm.verdict, p("arms", i, "verdict"))
+            row += [
+                cells.seconds(launch.kernel_time_s, base + "/kernel_time_s")
+                if launch is not None
+                else cells.text("—"),
+                cells.text(launch.verdict, base + "/verdict")
+                if launch is not None
+                else cells.text(arm.verdict, p("arms", i, "verdict"))
                 if arm.verdict is not None
-                else cells.text("—")
-            )
-        rows.append(
-            (
-                cells.text(letter(i)),
-                cells.text(configuration(arm.settings)),
-                cells.count(sum(len(g) for g in arm.groups), f"count({p('arms', i, 'groups')})"),
-                cells.count(arm.calls_per_sample, p("arms", i, "calls_per_sample")),
-                kernel,
-                verdict,
-                cells.text(arm.source or "—"),
-            )
-        )
-    return Panel(
-        "configurations",
-        tables=(
-            Table(
-                (
-                    "",
-                    "configuration",
-                    "samples",
-                    "calls/sample",
-                    "kernel time",
-                    "launch verdict",
-                    "file",
-                ),
-                tuple(rows),
-            ),
-        ),
-    )
+                else cells.text("—"),
+            ]
+        row.append(cells.text(arm.source or "—"))
+        rows.append(tuple(row))
+    columns: tuple[str, ...] = ("", "name", "configuration", "samples", "calls/sample")
+    if gpu:
+        columns += ("kernel time", "launch verdict")
+    return Panel("configurations", tables=(Table((*columns, "file"), tuple(rows)),))
 
 
 def panels(r: CompareResult, compact: bool = False) -> tuple[Panel, ...]:

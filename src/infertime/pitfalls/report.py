@@ -82,7 +82,11 @@ def bars_panel(r: PitfallsResult) -> Panel:
         f"the correct mean is {duration(r.reference('mean'))}, the correct median "
         f"{duration(r.reference('median'))}",
     )
-    notes = [f"{row.label}: not measured here, {row.note}" for row in r.rows if not row.applies]
+    by_note: dict[str, list[str]] = {}  # one line per reason, as the terminal says it
+    for row in r.rows:
+        if not row.applies:
+            by_note.setdefault(row.note, []).append(_short(row.code))
+    notes = [f"{'; '.join(codes)}: not measured here, {note}" for note, codes in by_note.items()]
     cold = r.row("no_warmup")
     if cold.applies and "startup_s" in cold.extra:
         notes.append(
@@ -139,13 +143,17 @@ def errors_panel(r: PitfallsResult) -> Panel:
                 cells.text(""),
                 cells.text(""),
                 cells.fraction(single[key], p("single_sample_errors", key)),
-                cells.text("against the correct median"),
+                cells.text(""),
             )
         )
     spread = {k: r.reference_spread(k) for k in ("mean", "median")}
+    said = [
+        f"±{v:.1%} of its {k}" if v is not None else f"none for its {k} (too few samples)"
+        for k, v in spread.items()
+    ]
     notes = [
-        "noise: the correct method's own 95 % CI is "
-        + ", ".join(f"±{v:.1%} of its {k}" for k, v in spread.items() if v is not None)
+        f"within noise: no larger than the correct method's own 95 % CI, {' and '.join(said)}",
+        "a single sample: how far one sample of the correct method falls from its median",
     ]
     figure = Bars(
         f"error of each mistake, like for like: its mean against the correct mean (bar), its "

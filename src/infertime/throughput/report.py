@@ -72,9 +72,8 @@ def curve_panel(r: ThroughputResult) -> Panel:
             rows.append(
                 (
                     cells.count(q.batch, p("points", i, "batch")),
-                    cells.text(q.status, p("points", i, "status")),
                     *(cells.text("") for _ in range(4)),
-                    cells.text("out of memory"),
+                    cells.text(q.status, p("points", i, "status")),
                 )
             )
             continue
@@ -82,18 +81,19 @@ def curve_panel(r: ThroughputResult) -> Panel:
         rows.append(
             (
                 cells.count(q.batch, p("points", i, "batch")),
-                cells.text(q.status, p("points", i, "status")),
-                cells.items_per_s(q.items_per_s, by + "/items_per_s"),
-                cells.items_per_s(ci[0] if ci else None, by + "/items_per_s_ci/0"),
-                cells.items_per_s(ci[1] if ci else None, by + "/items_per_s_ci/1"),
+                cells.items_per_s(q.items_per_s, by + "/items_per_s", unit=False),
+                cells.items_per_s(ci[0] if ci else None, by + "/items_per_s_ci/0", unit=False),
+                cells.items_per_s(ci[1] if ci else None, by + "/items_per_s_ci/1", unit=False),
                 cells.text(STEADY[q.warmup_steady], by + "/steady"),
-                cells.text(choice_cell(r, q)),
+                cells.text(choice_cell(r, q))
+                if q.status == "ok"
+                else cells.text(q.status, p("points", i, "status")),
             )
         )
     table = Table(
-        ("batch", "status", "items/s", "CI low", "CI high", "steady", "choice"),
+        ("batch", "items/s", "CI low", "CI high", "steady", "choice"),
         tuple(rows),
-        "every point of the curve",
+        "every point of the curve (choice: also dip, oom: left out of the choices)",
         sortable=True,
         row_classes=tuple(_row_class(q) for q in r.points),
     )

@@ -36,8 +36,11 @@ def seconds(value: float | None, source: str | None = None) -> Cell:
     return Cell(duration(value), value, source) if _finite(value) else Cell("n/a")
 
 
-def items_per_s(value: float | None, source: str | None = None) -> Cell:
-    return Cell(rate(value, "items/s"), value, source) if _finite(value) else Cell("n/a")
+def items_per_s(value: float | None, source: str | None = None, unit: bool = True) -> Cell:
+    """A throughput: '30,655 items/s', or '30,655' under a column that names the unit."""
+    if not _finite(value):
+        return Cell("n/a")
+    return Cell(rate(value, "items/s" if unit else "").strip(), value, source)
 
 
 def size(value: int | None, source: str | None = None) -> Cell:

@@ -195,6 +195,9 @@ def curve(ax: Ax, f: Curve, small: bool = False) -> None:
             color=colour(m.role),
         )
     _levels(ax, f.levels, dy, vertical=False)
+    if twin is not None and f.y2 is not None and f.y2.unit == "bytes" and not f.y2.log:
+        # Memory is an amount: from zero, so that 0.1 % more does not look like double.
+        twin.set_ylim(bottom=0)
     _legend(ax, small, [twin] if twin is not None else [], inside=twin is not None)
 
 
@@ -226,6 +229,9 @@ def bars(ax: Ax, f: Bars, small: bool = False) -> None:
             label=f.dot_label or None,
         )
     ax.set_xticks(xs, [b.label for b in f.bars], fontsize=6 if small else 7)
+    # Room for at least three bars: one or two would otherwise stretch across the plot.
+    spare = max(0, 3 - len(xs)) / 2
+    ax.set_xlim(-0.5 - spare, len(xs) - 0.5 + spare)
     _levels(ax, f.levels, dy, vertical=False)
     _legend(ax, small)
 
