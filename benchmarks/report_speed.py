@@ -2,7 +2,7 @@
 
 Targets: 20 files in ≤ 5 s after imports on the 2-core CI machine; ≤ 1 MB for a run with
 10,000 samples and for a 50-point sweep. The results are made from the golden files
-(tests/report_results.py): the five kinds once each plus 15 latency configurations.
+(tests/report_results.py): each kind once, a --processes run and 15 latency configurations.
 Writes report_speed.md to --out (default: print only).
 
     PYTHONPATH=src python benchmarks/report_speed.py --out docs/validation
@@ -11,7 +11,9 @@ Writes report_speed.md to --out (default: print only).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +37,30 @@ def timed_report(folder: Path) -> tuple[float, float, int]:
     return t1 - t0, t2 - t1, out.stat().st_size
 
 
+def cli_seconds(folder: Path) -> float:
+    """Wall time of the command itself, `infertime report FOLDER -o FILE`, in a fresh
+    interpreter: start-up and imports included."""
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "infertime", "report", str(folder), "-o", str(folder / "cli.html"),
+         "-q"],
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )  # fmt: skip
+    return time.perf_counter() - t0
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="folder for report_speed.md")
@@ -50,13 +76,18 @@ def main() -> None:
         times = [timed_report(folder) for _ in range(args.repeats)]
         best = min(times, key=lambda t: t[0] + t[1])
         lines.append(
-            f"| 20 result files (5 kinds + 15 latency configurations) | "
+            f"| 20 result files (4 kinds, a --processes run, 15 latency configurations) | "
             f"{best[0]:.2f} s load + {best[1]:.2f} s report = {best[0] + best[1]:.2f} s "
             f"(best of {args.repeats}) | {best[2] / 1e6:.3f} MB |"
         )
+        cli = min(cli_seconds(folder) for _ in range(args.repeats))
+        lines.append(
+            f"| the same 20 files through `infertime report FOLDER -o FILE`, start-up and "
+            f"imports included | {cli:.2f} s (best of {args.repeats}) | same |"
+        )
     full = [golden(name) for name in KIND_FILES] + [long_latency(10_000)]
     for label, rs in (
-        ("6 results in full detail (5 kinds + a 10,000-sample run)", full),
+        ("6 results in full detail (each kind, a --processes run, a 10,000-sample run)", full),
         ("a run with 10,000 samples (NVML readings, kernel time)", [long_latency(10_000)]),
         ("a 50-point sweep (50 latency results)", sweep(50)),
     ):
@@ -69,8 +100,8 @@ def main() -> None:
         [
             "# HTML report: time and size (benchmarks/report_speed.py)",
             "",
-            f"{stamp}, {platform.processor() or platform.machine()}, "
-            f"{len(__import__('os').sched_getaffinity(0))} cores, Python "
+            f"{stamp}, {cpu_model()}, "
+            f"{len(os.sched_getaffinity(0))} cores, Python "
             f"{platform.python_version()}; targets: ≤ 5 s for 20 files after imports, ≤ 1 MB",
             "",
             "| report | time after imports | size |",

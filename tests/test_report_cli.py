@@ -164,3 +164,21 @@ def test_a_missing_matplotlib_fails_before_measuring(
     code, _, err = run_cli(capsys, "report", GOLDEN / KIND_FILES["latency"], "-o", page)
     assert code == 6 and "infertime[plot]" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_never_imports_torch(tmp_path: Path) -> None:
+    """A reading command: it loads files and draws, it measures nothing."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.html"
+    code = (
+        "import sys\n"
+        "from infertime.cli.app import main\n"
+        f"assert main(['report', {str(GOLDEN / KIND_FILES['compare'])!r}, '-o', {str(out)!r},"
+        " '-q']) == 0\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+    assert out.exists()

@@ -19,9 +19,9 @@ h4{font-size:.95rem;margin:.2rem 0 .4rem}
 nav ul{columns:2;font-size:.9rem;padding-left:1.2rem}
 .panel{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start;margin:.8rem 0 1.4rem;
 padding:.6rem;border:1px solid #e3e3e3;border-radius:6px}
-.panel figure{margin:0;flex:1 1 520px;min-width:320px;max-width:760px}
+.panel figure{margin:0;flex:1 1 460px;min-width:320px;max-width:760px}
 .panel figure svg{width:100%;height:auto}
-.panel .numbers{flex:1 1 400px;overflow-x:auto}.panel.wide figure{flex-basis:100%;max-width:none}
+.panel .numbers{flex:1 1 420px;overflow-x:auto}.panel.wide figure{flex-basis:100%;max-width:none}
 table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0}
 caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{padding:.15rem .5rem;border-bottom:1px solid #eee;vertical-align:top;text-align:left}
