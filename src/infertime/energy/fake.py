@@ -3,7 +3,7 @@
 PoweredFakeDevice draws `idle_w` always and `busy_w(batch)` while its simulated GPU runs a
 call; `idle(seconds)` lets the host sleep on the simulated clock, so baselines and counter
 polling need no real sleep. FakeEnergyCounter reads that energy the way hardware does: in steps
-of an update period, in millijoules, with an optional wrap, reset, stuck value or failure.
+of an update period, in millijoules, optionally wrapping, reset, frozen or failing.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class FakeEnergyCounter:
         resolution_j: float = 1e-3,
         wrap_j: float | None = None,
         reset_at_s: float | None = None,
-        stuck: bool = False,
+        stuck_from_s: float | None = None,
         fail_at_s: float | None = None,
         findings: tuple[Finding, ...] = (),
         scope: str = "the fake device",
@@ -127,7 +127,7 @@ class FakeEnergyCounter:
         self.resolution_j = resolution_j
         self.wrap_j = wrap_j
         self.reset_at_s = reset_at_s
-        self.stuck = stuck
+        self.stuck_from_s = stuck_from_s
         self.fail_at_s = fail_at_s
         self.findings = findings
         self.scope = scope
@@ -146,9 +146,9 @@ class FakeEnergyCounter:
         t_s = self.device.now_ns() / 1e9
         if self.fail_at_s is not None and t_s >= self.fail_at_s:
             raise CounterReadError("fake counter: GPU is lost")
-        if self.stuck:
-            return self.offset_j
         tick = self._tick_s(t_s)
+        if self.stuck_from_s is not None:
+            tick = min(tick, self._tick_s(self.stuck_from_s))  # no update after that
         if self.reset_at_s is not None and tick >= self.reset_at_s:
             value = self.device.energy_j(tick) - self.device.energy_j(self.reset_at_s)
         else:
