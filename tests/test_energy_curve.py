@@ -75,3 +75,19 @@ def test_fake_gpu_whose_power_grows_with_batch() -> None:
         457.2 * 1.0977 / (226.8 * 1.3906) - 1, rel=0.03
     )
     assert probe.idle is not None and all(s.method.idle == probe.idle for s in sections)
+
+
+def test_wide_cis_never_make_a_worse_batch_the_optimum() -> None:
+    curve = energy_curve([section(1, 0.25, 900), section(16, 0.024, 6600)])
+    assert curve.energy_optimal_batch == 16  # CIs of ±1 % do not overlap anyway
+    wide = [
+        finish(METHOD, 1, None, (), _wide(0.25, 900), []),
+        finish(METHOD, 16, None, (), _wide(0.024, 6600), []),
+    ]
+    curve = energy_curve(wide)
+    assert curve.energy_optimal_batch == 16 and curve.throughput_peak_batch == 16
+
+
+def _wide(j_per_item: float, items_per_s: float) -> EnergyFigures:
+    e = Estimate(j_per_item, (0.0, j_per_item * 2.1), 3)
+    return EnergyFigures(e, None, e, None, None, None, est(50.0), est(items_per_s), 3, 6.0)

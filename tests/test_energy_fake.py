@@ -251,3 +251,13 @@ def test_drift_rule() -> None:
     assert drift_rel(rising) == pytest.approx(0.04 / 1.035, rel=1e-6)
     steady = [1.0, 1.02, 0.99, 1.01, 1.0, 0.98, 1.02, 1.0]
     assert drift_rel(steady) is None
+
+
+def test_lead_in_lasts_its_time_and_estimates_the_call() -> None:
+    from infertime.energy.windows import lead_in
+
+    device = PoweredFakeDevice(constant(10e-6, 2e-3))
+    call_s, spent = lead_in(device.make_call(1), device, 1.0, None)
+    assert call_s == pytest.approx(2e-3, rel=0.01) and 1.0 <= spent < 1.1
+    call_s, spent = lead_in(device.make_call(1), device, 1.0, 2e-3)
+    assert 1.0 <= spent < 1.01

@@ -76,6 +76,10 @@ def test_other_processes_exclude_this_one(nvml: ModuleType) -> None:
     assert finding.code == "energy_other_processes" and finding.effect == "flag"
     pids = {p["pid"]: p["kind"] for p in finding.data["processes"]}
     assert pids == {4242: "compute", 777: "graphics"}
+    parent = open_nvml_counter(GPU, env={}, ignore_pids=[4242])
+    assert isinstance(parent, NvmlEnergyCounter)
+    (finding,) = parent.scope_findings()
+    assert [p["pid"] for p in finding.data["processes"]] == [777]
 
 
 def test_mig_mode_and_mig_instances_withhold(nvml: ModuleType) -> None:

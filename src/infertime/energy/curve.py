@@ -2,13 +2,16 @@
 
 The two differ (vllm-project/vllm#36440 measured batch size moving J/token by 84-96 %), and a
 reader needs to know whether they differ beyond noise. Ties go to the smaller batch, as the
-throughput curve's peak does (engine/curve.py pick_peak): less memory, shorter latency.
+throughput curve's peak does (engine/curve.py pick_peak): a batch ties with the best when their
+CIs do not separate and it is within TIE_TOLERANCE of it (wide CIs alone never make a worse
+batch the choice); less memory, shorter latency.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from ..engine.curve import TIE_TOLERANCE
 from .estimate import Estimate, separated
 from .records import EnergyCurve, EnergyCurvePoint, EnergySection
 
@@ -24,7 +27,8 @@ def _best(
         return None
     sign = 1 if lowest else -1
     best, best_v = min(have, key=lambda pv: sign * pv[1].value)
-    tied = [p for p, v in have if separated(v, best_v) is False]
+    close = TIE_TOLERANCE * abs(best_v.value)
+    tied = [p for p, v in have if abs(v.value - best_v.value) <= close and not separated(v, best_v)]
     return min([*tied, best], key=lambda p: p.batch)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -64,18 +64,26 @@ def _is_not_supported(nvml: ModuleType, exc: BaseException) -> bool:
 
 class NvmlEnergyCounter:
     """One GPU's total-energy counter (EnergyCounter); `mig_instance`: the model runs on a MIG
-    instance of this GPU, so the counter covers more than it."""
+    instance of this GPU, so the counter covers more than it; `ignore_pids`: processes of this
+    measurement besides this one (a parent that holds a CUDA context on the same GPU)."""
 
     source = "nvml"
     scope = "whole GPU board: every process and MIG instance on it"
     wraps_j: tuple[float | None, ...] = (None,)  # 64-bit millijoules: a reset, never a wrap
 
-    def __init__(self, nvml: ModuleType, handle: Any, uuid: str, mig_instance: bool) -> None:
+    def __init__(
+        self,
+        nvml: ModuleType,
+        handle: Any,
+        uuid: str,
+        mig_instance: bool,
+        ignore_pids: Iterable[int] = (),
+    ) -> None:
         self._nvml = nvml
         self._handle = handle
         self.uuid = uuid
         self.mig_instance = mig_instance
-        self.own_pid = os.getpid()
+        self.ignore_pids = {os.getpid(), *ignore_pids}
 
     @property
     def description(self) -> str:
@@ -110,7 +118,7 @@ class NvmlEnergyCounter:
             except Exception:
                 continue
             for p in procs or []:
-                if p.pid != self.own_pid and p.pid not in seen:
+                if p.pid not in self.ignore_pids and p.pid not in seen:
                     seen[p.pid] = {
                         "pid": p.pid,
                         "kind": kind,
@@ -129,7 +137,9 @@ class NvmlEnergyCounter:
 
 
 def open_nvml_counter(
-    info: Mapping[str, Any], env: Mapping[str, str] | None = None
+    info: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    ignore_pids: Iterable[int] = (),
 ) -> NvmlEnergyCounter | CounterUnavailable:
     """The counter of the GPU `info` (CudaDevice.describe()) describes, or why there is none."""
     nvml = load_nvml()
@@ -164,7 +174,7 @@ def open_nvml_counter(
         uuid = raw.decode() if isinstance(raw, bytes) else str(raw)
     except Exception:
         pass
-    counter = NvmlEnergyCounter(nvml, handle, uuid, mig_instance)
+    counter = NvmlEnergyCounter(nvml, handle, uuid, mig_instance, ignore_pids)
     try:
         counter.read_j()
     except CounterReadError as exc:
