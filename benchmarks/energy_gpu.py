@@ -69,6 +69,7 @@ def build(
     name: str, batch: int, dtype: torch.dtype, channels_last: bool, device: str, tiny: bool
 ) -> Callable[[], Any]:
     """One call of the model on random inputs, as the engine would time it."""
+    model: torch.nn.Module
     if tiny:  # a stand-in small enough for a CPU smoke run
         model = torch.nn.Sequential(
             torch.nn.Conv2d(3, 16, 3, padding=1),
@@ -86,7 +87,7 @@ def build(
     model = model.eval().to(device=device, dtype=dtype)
     x = torch.randn(shape, device=device, dtype=dtype)
     if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         x = x.contiguous(memory_format=torch.channels_last)
 
     def call() -> Any:

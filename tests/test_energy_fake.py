@@ -261,3 +261,18 @@ def test_lead_in_lasts_its_time_and_estimates_the_call() -> None:
     assert call_s == pytest.approx(2e-3, rel=0.01) and 1.0 <= spent < 1.1
     call_s, spent = lead_in(device.make_call(1), device, 1.0, 2e-3)
     assert 1.0 <= spent < 1.01
+
+
+def test_flagged_section_round_trips_and_reads_in_words() -> None:
+    from infertime.energy.render import section_lines
+
+    others = found.other_processes([{"pid": 7, "kind": "compute", "used_memory_bytes": None}])
+    device, _counter, probe = setup(findings=(others,))
+    s = probe.measure(device.make_call(2), items_per_call=2, tokens_per_call=10)
+    back = serialization.load(EnergySection, json.loads(json.dumps(serialization.dump(s))))
+    assert back == s and back.status == "flagged"
+    text = "\n".join(section_lines(s))
+    assert "energy per item: 200 mJ" in text and "above idle" in text and "per token" in text
+    assert "update period 10.0 ms" in text and "flagged: 1 other process" in text
+    gone = EnergyProbe(device, counter=CounterUnavailable("none", "energy not measured: x"))
+    assert section_lines(gone.measure(device.make_call(1), 1)) == ["energy not measured: x"]

@@ -21,8 +21,8 @@ def mig() -> Finding:
     return Finding(
         "energy_mig",
         "withhold",
-        "MIG is enabled: the energy counter covers the whole GPU, every instance on it, not "
-        "the one this model runs on",
+        "energy withheld: MIG is enabled: the counter covers the whole GPU, every instance on it, "
+        "not the one this model runs on",
         "measure energy on a GPU with MIG disabled",
     )
 
