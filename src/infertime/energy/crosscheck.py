@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .. import stats
-from ..telemetry.nvml import GpuReading
+from ..sections import GpuReading
 from . import findings as found
 from .figures import finish
 from .policy import EnergyPolicy
-from .records import CrossCheck, EnergySection
+from .records import CrossCheck, EnergySection, EnergyWindow
 
 POWER_NOTE = (
     "NVML power (nvmlDeviceGetPowerUsage: a 1-s average on Ampere and newer except GA100, "
@@ -47,40 +47,37 @@ def integrated_power_w(
     return joules / span_s, len(inside), spacing
 
 
-def cross_check(
-    section: EnergySection, readings: Sequence[GpuReading], policy: EnergyPolicy
-) -> EnergySection:
-    """The section with its cross-check, flagged when the two differ beyond the tolerance."""
-    if section.figures is None or not section.windows:
-        return section
-    windows = section.windows
+def check_windows(
+    windows: Sequence[EnergyWindow], readings: Sequence[GpuReading], policy: EnergyPolicy
+) -> CrossCheck:
+    """The counter's energy over `windows` (one span: consecutive, sharing edges) against the
+    power readings integrated over the same span; `integrated_j` None says why not in `note`."""
     counter_j = sum(w.energy_j or 0.0 for w in windows)
     tol = policy.cross_check_tolerance
-
-    def without(why: str) -> EnergySection:
-        check = CrossCheck(counter_j, None, 0, None, tol, why)
-        notes = (*section.findings, found.cross_check_unavailable(why))
-        return replace(section, cross_check=check, findings=notes)
-
-    if not all(w.used for w in windows):
-        return without("a window was left out, so the windows do not form one span")
-    start = windows[0].start_ns
-    end = windows[-1].start_ns + round(windows[-1].duration_s * 1e9)
+    if not windows or not all(w.used for w in windows):
+        why = "a window was left out, so the windows do not form one span"
+        return CrossCheck(counter_j, None, 0, None, tol, why)
+    start = min(w.start_ns for w in windows)
+    end = max(w.start_ns + round(w.duration_s * 1e9) for w in windows)
     got = integrated_power_w(readings, start, end)
     if got is None or got[1] < policy.cross_check_min_readings:
         n = 0 if got is None else got[1]
-        return without(
-            f"{n} power reading(s) inside the windows, {policy.cross_check_min_readings} needed"
-        )
+        why = f"{n} power reading(s) inside the windows, {policy.cross_check_min_readings} needed"
+        return CrossCheck(counter_j, None, n, None, tol, why)
     avg_w, n, spacing = got
     integrated_j = avg_w * (end - start) / 1e9
     diff = integrated_j / counter_j - 1
-    check = CrossCheck(
-        counter_j, integrated_j, n, diff, tol, POWER_NOTE.format(interval=f"{spacing:.3g} s")
-    )
+    note = POWER_NOTE.format(interval=f"{spacing:.3g} s")
+    return CrossCheck(counter_j, integrated_j, n, diff, tol, note)
+
+
+def with_check(section: EnergySection, check: CrossCheck) -> EnergySection:
+    """The section with `check`, flagged when the two differ beyond the tolerance."""
     notes = list(section.findings)
-    if abs(diff) > tol:
-        notes.append(found.cross_check_off(diff, tol))
+    if check.difference_rel is None:
+        notes.append(found.cross_check_unavailable(check.note))
+    elif abs(check.difference_rel) > check.tolerance_rel:
+        notes.append(found.cross_check_off(check.difference_rel, check.tolerance_rel))
     checked = finish(
         section.method,
         section.items_per_call,
@@ -90,3 +87,28 @@ def cross_check(
         notes,
     )
     return replace(checked, cross_check=check)
+
+
+def cross_check(
+    section: EnergySection, readings: Sequence[GpuReading], policy: EnergyPolicy
+) -> EnergySection:
+    """The section with its cross-check, flagged when the two differ beyond the tolerance."""
+    if section.figures is None or not section.windows:
+        return section
+    return with_check(section, check_windows(section.windows, readings, policy))
+
+
+def cross_check_joint(
+    sections: Sequence[EnergySection], readings: Sequence[GpuReading], policy: EnergyPolicy
+) -> list[EnergySection]:
+    """Interleaved configurations: their windows together form one span (each shares its
+    edges with the next, whichever configuration it belongs to), so the cross-check is made
+    once over all of them and given to each section with figures. Per configuration it could
+    not be: NVML's power is a 1-s average, so each window's readings would carry the
+    neighbouring configuration's power."""
+    if not any(s.figures is not None and s.windows for s in sections):
+        return list(sections)
+    windows = [w for s in sections for w in s.windows]
+    check = check_windows(windows, readings, policy)
+    joint = replace(check, note=f"over every configuration's windows together; {check.note}")
+    return [with_check(s, joint) if s.figures is not None and s.windows else s for s in sections]

@@ -33,10 +33,14 @@ def _best(
 
 
 def energy_curve(
-    sections: Sequence[EnergySection], throughput: Mapping[int, Estimate] | None = None
+    sections: Sequence[EnergySection],
+    throughput: Mapping[int, Estimate] | None = None,
+    peak_batch: int | None = None,
 ) -> EnergyCurve:
     """The curve from one section per batch; `throughput` (items/s by batch, e.g. from the
-    throughput kind's points) replaces the energy windows' own items/s where given."""
+    throughput kind's points) replaces the energy windows' own items/s where given;
+    `peak_batch`, the caller's own throughput peak, is used where it has an energy figure
+    (the throughput kind chooses its peak with rules of its own: dips, refinement)."""
     points = []
     for s in sorted(sections, key=lambda s: s.items_per_call):
         fig = s.figures
@@ -54,7 +58,8 @@ def energy_curve(
     optimum = _best(points, lambda p: p.j_per_item, lowest=True)
     above = _best(points, lambda p: p.j_per_item_above_idle, lowest=True)
     measured = [p for p in points if p.j_per_item is not None]
-    peak = _best(measured, lambda p: p.items_per_s, lowest=False)
+    given = [p for p in measured if p.batch == peak_batch]
+    peak = given[0] if given else _best(measured, lambda p: p.items_per_s, lowest=False)
     excess, apart, verdict = None, None, "no batch has an energy figure"
     if optimum is not None and peak is not None:
         assert optimum.j_per_item is not None and peak.j_per_item is not None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..devices.fake import CallCost, CostModel, FakeDevice, constant
-from ..telemetry.nvml import GpuReading
+from ..sections import GpuReading
 from .counter import CounterReadError
 from .records import Finding
 

@@ -77,3 +77,21 @@ class EnergyPolicy:
             f"period), >= {self.min_windows} windows, more until J/call ±{self.precision:.0%} "
             f"or {self.max_windows} windows or {self.max_time_s:g} s"
         )
+
+
+def energy_policy(value: object) -> EnergyPolicy | None:
+    """The `energy=` keyword of the public functions as a policy: False or None (off), True
+    (issue 25's defaults), an EnergyPolicy, or a dict of its fields (what a parent process
+    sends a child); anything else is refused in one line."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return EnergyPolicy()
+    if isinstance(value, EnergyPolicy):
+        return value
+    if isinstance(value, dict):
+        try:
+            return EnergyPolicy(**value)
+        except TypeError as exc:
+            raise ConfigError(f"energy: {exc}") from None
+    raise ConfigError(f"energy takes True, False or an EnergyPolicy, got {value!r}")

@@ -17,6 +17,7 @@ from . import findings as found
 from .calibrate import CounterStuckError, Sleep, measure_idle, measure_update_period
 from .counter import CounterReadError, CounterUnavailable, EnergyCounter
 from .figures import finish, section_of
+from .interleave import run_interleaved
 from .policy import EnergyPolicy
 from .records import EnergyMethod, EnergySection, Finding, IdleBaseline, UpdatePeriod
 from .windows import run_windows
@@ -148,3 +149,38 @@ class EnergyProbe:
         run = run_windows(call, self.device, self.counter, window_s, self.policy, call_s)
         scope = merge_scope([*prior, *self.counter.scope_findings()])
         return section_of(run, self.method(), items_per_call, tokens_per_call, self.policy, scope)
+
+    def measure_interleaved(
+        self,
+        arms: Sequence[Sequence[Callable[[], Any]]],
+        items_per_call: Sequence[int],
+        tokens_per_call: Sequence[int | None] | None = None,
+        call_s: Sequence[float | None] | None = None,
+        names: Sequence[str] | None = None,
+    ) -> list[EnergySection]:
+        """Energy of several configurations, their windows interleaved (interleave.py):
+        `arms[i]` holds configuration i's calls (its copies), `items_per_call[i]` its batch."""
+        n = len(arms)
+        tokens = list(tokens_per_call) if tokens_per_call is not None else [None] * n
+        if isinstance(self.counter, CounterUnavailable):
+            notes = [found.no_counter(self.counter.reason)]
+            return [
+                finish(self.method(), items_per_call[i], tokens[i], (), None, notes)
+                for i in range(n)
+            ]
+        self.prepare()
+        prior = [*self.notes, *self.counter.scope_findings()]
+        if any(f.effect == "withhold" for f in prior) or self.period is None:
+            return [
+                finish(self.method(), items_per_call[i], tokens[i], (), None, prior)
+                for i in range(n)
+            ]
+        window_s = self.policy.window_s(self.period.median_s)
+        runs = run_interleaved(
+            arms, self.device, self.counter, window_s, self.policy, call_s, names
+        )
+        scope = merge_scope([*prior, *self.counter.scope_findings()])
+        return [
+            section_of(run, self.method(), items_per_call[i], tokens[i], self.policy, scope)
+            for i, run in enumerate(runs)
+        ]

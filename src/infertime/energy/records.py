@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import stats
 from ..records import Diagnostic
+from ..sections import GpuState
 from .estimate import Estimate
 
 # How a finding acts on the figure: "withhold" (no figure, the reason instead), "flag" (figure
@@ -177,3 +178,55 @@ class EnergyCurve:
     excess_at_peak_rel: float | None  # J/item at the peak over J/item at the optimum, minus 1
     separated: bool | None  # do optimum and peak differ in J/item beyond noise (None: unknown)
     verdict: str
+
+
+@dataclass(frozen=True)
+class EnergyRecord:
+    """The energy probe's section of a result (`analysis.energy`).
+
+    One EnergySection per configuration measured, named in `names`: the run's batch; each
+    batch of a throughput curve; each configuration of a comparison. `arrangement` says how
+    their windows were placed in time (after the timed figures; interleaved across
+    configurations). `curve`: energy per item against batch size (throughput). `ratios`: each
+    configuration's energy per item over the first's, paired by round (an interleaved
+    comparison; None where there is no paired figure). `gpu_state`: the NVML watch over the
+    energy pass, whose power readings the cross-check integrates. `seconds`: the pass's wall
+    time, calibration included."""
+
+    sections: tuple[EnergySection, ...]
+    names: tuple[str, ...]
+    arrangement: str
+    curve: EnergyCurve | None = None
+    ratios: tuple[Estimate | None, ...] = ()
+    gpu_state: GpuState | None = None
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if len(self.names) != len(self.sections):
+            raise ValueError(
+                f"energy record: {len(self.sections)} sections for {len(self.names)} names"
+            )
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Every section's findings as diagnostics, each said once: prefixed with the
+        sections it applies to, unless it applies to all of them."""
+        found: dict[tuple[str, str], tuple[Diagnostic, list[str]]] = {}
+        for name, section in zip(self.names, self.sections, strict=True):
+            for d in section.diagnostics:
+                found.setdefault((d.code, d.message), (d, []))[1].append(name)
+        out = []
+        for d, names in found.values():
+            if len(names) == len(self.sections) or not any(names):
+                out.append(d)
+                continue
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            out.append(Diagnostic(d.code, d.severity, f"{shown}: {d.message}", d.advice, d.data))
+        return tuple(out)
+
+    def section(self, name: str) -> EnergySection:
+        """The section of that name (KeyError naming the ones there are)."""
+        for n, s in zip(self.names, self.sections, strict=True):
+            if n == name:
+                return s
+        raise KeyError(f"no energy section {name!r}; there are: {', '.join(self.names)}")

@@ -54,7 +54,28 @@ def lead_in(
         calls = max(1, min(calls * 2, math.ceil((seconds - spent) / per_call)))
 
 
-def _stop_reason(used: list[EnergyWindow], elapsed_s: float, policy: EnergyPolicy) -> str | None:
+def fill_window(
+    call: Callable[[], Any], device: Device, window_s: float, call_s: float, edge_t: int
+) -> tuple[int, int, float]:
+    """Back-to-back calls from the edge at `edge_t` until at least `window_s` has passed,
+    synchronized at the end: (the end's device.now_ns(), calls, seconds)."""
+    calls = 0
+    n = max(1, math.ceil(window_s / call_s))
+    while True:
+        for _ in range(n):
+            call()
+        calls += n
+        device.synchronize()
+        t = device.now_ns()
+        elapsed = (t - edge_t) / 1e9
+        if elapsed >= window_s:
+            return t, calls, elapsed
+        # The estimate was low: top up (one more synchronize, a gap of microseconds).
+        call_s = max(elapsed / calls, 1e-9)
+        n = max(1, math.ceil((window_s - elapsed) / call_s * 1.05))
+
+
+def stop_reason(used: list[EnergyWindow], elapsed_s: float, policy: EnergyPolicy) -> str | None:
     if len(used) < policy.min_windows:
         return None
     per_call = [w.energy_j / w.calls for w in used if w.energy_j is not None]
@@ -89,20 +110,7 @@ def run_windows(
     # Resets are excluded and replaced; this many windows in all ends even a resetting counter.
     cap = policy.max_windows + policy.min_windows
     while len(windows) < cap:
-        calls = 0
-        n = max(1, math.ceil(window_s / call_s))
-        while True:
-            for _ in range(n):
-                call()
-            calls += n
-            device.synchronize()
-            t = device.now_ns()
-            elapsed = (t - edge_t) / 1e9
-            if elapsed >= window_s:
-                break
-            # The estimate was low: top up (one more synchronize, a gap of microseconds).
-            call_s = max(elapsed / calls, 1e-9)
-            n = max(1, math.ceil((window_s - elapsed) / call_s * 1.05))
+        t, calls, elapsed = fill_window(call, device, window_s, call_s, edge_t)
         try:
             e = counter.read_j()
         except CounterReadError as exc:
@@ -123,7 +131,7 @@ def run_windows(
         if d.energy_j is not None and d.energy_j <= 0:
             return WindowsRun(tuple(windows), "zero_window", None, call_s, lead_s)
         used = [w for w in windows if w.used]
-        stop = _stop_reason(used, (t - first_t) / 1e9, policy)
+        stop = stop_reason(used, (t - first_t) / 1e9, policy)
         if stop is not None:
             return WindowsRun(tuple(windows), stop, None, call_s, lead_s)
     return WindowsRun(tuple(windows), "max_windows", None, call_s, lead_s)
