@@ -44,8 +44,8 @@ def run_interleaved(
     labels = list(names) if names is not None else [chr(65 + i) for i in range(n)]
     estimates: list[float] = []
     leads: list[float] = []
-    for i, calls in enumerate(arms):
-        est, spent = lead_in(calls[0], device, policy.lead_in_s, call_s[i] if call_s else None)
+    for i, copies in enumerate(arms):
+        est, spent = lead_in(copies[0], device, policy.lead_in_s, call_s[i] if call_s else None)
         estimates.append(est)
         leads.append(spent)
     windows: list[list[EnergyWindow]] = [[] for _ in arms]

@@ -65,10 +65,14 @@ class EnergyTarget:
 
 
 def open_probe(device: Device, policy: EnergyPolicy) -> EnergyProbe:
-    """The probe of `device`'s counter: NVML on a GPU (by UUID), RAPL on a CPU. In a worker
-    process the parent is ignored among the GPU's processes: it waits for this one."""
-    if device.kind != "cuda":
-        return EnergyProbe(device, policy)
+    """The probe of `device`'s counter: NVML on a GPU (by UUID), RAPL on a CPU."""
+    return nvml_probe(device, policy) if device.kind == "cuda" else EnergyProbe(device, policy)
+
+
+def nvml_probe(device: Device, policy: EnergyPolicy) -> EnergyProbe:
+    """NVML's counter of the GPU `device.describe()` names (its UUID, or the visible index
+    mapped to the physical one). In a worker process the parent is ignored among the GPU's
+    processes: it waits for this one."""
     from ..energy.nvml_counter import open_nvml_counter
     from ..execution import worker
 
@@ -104,7 +108,9 @@ def energy_pass(
         return EnergyRecord(tuple(sections), names, arrangement, seconds=0.0)
     progress(PLAN, planned_s(probe, len(targets)), "energy")
     progress(CONTEXT, None, "energy: counter update period and idle power")
-    watch: GpuWatch | None = watch_gpu(probe.device) if probe.device.kind == "cuda" else None
+    # The NVML watch wherever the counter is NVML's: its power readings are the cross-check.
+    nvml = getattr(probe.counter, "source", None) == "nvml"
+    watch: GpuWatch | None = watch_gpu(probe.device) if nvml else None
     with watch if watch is not None else nullcontext():
         probe.prepare()
         if arrangement == INTERLEAVED:

@@ -51,6 +51,11 @@ def pm(e: Estimate | None) -> str:
     return f"±{percent(rel)}" if rel is not None else "CI n/a"
 
 
+def resolved(e: Estimate | None) -> bool:
+    """An above-idle figure is given as a number only when its CI lies above 0."""
+    return e is not None and e.ci is not None and e.ci[0] > 0
+
+
 def reason_line(s: EnergySection) -> str:
     """Why a section has no figure, or what flagged it, starting with 'energy'."""
     reason = s.reason or "no figures"
@@ -71,16 +76,16 @@ def section_headline(s: EnergySection, indent: str = "  ") -> list[str]:
     row = indent + "{:<13} {:>11}  {:>8}  {}"
     lines = [row.format("energy/item", joules(f.j_per_item.value), pm(f.j_per_item), WHAT)]
     idle = s.method.idle
-    if f.j_per_item_above_idle is not None and idle is not None:
-        above = f.j_per_item_above_idle
-        lines.append(
-            row.format(
-                "above idle",
-                joules(above.value),
-                pm(above),
-                f"idle power {watts(idle.power_w.value)} subtracted",
+    above = f.j_per_item_above_idle
+    if above is not None and idle is not None:
+        idle_w = watts(idle.power_w.value)
+        if resolved(above):
+            lines.append(row.format("above idle", joules(above.value), pm(above), f"idle {idle_w}"))
+        else:  # a CI that holds 0 (or none): no number a reader could take for a figure
+            lines.append(
+                f"{indent}{'above idle':<13} not told apart from 0: the calls add less than "
+                f"the noise of the idle power ({idle_w})"
             )
-        )
     if f.j_per_token is not None:
         lines.append(row.format("energy/token", joules(f.j_per_token.value), pm(f.j_per_token), ""))
     lines.append(
@@ -124,9 +129,9 @@ def method_lines(record: EnergyRecord) -> list[str]:
     if not sections:
         return []
     m = sections[0].method
+    if m.counter == "none":  # no counter: the reason is in the headline
+        return []
     lines = [f"energy: {record.arrangement}; took {record.seconds:.1f} s"]
-    if m.counter == "none":
-        return lines
     lines.append(f"energy counter: {m.counter} ({m.scope})")
     p = m.update_period
     if p is not None:
@@ -147,19 +152,20 @@ def method_lines(record: EnergyRecord) -> list[str]:
     for name, s in zip(record.names, sections, strict=True):
         lines.append(window_line(name, s))
         check = s.cross_check
+        head = f"{name}: " if name else ""
         if check is not None and check.difference_rel is not None:
             lines.append(
-                f"    integrated NVML power vs counter: {check.difference_rel:+.1%} (tolerance "
+                f"{head}integrated NVML power vs counter {check.difference_rel:+.1%} (tolerance "
                 f"±{check.tolerance_rel:.0%}, {check.readings} readings; {check.note})"
             )
         elif check is not None:
-            lines.append(f"    no cross-check: {check.note}")
+            lines.append(f"{head}no cross-check: {check.note}")
     return lines
 
 
 def window_line(name: str, s: EnergySection) -> str:
     used = [w for w in s.windows if w.used]
-    head = f"  {name}: " if name else "  "
+    head = f"{name}: " if name else ""
     if s.figures is None:
         return f"{head}{reason_line(s)} ({len(s.windows)} window(s) read)"
     f = s.figures
@@ -189,9 +195,9 @@ def energy_curve_table(record: EnergyRecord) -> RichTable | None:
         table.add_row(
             str(s.items_per_call),
             joules(f.j_per_item.value),
-            pm(f.j_per_item).replace("CI n/a", "n/a"),
-            joules(above.value) if above is not None else "n/a",
-            pm(above).replace("CI n/a", "n/a") if above is not None else "",
+            pm(f.j_per_item).replace("CI ", ""),
+            joules(above.value) if resolved(above) and above is not None else "~0",
+            pm(above) if resolved(above) else "",
             watts(f.power_w.value),
             curve_marks(curve, s),
         )
@@ -217,13 +223,18 @@ def curve_lines(record: EnergyRecord) -> list[str]:
     lines += [reason_line(s) for s in record.sections if s.status == "flagged"]
     lines.append(
         f"energy per item of {WHAT} at each batch, total (what the device draws serving "
-        "continuously) and above its idle power; ±: t interval over windows"
+        "continuously) and above its idle power (~0: not told apart from 0); ±: 95 % t "
+        "interval over windows"
     )
     return lines
 
 
 def compare_lines(record: EnergyRecord, letters: Sequence[str]) -> list[str]:
-    """Each configuration's energy per item, and its ratio to the first paired by round."""
+    """Each configuration's energy per item, and its ratio to the first paired by round; one
+    line when none has a figure for one reason (no counter on this device)."""
+    reasons = {reason_line(s) for s in record.sections if s.figures is None}
+    if len(reasons) == 1 and all(s.figures is None for s in record.sections):
+        return list(reasons)
     lines = [f"energy per item, {WHAT}, {record.arrangement.split(':')[0]}:"]
     for i, (s, letter) in enumerate(zip(record.sections, letters, strict=False)):
         f = s.figures
@@ -361,8 +372,8 @@ ENERGY_FORMATS: dict[str, Callable[[Any], str]] = {
 
 def energy_notes(record: EnergyRecord | None) -> list[str]:
     """What the export's energy columns are, in one note."""
-    if record is None:
-        return []
+    if record is None or not any(s.figures is not None for s in record.sections):
+        return []  # the reason is in the energy: why column, and among the warnings
     return [
         f"energy: of {WHAT}, {record.arrangement}; J per item total and above idle power, "
         "95 % t interval over windows; empty where withheld or not measured (energy: why)"
