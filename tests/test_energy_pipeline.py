@@ -94,10 +94,11 @@ def test_a_curve_builds_each_batch_in_turn_and_finds_the_energy_optimum() -> Non
         opened.append(-batch)  # closed before the next batch is built
 
     batches = (1, 16, 64, 256)
-    targets = [
-        EnergyTarget(f"batch {b}", (), b, call_s=device_s(b), opener=lambda b=b: opener(b))
-        for b in batches
-    ]
+
+    def target(b: int) -> EnergyTarget:
+        return EnergyTarget(f"batch {b}", (), b, call_s=device_s(b), opener=lambda: opener(b))
+
+    targets = [target(b) for b in batches]
     throughput = {b: Estimate(b / device_s(b), None, 10) for b in batches}
     with measuring(dev) as m:
         m.energy_probe = probe_of(dev)
@@ -257,7 +258,8 @@ def test_run_measures_energy_through_nvml_and_keeps_it_in_its_file(
     rows = list(__import__("csv").DictReader(export_text(back, "csv").splitlines()))
     energy_rows = [row for row in rows if row["j_per_item"]]
     assert len(energy_rows) == 1 and energy_rows[0]["energy_status"] == "measured"
-    assert float(energy_rows[0]["j_per_item"]) == pytest.approx(s.figures.j_per_item.value)  # type: ignore[union-attr]
+    assert s.figures is not None
+    assert float(energy_rows[0]["j_per_item"]) == pytest.approx(s.figures.j_per_item.value)
     data = json.loads(path.read_text())
     assert data["analysis"]["energy"]["sections"][0]["status"] == "measured"
 
@@ -281,7 +283,8 @@ def test_a_gpu_without_the_counter_is_not_measured_and_timing_stands(nvml: Modul
     s = r.energy
     assert s is not None and s.status == "not_measured"
     assert "no total-energy counter" in (s.reason or "") and "Volta" in (s.reason or "")
-    assert r.latency.summary.n > 0 and r.analysis.energy.gpu_state is None  # type: ignore[union-attr]
+    record = r.analysis.energy
+    assert r.latency.summary.n > 0 and record is not None and record.gpu_state is None
 
 
 # -- the CLI on the CPU -------------------------------------------------------------------------
