@@ -389,3 +389,40 @@ def test_energy_on_files_is_refused_and_every_measuring_command_takes_the_flag(
     for command in ("run", "throughput", "compare"):
         assert main([command, "--help"]) == 0
         assert "--energy" in capsys.readouterr().out
+
+
+def test_fresh_processes_measure_energy_in_the_last_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infertime import measure_latency
+
+    here = Path(__file__).parent  # the children import TINY, and this infertime
+    monkeypatch.setenv("PYTHONPATH", f"{here}:{here.parent / 'src'}")
+    r = measure_latency(
+        TINY, device="cpu", processes=2, energy=WIRING, max_time_s=0.2, preset="quick"
+    )
+    assert len(r.processes) == 2
+    record = r.analysis.energy  # the last process's, sent back in its result document
+    assert record is not None and len(record.sections) == 1
+    assert record.sections[0].method.source in ("rapl", "none")
+
+
+def test_a_worker_knows_its_parent_and_no_other_process_does(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from infertime.execution import worker
+
+    assert worker.PARENT_PID is None
+    request, answer = tmp_path / "request.json", tmp_path / "answer.json"
+    request.write_text("{}")
+    # The worker run as a script (python -m), with a task that answers what it knows.
+    code = (
+        "import sys, runpy, importlib; from infertime.execution import tasks; "
+        "tasks.task_function = lambda name: lambda request: {'parent': importlib.import_module("
+        "'infertime.execution.worker').PARENT_PID}; "
+        f"sys.argv = ['worker', 'echo', {str(request)!r}, {str(answer)!r}]; "
+        "runpy.run_module('infertime.execution.worker', run_name='__main__')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(answer.read_text())["answer"] == {"parent": os.getpid()}

@@ -193,7 +193,7 @@ def measure_in_fresh_processes(
         cfg,
         processes,
         options={"graph_replay": graph_replay, "diagnose": False},
-        last_options={"diagnose": diagnose, "energy": asdict(energy) if energy else False},
+        last_options={"diagnose": diagnose, **({"energy": asdict(energy)} if energy else {})},
         progress=progress,
     )
     last: LatencyResult = runs[-1]
