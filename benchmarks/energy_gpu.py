@@ -6,8 +6,14 @@ windows), the counter against integrated NVML power from the GPU monitor (target
 EfficientNet-B0 fp32 energy per item across batches with the energy-optimal batch beside the
 throughput peak, and the count of windows that read 0 J (target: 0). Timm models, random
 weights. Writes energy_gpu.json (every section whole) and energy_gpu.md (tables, targets).
+Each configuration goes through the pipeline's energy pass (pipeline/energy.py: the NVML watch
+and the cross-check around the probe), as `--energy` does. With --pipeline it also measures
+through the public API, as a user would: `run` of ResNet-50 and `throughput` of EfficientNet-B0
+with energy=True (their result files are written beside the report), so the energy-optimal
+batch is set beside the throughput kind's own peak.
 
     PYTHONPATH=src python benchmarks/energy_gpu.py --check-sharing --out docs/validation
+    PYTHONPATH=src python benchmarks/energy_gpu.py --pipeline --out docs/validation
     PYTHONPATH=src python benchmarks/energy_gpu.py --device cpu --tiny --out /tmp/energy
 
 On a CPU without readable RAPL counters it says energy is not measured and exits 0. With
@@ -33,13 +39,12 @@ from infertime import serialization
 from infertime.devices import CpuDevice
 from infertime.devices.base import Device
 from infertime.energy.counter import CounterUnavailable, EnergyCounter
-from infertime.energy.crosscheck import cross_check
 from infertime.energy.curve import energy_curve
 from infertime.energy.policy import EnergyPolicy
 from infertime.energy.probe import EnergyProbe, open_counter
 from infertime.energy.records import EnergyCurve, EnergySection, Finding
+from infertime.pipeline.energy import EnergyTarget, energy_pass
 from infertime.telemetry.environment import torch_state
-from infertime.telemetry.gpu_monitor import watch_gpu
 from infertime.telemetry.nvml import snapshot
 
 CI_TARGET = 0.02
@@ -71,13 +76,7 @@ def build(
     """One call of the model on random inputs, as the engine would time it."""
     model: torch.nn.Module
     if tiny:  # a stand-in small enough for a CPU smoke run
-        model = torch.nn.Sequential(
-            torch.nn.Conv2d(3, 16, 3, padding=1),
-            torch.nn.ReLU(),
-            torch.nn.AdaptiveAvgPool2d(1),
-            torch.nn.Flatten(),
-            torch.nn.Linear(16, 10),
-        )
+        model = tiny_model()
         shape = (batch, 3, 32, 32)
     else:
         import timm
@@ -99,19 +98,13 @@ def build(
 def measure(
     probe: EnergyProbe, device: Device, call: Callable[[], Any], batch: int
 ) -> tuple[EnergySection, float]:
-    """Warm up, then the energy windows with the GPU monitor running; the section with its
-    cross-check, and the seconds the probe took (lead-in and windows)."""
+    """Warm up, then the pipeline's energy pass (the GPU monitor running, the cross-check
+    after); the section, and the seconds the pass took (lead-in and windows)."""
     for _ in range(10):
         call()
     device.synchronize()
-    t0 = time.perf_counter()
-    if device.kind == "cuda":
-        with watch_gpu(device) as watch:
-            section = probe.measure(call, items_per_call=batch)
-        section = cross_check(section, watch.readings, probe.policy)
-    else:
-        section = probe.measure(call, items_per_call=batch)
-    return section, time.perf_counter() - t0
+    record = energy_pass(probe, [EnergyTarget(f"batch {batch}", [call], batch)])
+    return record.sections[0], record.seconds
 
 
 SHARER = (
@@ -250,6 +243,68 @@ def targets(
     return out
 
 
+def through_api(
+    ns: argparse.Namespace, policy: EnergyPolicy, counter: EnergyCounter | CounterUnavailable
+) -> dict[str, Any]:
+    """`run` of ResNet-50 and `throughput` of EfficientNet-B0 fp32 with energy=True, as a user
+    measures them; their result files beside the report; the energy-optimal batch beside the
+    throughput kind's own peak."""
+    import infertime
+    from infertime.pipeline import measurement
+
+    if ns.synthetic_counter is not None:  # a check of the script: the same made-up counter
+
+        def synthetic(device: Device, policy: EnergyPolicy) -> EnergyProbe:
+            return EnergyProbe(device, policy, counter=counter)
+
+        setattr(measurement, "open_probe", synthetic)  # noqa: B010 (the pipeline's seam)
+    if ns.tiny:
+        resnet: Any = tiny_model()
+        effnet: Any = tiny_model()
+        example: Any = torch.randn(ns.resnet_batch, 3, 32, 32)
+        one: Any = torch.randn(1, 3, 32, 32)
+    else:
+        resnet, effnet, example, one = "timm:resnet50", "timm:efficientnet_b0", None, None
+    run = infertime.measure_latency(
+        resnet,
+        example,
+        device=ns.device,
+        batch_size=None if ns.tiny else ns.resnet_batch,
+        dtype=ns.resnet_dtype,
+        channels_last=ns.resnet_dtype != "fp32",
+        energy=policy,
+    )
+    infertime.save_json(run, ns.out / "energy_run_resnet50.json")
+    largest = max(int(b) for b in ns.effnet_batches.split(","))
+    curve = infertime.measure_throughput(
+        effnet, one, device=ns.device, max_batch=largest, energy=policy
+    )
+    infertime.save_json(curve, ns.out / "energy_throughput_efficientnet_b0.json")
+    energy = curve.energy_curve
+    return {
+        "run": {
+            "status": run.energy.status if run.energy else None,
+            "section": serialization.dump(run.energy),
+            "device_time_s": run.typical(run.throughput_figure),
+        },
+        "throughput": {
+            "peak_batch": curve.peak_batch,
+            "curve": serialization.dump(energy),
+            "verdict": energy.verdict if energy else None,
+        },
+    }
+
+
+def tiny_model() -> torch.nn.Module:
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 16, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(16, 10),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda:0")
@@ -261,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic-counter", type=float, metavar="W")
     parser.add_argument("--min-window-s", type=float, default=2.0)
     parser.add_argument("--idle-s", type=float, default=5.0)
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="also measure through the public API (run and throughput with energy=True)",
+    )
     parser.add_argument(
         "--check-sharing",
         action="store_true",
@@ -351,8 +411,17 @@ def main(argv: list[str] | None = None) -> int:
     data["sections"] = {k: serialization.dump(s) for k, s in sections.items()}
     data["curve"] = serialization.dump(curve)
     data["targets"] = targets(sections, resnet_label, curve)
+    if ns.pipeline:
+        data["through_api"] = through_api(ns, policy, counter)
     (ns.out / "energy_gpu.json").write_text(json.dumps(data, indent=1) + "\n")
     text = report(data, sections, curve)
+    api = data.get("through_api")
+    if api is not None:
+        text += (
+            f"\nThrough the API: run (ResNet-50): energy {api['run']['status']}; throughput "
+            f"(EfficientNet-B0 fp32): peak batch {api['throughput']['peak_batch']}; "
+            f"{api['throughput']['verdict']}\n"
+        )
     (ns.out / "energy_gpu.md").write_text(text)
     print(text)
     return 0
