@@ -12,6 +12,18 @@ of back-to-back calls per configuration (energy/windows.py), or interleaved acro
 configurations (energy/interleave.py). The NVML watch (telemetry/gpu_monitor.py, as around the
 engine step) runs across the pass on a GPU, whatever `diagnose` says: its power readings are
 the cross-check's (energy/crosscheck.py).
+
+Hooks for the kinds being built elsewhere (their measure function opens the Measurement with
+`energy=energy_policy(energy)` and names the shared CLI option "energy"):
+- `generate`: after its timed requests, one EnergyTarget per measured shape whose call is one
+  whole generation (prefill and every decode step, EOS made impossible as the kind already
+  does) and `tokens_per_call` = batch x new tokens: the section then carries J/token (total
+  and above idle) and the exports their columns (reporting/energy.py, TOKEN_COLUMNS).
+- `sweep`: each point is a whole measurement of another kind, in a fresh process; pass the
+  policy on (`options={"energy": asdict(policy)}`, as latency's `--processes` does) and keep
+  each point's section. Each child then measures the update period and the idle baseline
+  again (about 6 s); an EnergyProbe given the parent's measured period (a `period` argument,
+  not written yet) would skip the polling, the baseline is the child's own.
 """
 
 from __future__ import annotations
