@@ -287,6 +287,14 @@ def test_a_gpu_without_the_counter_is_not_measured_and_timing_stands(nvml: Modul
     assert r.latency.summary.n > 0 and record is not None and record.gpu_state is None
 
 
+def test_mig_withholds_energy_before_any_calibration(nvml: ModuleType) -> None:
+    nvml.STATE["mig_mode"] = (1, 1)
+    r = tiny_latency()
+    s = r.energy
+    assert s is not None and s.status == "withheld" and "MIG" in (s.reason or "")
+    assert s.method.update_period is None and s.method.idle is None and not s.windows
+
+
 # -- the CLI on the CPU -------------------------------------------------------------------------
 
 

@@ -104,6 +104,16 @@ class EnergyProbe:
         if abs(last / first - 1) > IDLE_STEADY_REL:
             self.notes.append(found.idle_unsteady(last / first - 1))
 
+    def prior_findings(self) -> list[Finding]:
+        """What is known before the windows: the counter's scope (MIG withholds before any
+        time is spent on calibration), then calibration's own findings."""
+        assert not isinstance(self.counter, CounterUnavailable)
+        scope = list(self.counter.scope_findings())
+        if any(f.effect == "withhold" for f in scope):
+            return [*self.notes, *scope]
+        self.prepare()
+        return [*self.notes, *scope]
+
     def method(self) -> EnergyMethod:
         if isinstance(self.counter, CounterUnavailable):
             return EnergyMethod(
@@ -141,8 +151,7 @@ class EnergyProbe:
         if isinstance(self.counter, CounterUnavailable):
             notes = [found.no_counter(self.counter.reason)]
             return finish(self.method(), items_per_call, tokens_per_call, (), None, notes)
-        self.prepare()
-        prior = [*self.notes, *self.counter.scope_findings()]
+        prior = self.prior_findings()
         if any(f.effect == "withhold" for f in prior) or self.period is None:
             return finish(self.method(), items_per_call, tokens_per_call, (), None, prior)
         window_s = self.policy.window_s(self.period.median_s)
@@ -168,8 +177,7 @@ class EnergyProbe:
                 finish(self.method(), items_per_call[i], tokens[i], (), None, notes)
                 for i in range(n)
             ]
-        self.prepare()
-        prior = [*self.notes, *self.counter.scope_findings()]
+        prior = self.prior_findings()
         if any(f.effect == "withhold" for f in prior) or self.period is None:
             return [
                 finish(self.method(), items_per_call[i], tokens[i], (), None, prior)

@@ -124,7 +124,8 @@ def energy_pass(
     nvml = getattr(probe.counter, "source", None) == "nvml"
     watch: GpuWatch | None = watch_gpu(probe.device) if nvml else None
     with watch if watch is not None else nullcontext():
-        probe.prepare()
+        # The probe calibrates before its first windows (unless the counter's scope already
+        # withholds the figure, MIG: then no time is spent on it).
         if arrangement == INTERLEAVED:
             progress(CONTEXT, None, f"energy: {len(targets)} configurations interleaved")
             sections = probe.measure_interleaved(

@@ -313,7 +313,8 @@ def energy_values(s: EnergySection | None, columns: Sequence[str]) -> tuple[obje
     }
     if f is not None:
         item = _est(f.j_per_item)
-        above = _est(f.j_per_item_above_idle)
+        # Above idle where it is told apart from 0 only: -51 nJ "±300 %" invites misreading.
+        above = _est(f.j_per_item_above_idle if resolved(f.j_per_item_above_idle) else None)
         token = _est(f.j_per_token)
         values.update(
             {
@@ -376,5 +377,6 @@ def energy_notes(record: EnergyRecord | None) -> list[str]:
         return []  # the reason is in the energy: why column, and among the warnings
     return [
         f"energy: of {WHAT}, {record.arrangement}; J per item total and above idle power, "
-        "95 % t interval over windows; empty where withheld or not measured (energy: why)"
+        "95 % t interval over windows; empty where withheld or not measured (energy: why), "
+        "above idle empty where it is not told apart from 0 (the JSON keeps every window)"
     ]
