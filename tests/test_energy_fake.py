@@ -272,7 +272,7 @@ def test_flagged_section_round_trips_and_reads_in_words() -> None:
     back = serialization.load(EnergySection, json.loads(json.dumps(serialization.dump(s))))
     assert back == s and back.status == "flagged"
     text = "\n".join(section_lines(s))
-    assert "energy per item: 200 mJ" in text and "above idle" in text and "per token" in text
+    assert "energy per item: 200.0 mJ" in text and "above idle" in text and "per token" in text
     assert "update period 10.0 ms" in text and "flagged: 1 other process" in text
     gone = EnergyProbe(device, counter=CounterUnavailable("none", "energy not measured: x"))
     assert section_lines(gone.measure(device.make_call(1), 1)) == ["energy not measured: x"]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from ..engine.curve import TIE_TOLERANCE
 from .estimate import Estimate, separated
 from .records import EnergyCurve, EnergyCurvePoint, EnergySection
+from .render import joules
 
 
 def _best(
@@ -82,7 +83,7 @@ def _j(e: Estimate | None) -> str:
     if e is None:
         return "n/a"
     rel = e.half_width_rel
-    return f"{e.value:.4g} J/item" + (f" ±{rel:.1%}" if rel is not None else " (no CI)")
+    return f"{joules(e.value)}/item" + (f" ±{rel:.1%}" if rel is not None else " (no CI)")
 
 
 def _verdict(

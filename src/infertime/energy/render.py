@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .estimate import Estimate
 from .records import EnergyCurve, EnergySection
 
@@ -11,10 +13,26 @@ def _ci(e: Estimate) -> str:
     return f"±{rel:.1%}" if rel is not None else "(no CI)"
 
 
+def joules(value: float, digits: int = 4) -> str:
+    """0.0012345 -> '1.234 mJ'; picks kJ, J, mJ, µJ or nJ."""
+    if not math.isfinite(value):
+        return "n/a"
+    a = abs(value)
+    for unit, scale in (("kJ", 1e3), ("J", 1.0), ("mJ", 1e-3), ("µJ", 1e-6)):
+        if a >= scale:
+            return f"{_sig(value / scale, digits)} {unit}"
+    return f"{_sig(value / 1e-9, digits)} nJ"
+
+
+def _sig(value: float, digits: int) -> str:
+    if value == 0:
+        return "0"
+    decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+    return f"{value:.{decimals}f}"
+
+
 def _j(e: Estimate) -> str:
-    v = e.value
-    text = f"{v * 1e3:.4g} mJ" if abs(v) < 1 else f"{v:.4g} J"
-    return f"{text} {_ci(e)}"
+    return f"{joules(e.value)} {_ci(e)}"
 
 
 def section_lines(s: EnergySection) -> list[str]:

@@ -15,34 +15,17 @@ from rich.table import Table as RichTable
 
 from ..energy.estimate import Estimate
 from ..energy.records import EnergyCurve, EnergyRecord, EnergySection
+from ..energy.render import joules
 from .diagnostics import wrapped
 from .units import duration, percent, rate
 
 WHAT = "back-to-back calls (pipelined)"
 
 
-def joules(value: float | None, digits: int = 4) -> str:
-    """0.0012345 -> '1.234 mJ'; picks kJ, J, mJ, µJ or nJ."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    a = abs(value)
-    for unit, scale in (("kJ", 1e3), ("J", 1.0), ("mJ", 1e-3), ("µJ", 1e-6)):
-        if a >= scale:
-            return f"{_sig(value / scale, digits)} {unit}"
-    return f"{_sig(value / 1e-9, digits)} nJ"
-
-
 def watts(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
-    return f"{_sig(value, 4)} W"
-
-
-def _sig(value: float, digits: int) -> str:
-    if value == 0:
-        return "0"
-    decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
-    return f"{value:.{decimals}f}"
+    return f"{value:.4g} W" if value < 1000 else f"{value:,.0f} W"
 
 
 def pm(e: Estimate | None) -> str:
