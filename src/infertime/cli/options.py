@@ -97,6 +97,13 @@ SHARED: dict[str, Opt] = {
             default=True,
         ),
         Opt(
+            "energy",
+            ("--energy",),
+            "Also measure energy per call and per item (NVML counter on a GPU, RAPL on a "
+            "CPU) after the timed figures: about 7 s once, then 7-31 s per configuration.",
+            style="switch",
+        ),
+        Opt(
             "json_path",
             ("--json",),
             "Write the full result (raw samples) here.",

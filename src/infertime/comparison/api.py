@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..energy.policy import EnergyPolicy, energy_policy
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
 from ..policies import ComparePolicy
@@ -41,6 +42,7 @@ def compare(
     fail_if_slower: float | None = None,
     allow_different: bool = False,
     trust_single_process: bool = False,
+    energy: bool | EnergyPolicy = False,
     progress: ProgressSink = no_progress,
     preset_name: str | None = None,
 ) -> CompareResult:
@@ -64,6 +66,10 @@ def compare(
     or offline single-process results of a host-bound figure unless `trust_single_process`).
     Configurations or results of different batch sizes are refused unless `allow_different`;
     then their times per item are compared. `preset_name` is the old name of `preset`.
+    `energy` (live only) adds each configuration's energy per item of back-to-back calls
+    after the timed rounds, its windows interleaved with the others' (A B, B A), and each
+    one's energy ratio to the baseline paired by round (`result.analysis.energy`); in fresh
+    processes, each configuration's last process measures its own, one after the other.
     """
     if preset_name is not None:
         warnings.warn("compare(preset_name=...) is now preset=...", DeprecationWarning, 2)
@@ -84,9 +90,15 @@ def compare(
     if max_time_s is not None:
         policy = replace(policy, max_time_s=max_time_s)
     saved = [is_saved(i) for i in items]
+    energy_asked = energy_policy(energy)
     if all(saved):
         if processes is not None:
             raise ConfigError(f"{option('processes')} applies to a live comparison, not to files")
+        if energy_asked is not None:
+            raise ConfigError(
+                f"{option('energy')} applies to a live comparison; result files keep the "
+                "energy measured with them (infertime show)"
+            )
         return compare_files(items, policy, allow_different)
     if any(saved):
         raise ConfigError("compare takes either configurations (live) or saved results, not both")
@@ -119,6 +131,7 @@ def compare(
         processes=processes,
         progress=progress,
         allow_different=allow_different,
+        energy=energy_asked,
     )
 
 

@@ -47,6 +47,7 @@ def run(o: Values, progress: ProgressSink) -> Any:
         fail_if_slower=o.fail_if_slower,
         allow_different=o.allow_different,
         trust_single_process=o.trust_single_process,
+        energy=o.energy,
         progress=progress,
     )
 
@@ -127,6 +128,7 @@ KIND = Kind(
                 "Compare results of different batch sizes or input shapes.",
                 style="switch",
             ),
+            "energy",
             "output",
         ),
         run=run,

@@ -21,6 +21,7 @@ from typing_extensions import TypedDict
 
 from .. import stats
 from ..devices.base import MemoryReading
+from ..energy.records import EnergyRecord
 from ..policies import ComparePolicy
 from ..records import ResultBase, Series, Settings, StopRecord, WarmupRecord
 from ..repeats import across_processes
@@ -103,6 +104,8 @@ class CompareAnalysis(Analysis):
     ballast: Ballast | None = None
     fresh_processes_because: str | None = None
     environment_differences: dict[str, list[Any]] = field(default_factory=dict)
+    # --energy: one section per configuration, in the order of `arms`, and ratios to the first
+    energy: EnergyRecord | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
