@@ -71,7 +71,8 @@ class Case:
         and no process is left behind."""
         names = {p.name for p in self.folder.iterdir() if p.name != TMP}
         stray = [n for n in names if n.endswith(".tmp")]
-        stray += [f"{TMP}/{p.name}" for p in (self.folder / TMP).iterdir()]
+        # infertime's own temporary folders and files (libraries keep caches there too)
+        stray += [f"{TMP}/{p.name}" for p in (self.folder / TMP).glob("*infertime*")]
         assert not stray, f"temporary files left: {stray}"
         assert not processes_in(self.folder), f"processes left: {processes_in(self.folder)}"
         return names
