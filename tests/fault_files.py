@@ -102,11 +102,34 @@ TEXT_VARIANTS: dict[str, Callable[[str], str | bytes]] = {
     "binary": lambda t: b"\xff\xfe\x00garbage",
     "deep": lambda t: "[" * 100_000 + "]" * 100_000,
 }
+def _drifting(shape: Callable[[float], float]) -> Callable[[Doc], Doc]:
+    """24 rounds of the baseline's real samples, the other configuration's samples those times
+    shape(t), t from 0 (first round) to 1 (last): its time ratio follows the shape exactly."""
+
+    def edit(doc: Doc) -> Doc:
+        base, other = doc["arms"]
+        rounds = 24
+        groups = [base["groups"][r % len(base["groups"])] for r in range(rounds)]
+        base["groups"] = groups
+        other["groups"] = [[x * shape(r / (rounds - 1)) for x in g] for r, g in enumerate(groups)]
+        other["calls_per_sample"] = base["calls_per_sample"]
+        doc["orders"] = [doc["orders"][r % len(doc["orders"])] for r in range(rounds)]
+        doc["diagnostics"] = []
+        return doc
+
+    return edit
+
+
 # edits of the live (interleaved) comparison's document
 COMPARE_VARIANTS: dict[str, Callable[[Doc], Doc]] = {
     "cmp_emptygroups": _set("arms.1.groups", []),
     "cmp_shortgroup": lambda d: _set("arms.1.groups", d["arms"][1]["groups"][:-1])(d),
     "cmp_orders": _set("orders", "garbage"),
+    # a configuration 2x slower and steady, or drifting by 20 % over the run: evenly, or
+    # growing as a compound rate does (the review's 'grows 10 %/s')
+    "cmp_steady": _drifting(lambda t: 2.0),
+    "cmp_drift_linear": _drifting(lambda t: 2.0 * (1 + 0.2 * t)),
+    "cmp_drift_compound": _drifting(lambda t: 2.0 * 1.2**t),
     "cmp_fakeratio": lambda d: {
         **d,
         "ratios": [{**r, "time_ratio": 42.0, "time_ratio_ci": [41.0, 43.0]} for r in d["ratios"]],

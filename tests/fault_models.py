@@ -173,6 +173,10 @@ def sleep1ms() -> tuple[nn.Module, torch.Tensor]:
     return _pair(lambda call: time.sleep(0.001))
 
 
+def sleep2ms() -> tuple[nn.Module, torch.Tensor]:
+    return _pair(lambda call: time.sleep(0.002))
+
+
 def slower_lin() -> tuple[nn.Module, torch.Tensor]:
     """Each call 1 ms longer per 100 calls made: its time keeps growing, whatever the host."""
     return _pair(lambda call: time.sleep(0.001 * (1 + call / 100)))
