@@ -21,7 +21,9 @@ def _samples(doc: Doc) -> list[float]:
 
 def _set_samples(doc: Doc, values: list[Any]) -> Doc:
     doc["figures"]["latency"]["samples_s"] = values
-    doc["figures"]["latency"]["sample_end_offsets_s"] = [0.001 * (i + 1) for i in range(len(values))]
+    doc["figures"]["latency"]["sample_end_offsets_s"] = [
+        0.001 * (i + 1) for i in range(len(values))
+    ]
     return doc
 
 
@@ -102,6 +104,8 @@ TEXT_VARIANTS: dict[str, Callable[[str], str | bytes]] = {
     "binary": lambda t: b"\xff\xfe\x00garbage",
     "deep": lambda t: "[" * 100_000 + "]" * 100_000,
 }
+
+
 def _drifting(shape: Callable[[float], float]) -> Callable[[Doc], Doc]:
     """24 rounds of the baseline's real samples, the other configuration's samples those times
     shape(t), t from 0 (first round) to 1 (last): its time ratio follows the shape exactly."""

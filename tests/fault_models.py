@@ -41,7 +41,9 @@ class Faulty(nn.Module):
         return self.head(x) * self.scale
 
 
-def _pair(fault: Callable[[int], None] | None = None, scale: float = 1.0) -> tuple[nn.Module, torch.Tensor]:
+def _pair(
+    fault: Callable[[int], None] | None = None, scale: float = 1.0
+) -> tuple[nn.Module, torch.Tensor]:
     return Faulty(fault, scale), torch.randn(1, FEATURES)
 
 

@@ -9,8 +9,9 @@ import re
 from collections.abc import Callable
 
 import pytest
-from fault_files import ResultFiles, files  # noqa: F401  (fixture)
-from fault_harness import Case, Outcome, case, cli  # noqa: F401  (fixtures)
+
+from fault_files import ResultFiles
+from fault_harness import Case, Outcome
 
 Cli = Callable[..., Outcome]
 
@@ -44,8 +45,12 @@ SHOW_DAMAGED = [
 ]
 
 
-@pytest.mark.parametrize(("name", "words"), [c[1:] for c in SHOW_DAMAGED], ids=[c[0] for c in SHOW_DAMAGED])
-def test_show_refuses_a_damaged_file(cli: Cli, case: Case, files: ResultFiles, name: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "words"), [c[1:] for c in SHOW_DAMAGED], ids=[c[0] for c in SHOW_DAMAGED]
+)
+def test_show_refuses_a_damaged_file(
+    cli: Cli, case: Case, files: ResultFiles, name: str, words: str
+) -> None:
     path = files[name]
     cli("show", str(path)).fails(DAMAGED, str(path), words)
     assert case.left() == set()
@@ -91,10 +96,16 @@ COMPARE_DAMAGED = [
 ]
 
 
-@pytest.mark.parametrize(("name", "words"), [c[1:] for c in COMPARE_DAMAGED], ids=[c[0] for c in COMPARE_DAMAGED])
-def test_compare_refuses_a_damaged_file(cli: Cli, case: Case, files: ResultFiles, name: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "words"), [c[1:] for c in COMPARE_DAMAGED], ids=[c[0] for c in COMPARE_DAMAGED]
+)
+def test_compare_refuses_a_damaged_file(
+    cli: Cli, case: Case, files: ResultFiles, name: str, words: str
+) -> None:
     path = files[name]
-    cli("compare", str(files["good"]), str(path), "--json", "out.json").fails(DAMAGED, str(path), words)
+    cli("compare", str(files["good"]), str(path), "--json", "out.json").fails(
+        DAMAGED, str(path), words
+    )
     assert case.left() == set()
 
 
@@ -117,22 +128,44 @@ COMPARE_REFUSED = [
     ("N-cf04_compare_files", ("compare", "{cmp}", "{cmp}"), "compare its sources"),
     ("N-cf23_diff_batch", ("compare", "{good}", "{batch2}"), "--allow-different"),
     ("N-cf29_processes_files", ("compare", "{good}", "{x1p5}", "--processes", "3"), "--processes"),
-    ("N-cf39_nodevtime_fig", ("compare", "{good}", "{x1p5}", "--figure", "device_time"), "device_time"),
+    (
+        "N-cf39_nodevtime_fig",
+        ("compare", "{good}", "{x1p5}", "--figure", "device_time"),
+        "device_time",
+    ),
     ("N-cf47_one_file", ("compare", "{good}"), "at least two"),
     ("N-cf48_mixed", ("compare", "{good}", "fault_models:build"), "not both"),
     ("N-cf52_figure_bogus", ("compare", "{good}", "{x1p5}", "--figure", "kernel_time"), "--figure"),
     # the gate's values
-    ("N-cf15_gate_neg", ("compare", "{good}", "{x1p5}", "--fail-if-slower", "-5%"), "--fail-if-slower"),
-    ("N-cf15b_gate_neg_eq", ("compare", "{good}", "{x1p5}", "--fail-if-slower=-5%"), "--fail-if-slower"),
-    ("N-cf16_gate_abc", ("compare", "{good}", "{x1p5}", "--fail-if-slower", "abc"), "--fail-if-slower"),
+    (
+        "N-cf15_gate_neg",
+        ("compare", "{good}", "{x1p5}", "--fail-if-slower", "-5%"),
+        "--fail-if-slower",
+    ),
+    (
+        "N-cf15b_gate_neg_eq",
+        ("compare", "{good}", "{x1p5}", "--fail-if-slower=-5%"),
+        "--fail-if-slower",
+    ),
+    (
+        "N-cf16_gate_abc",
+        ("compare", "{good}", "{x1p5}", "--fail-if-slower", "abc"),
+        "--fail-if-slower",
+    ),
     ("N-cf19_gate_1000", ("compare", "{good}", "{x1p5}", "--fail-if-slower", "1000%"), "1000%"),
-    ("N-cf20_gate_nan", ("compare", "{good}", "{x1p5}", "--fail-if-slower", "nan"), "--fail-if-slower"),
+    (
+        "N-cf20_gate_nan",
+        ("compare", "{good}", "{x1p5}", "--fail-if-slower", "nan"),
+        "--fail-if-slower",
+    ),
     # D8: a bare 5 was read as 500 %, a gate that never fails
     ("N-cf21_gate_bare5", ("compare", "{good}", "{x1p5}", "--fail-if-slower", "5"), "5%"),
 ]
 
 
-@pytest.mark.parametrize(("args", "words"), [c[1:] for c in COMPARE_REFUSED], ids=[c[0] for c in COMPARE_REFUSED])
+@pytest.mark.parametrize(
+    ("args", "words"), [c[1:] for c in COMPARE_REFUSED], ids=[c[0] for c in COMPARE_REFUSED]
+)
 def test_compare_refuses_before_comparing(
     cli: Cli, case: Case, files: ResultFiles, args: tuple[str, ...], words: str
 ) -> None:
@@ -147,18 +180,36 @@ COMPARE_OK = [
     ("N-cf24_processes_vs_plain", ("compare", "{good}", "{p2}"), 0),
     ("N-cf45_p_empty", ("compare", "{good}", "{p_empty}"), 0),
     # a 1000x slower file fails a 5 % and a 500 % gate (single-process files trusted)
-    ("N-cf09_x1000", ("compare", "{good}", "{x1000}", "--fail-if-slower", "5%", "--trust-single-process"), 8),
-    ("N-cf17_gate_500", ("compare", "{good}", "{x1000}", "--fail-if-slower", "500%", "--trust-single-process"), 8),
+    (
+        "N-cf09_x1000",
+        ("compare", "{good}", "{x1000}", "--fail-if-slower", "5%", "--trust-single-process"),
+        8,
+    ),
+    (
+        "N-cf17_gate_500",
+        ("compare", "{good}", "{x1000}", "--fail-if-slower", "500%", "--trust-single-process"),
+        8,
+    ),
     # A/A passes a gate its CI can decide; at 0 % its CI always straddles the threshold
-    ("N-cf14_same_twice", ("compare", "{good}", "{good}", "--fail-if-slower", "50%", "--trust-single-process"), 0),
-    ("N-cf18_gate_0", ("compare", "{good}", "{good}", "--fail-if-slower", "0%", "--trust-single-process"), 9),
+    (
+        "N-cf14_same_twice",
+        ("compare", "{good}", "{good}", "--fail-if-slower", "50%", "--trust-single-process"),
+        0,
+    ),
+    (
+        "N-cf18_gate_0",
+        ("compare", "{good}", "{good}", "--fail-if-slower", "0%", "--trust-single-process"),
+        9,
+    ),
     # single-process files of a host-bound figure cannot decide a gate: inconclusive, exit 9
     ("N-cf36_onesample", ("compare", "{good}", "{onesample}", "--fail-if-slower", "5%"), 9),
     ("N-cf21b_gate_share", ("compare", "{good}", "{x1p5}", "--fail-if-slower", "0.05"), 9),
 ]
 
 
-@pytest.mark.parametrize(("args", "code"), [c[1:] for c in COMPARE_OK], ids=[c[0] for c in COMPARE_OK])
+@pytest.mark.parametrize(
+    ("args", "code"), [c[1:] for c in COMPARE_OK], ids=[c[0] for c in COMPARE_OK]
+)
 def test_compare_files(cli: Cli, files: ResultFiles, args: tuple[str, ...], code: int) -> None:
     done = cli(*argv(files, args))
     if code == 0:
@@ -237,9 +288,9 @@ def test_damaged_files_never_reach_an_internal_error(cli: Cli, files: ResultFile
     names = [*LATENCY_VARIANTS, *TEXT_VARIANTS, *COMPARE_VARIANTS]
     for name in names:
         for args in (
-            ("show", "{%s}" % name),
-            ("compare", "{good}", "{%s}" % name),
-            ("compare", "{%s}" % name, "{good}"),
+            ("show", f"{{{name}}}"),
+            ("compare", "{good}", f"{{{name}}}"),
+            ("compare", f"{{{name}}}", "{good}"),
         ):
             done = cli(*argv(files, args), "-q")
             assert done.code in (0, 2, 7, 9), (name, args, done.err)

@@ -9,7 +9,8 @@ import json
 from collections.abc import Callable
 
 import pytest
-from fault_harness import QUICK, Case, Outcome, case, cli  # noqa: F401  (fixtures)
+
+from fault_harness import QUICK, Case, Outcome
 
 Cli = Callable[..., Outcome]
 B = "fault_models:build"
@@ -50,7 +51,12 @@ RUN_REFUSED = [
     ("N-p04_processes_abc", (B, "--processes", "abc"), 2, "--processes"),
     ("N-b14_backend_bogus", (B, "--backend", "tensorrt"), 2, "--backend"),
     ("N-b15_dynamic_eager", (B, "--dynamic"), 2, "--dynamic"),
-    ("N-b16_compile_mode_bad", (B, "--backend", "compile", "--compile-mode", "turbo"), 2, "--compile-mode"),
+    (
+        "N-b16_compile_mode_bad",
+        (B, "--backend", "compile", "--compile-mode", "turbo"),
+        2,
+        "--compile-mode",
+    ),
     ("N-b17_ort_bf16", (B, "--backend", "onnxruntime", "--dtype", "bf16"), 2, "--dtype"),
     ("N-b05_onnx_missing", ("onnx:missing.onnx",), 2, "missing.onnx"),
     ("N-b06_onnx_text", ("onnx:text.onnx",), 2, "text.onnx"),
@@ -64,8 +70,12 @@ RUN_REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("args", "code", "words"), [c[1:] for c in RUN_REFUSED], ids=[c[0] for c in RUN_REFUSED])
-def test_run_refuses_bad_input(cli: Cli, case: Case, args: tuple[str, ...], code: int, words: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "words"), [c[1:] for c in RUN_REFUSED], ids=[c[0] for c in RUN_REFUSED]
+)
+def test_run_refuses_bad_input(
+    cli: Cli, case: Case, args: tuple[str, ...], code: int, words: str
+) -> None:
     case.path("text.onnx").write_text("not a model")
     case.path("empty.onnx").write_bytes(b"")
     case.path("folder.onnx").mkdir()
@@ -94,8 +104,12 @@ THROUGHPUT_REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("args", "words"), [c[1:] for c in THROUGHPUT_REFUSED], ids=[c[0] for c in THROUGHPUT_REFUSED])
-def test_throughput_refuses_bad_input(cli: Cli, case: Case, args: tuple[str, ...], words: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "words"), [c[1:] for c in THROUGHPUT_REFUSED], ids=[c[0] for c in THROUGHPUT_REFUSED]
+)
+def test_throughput_refuses_bad_input(
+    cli: Cli, case: Case, args: tuple[str, ...], words: str
+) -> None:
     cli("throughput", B, *QUICK, *args).fails(2, words)
     assert case.left() == set()
 
@@ -108,7 +122,9 @@ def test_throughput_refuses_bad_input(cli: Cli, case: Case, args: tuple[str, ...
 )
 def test_an_empty_input_shape_is_refused_as_empty(cli: Cli, case: Case) -> None:
     # R-c23: the message should be about the empty value, not ask for the flag just given
-    line = cli("run", *QUICK, "fault_models:build_mod", "--input-shape", "").fails(2, "--input-shape")
+    line = cli("run", *QUICK, "fault_models:build_mod", "--input-shape", "").fails(
+        2, "--input-shape"
+    )
     assert "without example inputs" not in line and "''" in line, line
 
 
@@ -147,7 +163,9 @@ def test_no_arguments_print_the_help(cli: Cli) -> None:
 
 def test_options_people_type(cli: Cli, case: Case) -> None:
     # newcomer.md: --max-time 5s (a unit), --precision 1% (a percent), --runs N (exactly N)
-    done = cli("run", B, *QUICK, "--max-time", "0.3s", "--precision", "5%", "-q", "--json", "p.json")
+    done = cli(
+        "run", B, *QUICK, "--max-time", "0.3s", "--precision", "5%", "-q", "--json", "p.json"
+    )
     done.succeeds()
     doc = json.loads(case.path("p.json").read_text())
     assert doc["settings"]["method"]["stop"]["precision"] == pytest.approx(0.05)
@@ -186,7 +204,9 @@ COMPARE_REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("args", [c[1] for c in COMPARE_REFUSED], ids=[c[0] for c in COMPARE_REFUSED])
+@pytest.mark.parametrize(
+    "args", [c[1] for c in COMPARE_REFUSED], ids=[c[0] for c in COMPARE_REFUSED]
+)
 def test_compare_refuses_a_bad_configuration(cli: Cli, case: Case, args: tuple[str, ...]) -> None:
     words = dict((c[1], c[2]) for c in COMPARE_REFUSED)[args]
     options = ("--device", "cpu", "--max-time", "0.3", "--json", "out.json")
@@ -207,26 +227,74 @@ def test_a_missing_file_beside_a_configuration_is_named(cli: Cli, case: Case) ->
 HF_REFUSED = [
     ("N-h01_unknown_type", ("hf:bertt",), "close matches"),
     ("N-h02_unknown_key", ("hf:bert", "--hf-config", "num_hiden_layers=1"), "num_hidden_layers"),
-    ("N-h03_bad_value_str", ("hf:bert", "--hf-config", "num_hidden_layers=abc"), "num_hidden_layers"),
-    ("N-h04_negative_layers", ("hf:bert", "--hf-config", "num_hidden_layers=-1"), "num_hidden_layers"),  # D12
-    ("N-h04b_zero_heads", ("hf:bert", *SMALL, "--hf-config", "num_attention_heads=0"), "num_attention_heads"),
+    (
+        "N-h03_bad_value_str",
+        ("hf:bert", "--hf-config", "num_hidden_layers=abc"),
+        "num_hidden_layers",
+    ),
+    (
+        "N-h04_negative_layers",
+        ("hf:bert", "--hf-config", "num_hidden_layers=-1"),
+        "num_hidden_layers",
+    ),  # D12
+    (
+        "N-h04b_zero_heads",
+        ("hf:bert", *SMALL, "--hf-config", "num_attention_heads=0"),
+        "num_attention_heads",
+    ),
     ("N-h06_no_equals", ("hf:bert", "--hf-config", "num_hidden_layers"), "key=value"),
     ("N-h06b_empty_key", ("hf:bert", "--hf-config", "=5"), "key=value"),
     ("N-h07_missing_dir", ("hf:./nosuchdir",), "nosuchdir"),
     ("N-h08_broken_config", ("hf:./broken",), "broken"),
     ("N-h09_seq0", ("hf:bert", *SMALL, "--seq-len", "0"), "--seq-len"),
     ("N-h10_seq_on_vit", ("hf:vit", "--seq-len", "16"), "--seq-len"),
-    ("N-h12_heads_not_divisible", ("hf:bert", "--hf-config", "num_hidden_layers=1", "--hf-config", "hidden_size=30", "--hf-config", "num_attention_heads=4"), "multiple"),
-    ("N-h13_vocab0", ("hf:bert", *SMALL, "--hf-config", "vocab_size=0", "--seq-len", "16"), "vocab_size"),  # D12: was exit 1
+    (
+        "N-h12_heads_not_divisible",
+        (
+            "hf:bert",
+            "--hf-config",
+            "num_hidden_layers=1",
+            "--hf-config",
+            "hidden_size=30",
+            "--hf-config",
+            "num_attention_heads=4",
+        ),
+        "multiple",
+    ),
+    (
+        "N-h13_vocab0",
+        ("hf:bert", *SMALL, "--hf-config", "vocab_size=0", "--seq-len", "16"),
+        "vocab_size",
+    ),  # D12: was exit 1
     ("N-h14_clip_composite", ("hf:clip",), "hf:clip"),
-    ("N-h15_maxpos_small", ("hf:bert", *SMALL, "--hf-config", "max_position_embeddings=8"), "--seq-len"),
+    (
+        "N-h15_maxpos_small",
+        ("hf:bert", *SMALL, "--hf-config", "max_position_embeddings=8"),
+        "--seq-len",
+    ),
     ("N-h05_seq_beyond_positions", ("hf:bert", *SMALL, "--seq-len", "100000"), "--seq-len"),
     ("N-h17_empty_type", ("hf:",), "hf:"),
-    ("N-h18_json_object_value", ("hf:bert", *SMALL, "--hf-config", 'hidden_act={"a":1}', "--seq-len", "16"), "hidden_act"),
+    (
+        "N-h18_json_object_value",
+        ("hf:bert", *SMALL, "--hf-config", 'hidden_act={"a":1}', "--seq-len", "16"),
+        "hidden_act",
+    ),
     ("N-h19_seq_neg", ("hf:bert", *SMALL, "--seq-len", "-5"), "--seq-len"),
-    ("N-h22_float_layers", ("hf:bert", *SMALL, "--hf-config", "num_hidden_layers=1.5", "--seq-len", "16"), "num_hidden_layers"),
-    ("N-h23_type_of_value_bool", ("hf:bert", *SMALL, "--hf-config", "vocab_size=true", "--seq-len", "16"), "vocab_size"),
-    ("N-h25_maxpos_zero", ("hf:bert", *SMALL, "--hf-config", "max_position_embeddings=0", "--seq-len", "16"), "max_position_embeddings"),
+    (
+        "N-h22_float_layers",
+        ("hf:bert", *SMALL, "--hf-config", "num_hidden_layers=1.5", "--seq-len", "16"),
+        "num_hidden_layers",
+    ),
+    (
+        "N-h23_type_of_value_bool",
+        ("hf:bert", *SMALL, "--hf-config", "vocab_size=true", "--seq-len", "16"),
+        "vocab_size",
+    ),
+    (
+        "N-h25_maxpos_zero",
+        ("hf:bert", *SMALL, "--hf-config", "max_position_embeddings=0", "--seq-len", "16"),
+        "max_position_embeddings",
+    ),
     ("NC-hub_name", ("hf:bert-base-uncased",), "Hub"),  # newcomer.md: say Hub names are not loaded
 ]
 

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fault_files import ResultFiles, files  # noqa: F401  (fixture)
-from fault_harness import QUICK, Case, Outcome, case, cli  # noqa: F401  (fixtures)
+
+from fault_files import ResultFiles
+from fault_harness import QUICK, Case, Outcome
 
 Cli = Callable[..., Outcome]
 RUN = ("run", "fault_models:build", *QUICK)
@@ -23,14 +24,34 @@ COLLISIONS = [
     ("N-x13_csv_same_as_md", (*RUN, "--export-csv", "t.out", "--export-markdown", "t.out")),
     ("N-x05b_spelled_apart", (*RUN, "--json", "same.out", "--export-csv", "./same.out")),
     ("N-x13b_json_and_md", (*RUN, "--export-json", "t.out", "--export-markdown", "t.out")),
-    ("R-x05_json_eq_plot", ("pitfalls", "fault_models:build", "--device", "cpu", "--json", "s.out", "--plot", "s.out")),
-    ("N-x19_tp_json_eq_csv", ("throughput", "fault_models:build", *QUICK, "--json", "r.out", "--export-csv", "r.out")),
-    ("N-cl30b_live_compare", ("compare", "fault_models:build", "fault_models:build_b", *QUICK[:2], "--json", "c.out", "--export-markdown", "c.out")),
+    (
+        "R-x05_json_eq_plot",
+        ("pitfalls", "fault_models:build", "--device", "cpu", "--json", "s.out", "--plot", "s.out"),
+    ),
+    (
+        "N-x19_tp_json_eq_csv",
+        ("throughput", "fault_models:build", *QUICK, "--json", "r.out", "--export-csv", "r.out"),
+    ),
+    (
+        "N-cl30b_live_compare",
+        (
+            "compare",
+            "fault_models:build",
+            "fault_models:build_b",
+            *QUICK[:2],
+            "--json",
+            "c.out",
+            "--export-markdown",
+            "c.out",
+        ),
+    ),
 ]
 
 
 @pytest.mark.parametrize("args", [c[1] for c in COLLISIONS], ids=[c[0] for c in COLLISIONS])
-def test_two_outputs_naming_one_file_are_refused(cli: Cli, case: Case, args: tuple[str, ...]) -> None:
+def test_two_outputs_naming_one_file_are_refused(
+    cli: Cli, case: Case, args: tuple[str, ...]
+) -> None:
     # D2: the second output silently replaced the first (raw samples lost), exit 0
     cli(*args).fails(2, "name the same file")
     assert case.left() == set()
@@ -107,7 +128,9 @@ UNWRITABLE = [
 ]
 
 
-@pytest.mark.parametrize(("extra", "words"), [c[1:] for c in UNWRITABLE], ids=[c[0] for c in UNWRITABLE])
+@pytest.mark.parametrize(
+    ("extra", "words"), [c[1:] for c in UNWRITABLE], ids=[c[0] for c in UNWRITABLE]
+)
 def test_an_unwritable_output_is_refused_before_measuring(
     cli: Cli, case: Case, extra: tuple[str, ...], words: str
 ) -> None:

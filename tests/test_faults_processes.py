@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fault_files import ResultFiles, files  # noqa: F401  (fixture)
-from fault_harness import QUICK, Case, Outcome, case, child_path, cli  # noqa: F401  (fixtures)
 
+from fault_files import ResultFiles
+from fault_harness import QUICK, Case, Outcome, child_path
 from infertime.errors import ConfigError
 
 Cli = Callable[..., Outcome]
@@ -34,11 +34,15 @@ WORKER_FAILS = [
 
 
 @pytest.mark.faults_slow
-@pytest.mark.parametrize(("model", "code", "words"), [c[1:] for c in WORKER_FAILS], ids=[c[0] for c in WORKER_FAILS])
+@pytest.mark.parametrize(
+    ("model", "code", "words"), [c[1:] for c in WORKER_FAILS], ids=[c[0] for c in WORKER_FAILS]
+)
 def test_a_failing_worker(cli: Cli, case: Case, model: str, code: int, words: str) -> None:
     # N-p30: an existing result file is kept
     case.path("out.json").write_text("GOOD-OLD")
-    line = cli("run", f"fault_models:{model}", *QUICK, *TWO, "--json", "out.json").fails(code, words)
+    line = cli("run", f"fault_models:{model}", *QUICK, *TWO, "--json", "out.json").fails(
+        code, words
+    )
     assert "process 1 of 2" in line and "batch_size" not in line, line
     assert case.path("out.json").read_text() == "GOOD-OLD" and case.left() == {"out.json"}
 
@@ -53,7 +57,9 @@ def test_a_failing_worker_in_compare(cli: Cli, case: Case) -> None:
 
 def test_one_process_runs_here(cli: Cli, case: Case) -> None:
     # N-p02: --processes 1 is this process
-    cli("run", "fault_models:build", *QUICK, "--processes", "1", "-q", "--json", "o.json").succeeds()
+    cli(
+        "run", "fault_models:build", *QUICK, "--processes", "1", "-q", "--json", "o.json"
+    ).succeeds()
     assert json.loads(case.path("o.json").read_text())["processes"] == []
 
 
@@ -72,7 +78,9 @@ def test_workers_that_write_to_stdout_still_answer(cli: Cli, case: Case) -> None
 @pytest.mark.faults_slow
 def test_the_cold_start_of_a_printing_factory(cli: Cli, case: Case) -> None:
     # N-p25 (D3): 'the cold-start process printed no result: building the model...{…}'
-    done = cli("pitfalls", "fault_models:factory_prints", "--device", "cpu", "-q", "--json", "o.json")
+    done = cli(
+        "pitfalls", "fault_models:factory_prints", "--device", "cpu", "-q", "--json", "o.json"
+    )
     done.succeeds()
     assert json.loads(case.path("o.json").read_text())["kind"] == "pitfalls"
 
@@ -114,7 +122,9 @@ def test_api_processes_must_be_a_count() -> None:
         with pytest.raises(ConfigError, match="processes"):
             infertime.measure_latency("fault_models:build", device="cpu", processes=bad)
         with pytest.raises(ConfigError, match="processes"):
-            infertime.compare("fault_models:build", "fault_models:build_b", device="cpu", processes=bad)
+            infertime.compare(
+                "fault_models:build", "fault_models:build_b", device="cpu", processes=bad
+            )
 
 
 # --- signals ---------------------------------------------------------------------------------
@@ -152,7 +162,9 @@ infertime.save_json(result, "out.json")
 
 
 @pytest.mark.faults_slow
-def test_api_save_json_under_sigterm_leaves_no_temporary_file(case: Case, files: ResultFiles) -> None:
+def test_api_save_json_under_sigterm_leaves_no_temporary_file(
+    case: Case, files: ResultFiles
+) -> None:
     # R-s09 (carried over): SIGTERM inside save_json left the hidden '.out.json.*.tmp'
     proc = spawn(["-c", SAVE, str(files["good"])], case)
     wait_for(case.path("fsync-started"))

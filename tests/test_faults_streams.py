@@ -16,21 +16,13 @@ import sys
 from collections.abc import Callable
 
 import pytest
-from fault_files import ResultFiles, files  # noqa: F401  (fixture)
-from fault_harness import (  # noqa: F401  (fixtures)
-    QUICK,
-    Case,
-    Outcome,
-    case,
-    child_path,
-    cli,
-    shell,
-)
+
+from fault_files import ResultFiles
+from fault_harness import QUICK, Case, Outcome, child_path, shell
 
 Cli = Callable[..., Outcome]
 Q = " ".join(QUICK)
 RUN = f"$INFERTIME run fault_models:build {Q}"
-
 
 
 def error_lines(text: str) -> list[str]:
@@ -76,9 +68,13 @@ def test_json_to_dev_stdout_through_a_pipe(case: Case) -> None:
     ],
     ids=["N-j25_proc_self_fd1_file", "N-j24_dev_stderr_append", "N-j25b_dev_fd1_append"],
 )
-def test_export_json_to_a_stream(case: Case, files: ResultFiles, target: str, redirect: str, log: str) -> None:
+def test_export_json_to_a_stream(
+    case: Case, files: ResultFiles, target: str, redirect: str, log: str
+) -> None:
     # D1 through show's --export-json (the same writer as --json, without measuring)
-    script = f"echo KEEP > {log}; $INFERTIME show {files['good']} -q --export-json {target} {redirect}"
+    script = (
+        f"echo KEEP > {log}; $INFERTIME show {files['good']} -q --export-json {target} {redirect}"
+    )
     done = shell(script, case)
     assert done.returncode == 0, done.stderr
     text = case.path(log).read_text()
@@ -97,7 +93,9 @@ def test_export_json_to_a_stream(case: Case, files: ResultFiles, target: str, re
     ],
     ids=["N-x23_export_csv_dev_stdout_append", "N-x24_export_md_dev_stderr"],
 )
-def test_an_export_to_a_stream_keeps_the_log(case: Case, files: ResultFiles, flag: str, redirect: str, mark: str) -> None:
+def test_an_export_to_a_stream_keeps_the_log(
+    case: Case, files: ResultFiles, flag: str, redirect: str, mark: str
+) -> None:
     done = shell(f"echo KEEP > log.txt; $INFERTIME show {files['good']} -q {flag} {redirect}", case)
     assert done.returncode == 0, done.stderr
     text = case.path("log.txt").read_text()
@@ -119,7 +117,11 @@ def test_run_with_stdout_closed(case: Case) -> None:
     assert case.left() == {"out.json"}
 
 
-@pytest.mark.parametrize("command", ["show {good}", "compare {good} {x1p5} --json out.json"], ids=["N-e21_stdout_closed_show", "N-cl51_compare_stdout_closed"])
+@pytest.mark.parametrize(
+    "command",
+    ["show {good}", "compare {good} {x1p5} --json out.json"],
+    ids=["N-e21_stdout_closed_show", "N-cl51_compare_stdout_closed"],
+)
 def test_show_and_compare_with_stdout_closed(case: Case, files: ResultFiles, command: str) -> None:
     # N-e21, N-cl51 (D4; the review's cl51 was a live compare: the crash came at import)
     args = command.format(good=files["good"], x1p5=files["x1p5"])
@@ -156,7 +158,9 @@ def test_stdout_over_the_file_size_limit(case: Case, files: ResultFiles) -> None
     assert "standard output" in done.stderr
 
 
-def test_a_full_stdout_after_the_result_file(cli: Cli, case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_stdout_after_the_result_file(
+    cli: Cli, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # N-e19 (D7): '> /dev/full' was 'internal error: OSError: [Errno 28]', exit 70
     class Full(io.StringIO):
         encoding = "utf-8"
@@ -230,8 +234,12 @@ def test_narrow_encodings_get_stand_ins(
     assert "latency" in text
 
 
-@pytest.mark.parametrize("columns", ["20", "abc"], ids=["N-e09_columns20_pipe", "N-e11_columns_abc"])
-def test_columns_does_not_squeeze_piped_output(case: Case, files: ResultFiles, columns: str) -> None:
+@pytest.mark.parametrize(
+    "columns", ["20", "abc"], ids=["N-e09_columns20_pipe", "N-e11_columns_abc"]
+)
+def test_columns_does_not_squeeze_piped_output(
+    case: Case, files: ResultFiles, columns: str
+) -> None:
     done = shell(f"$INFERTIME show {files['good']} --details", case, env={"COLUMNS": columns})
     plain = shell(f"$INFERTIME show {files['good']} --details", case)
     assert done.returncode == 0 and done.stdout == plain.stdout, done.stderr
@@ -240,5 +248,7 @@ def test_columns_does_not_squeeze_piped_output(case: Case, files: ResultFiles, c
 
 def test_warnings_as_errors(case: Case, files: ResultFiles) -> None:
     # N-e12: PYTHONWARNINGS=error
-    done = shell(f"$INFERTIME show {files['good']} --details", case, env={"PYTHONWARNINGS": "error"})
+    done = shell(
+        f"$INFERTIME show {files['good']} --details", case, env={"PYTHONWARNINGS": "error"}
+    )
     assert done.returncode == 0 and "latency" in done.stdout, done.stderr
