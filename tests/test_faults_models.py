@@ -133,18 +133,29 @@ def test_live_compare_of_a_failing_configuration(
 @pytest.mark.faults_slow  # while it falls back to a fresh process: 7 s
 @pytest.mark.xfail(
     strict=True,
-    reason="D5, N-cl36 (and N-cl37, the same after 200 calls): a configuration raising "
-    "MemoryError still makes live compare fall back to fresh processes nobody asked for (7 s): "
+    reason="D5, N-cl36/N-cl37: a configuration raising MemoryError (at its first call, or "
+    "after 200) still makes live compare fall back to fresh processes nobody asked for (7 s): "
     "exit 4 (fixed) with 'process 1 of 1: out of memory at batch 1 on cpu (…); lower "
     "--batch-size, try --dtype bf16, or free the device'",
 )
-def test_live_compare_of_a_configuration_out_of_memory(cli: Cli, case: Case) -> None:
-    # N-cl36 (D5); N-cl37's MemoryError after 200 calls takes the same path
+@pytest.mark.parametrize(
+    "model", ["memerr", "memerr_late"], ids=["N-cl36_memerr_always", "N-cl37_memerr_late"]
+)
+def test_live_compare_of_a_configuration_out_of_memory(cli: Cli, case: Case, model: str) -> None:
     case.path("out.json").write_text("GOOD-OLD")
-    args = ("compare", "fault_models:build", "fault_models:memerr", *LIVE, "--json", "out.json")
+    args = ("compare", "fault_models:build", f"fault_models:{model}", *LIVE, "--json", "out.json")
     line = cli(*args).fails(4, "out of memory", "--batch-size")
     assert "process" not in line, line
     assert case.path("out.json").read_text() == "GOOD-OLD" and case.left() == {"out.json"}
+
+
+def test_a_precision_target_is_shown_with_its_digits(cli: Cli) -> None:
+    # N-cl50 (D10): a ±0.01 % target was shown as '±0.0%'
+    args = ("compare", "fault_models:build", "fault_models:build_b", *LIVE)
+    done = cli(*args, "--precision", "0.0001", "--details")
+    done.succeeds()
+    said = " ".join(done.err.split())
+    assert "±0.01 %" in said and "±0.0%" not in said, done.err
 
 
 def test_live_compare_flags_a_printing_model(cli: Cli) -> None:

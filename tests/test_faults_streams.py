@@ -62,11 +62,17 @@ def test_json_to_dev_stdout_through_a_pipe(case: Case) -> None:
 @pytest.mark.parametrize(
     ("target", "redirect", "log"),
     [
+        ("/dev/stdout", "> o.txt", "o.txt"),  # N-j20
         ("/proc/self/fd/1", "> o.txt", "o.txt"),  # N-j25
         ("/dev/stderr", "2>> o.txt", "o.txt"),  # N-j24
         ("/dev/fd/1", ">> o.txt", "o.txt"),
     ],
-    ids=["N-j25_proc_self_fd1_file", "N-j24_dev_stderr_append", "N-j25b_dev_fd1_append"],
+    ids=[
+        "N-j20_dev_stdout_file",
+        "N-j25_proc_self_fd1_file",
+        "N-j24_dev_stderr_append",
+        "N-j25b_dev_fd1_append",
+    ],
 )
 def test_export_json_to_a_stream(
     case: Case, files: ResultFiles, target: str, redirect: str, log: str
