@@ -2,7 +2,7 @@
 of memory, print or hang (reliability.md N-p*; D3, D5, D11), the Python API's processes=True
 (D13) and save_json under SIGTERM (R-s09), and signals in a live compare or with a worker
 running. The parent runs in this process where it can; each worker is a fresh interpreter
-(seconds each), so these are `faults_slow`, run by default."""
+(seconds each), so most are `faults_slow` (run with `pytest -m faults_slow`)."""
 
 from __future__ import annotations
 
@@ -24,19 +24,18 @@ from infertime.errors import ConfigError
 Cli = Callable[..., Outcome]
 TWO = ("--processes", "2")
 
-WORKER_FAILS = [
-    ("N-p07_worker_segv", "segv_in_worker", 1, "-11"),
-    ("N-p08_worker_osexit", "exit_in_worker", 1, "exit code 9"),
-    ("N-p09_worker_raise", "raise_in_worker", 1, "raised in the worker"),
-    ("N-p10_worker_nan", "nan_in_worker", 5, "NaN or inf"),  # D5: was exit 1
-    ("N-p11_worker_memerr", "memerr_in_worker", 4, "--batch-size"),  # D5: exit 1, 'batch_size'
+SLOW = pytest.mark.faults_slow
+WORKER_FAILS = [  # one in the default set: a worker's error and exit code come back
+    pytest.param("segv_in_worker", 1, "-11", marks=SLOW, id="N-p07_worker_segv"),
+    pytest.param("exit_in_worker", 1, "exit code 9", marks=SLOW, id="N-p08_worker_osexit"),
+    pytest.param("raise_in_worker", 1, "raised in", marks=SLOW, id="N-p09_worker_raise"),
+    pytest.param("nan_in_worker", 5, "NaN or inf", id="N-p10_worker_nan"),  # D5: was exit 1
+    # D5: was exit 1, advice 'lower batch_size, try dtype bf16'
+    pytest.param("memerr_in_worker", 4, "--batch-size", marks=SLOW, id="N-p11_worker_memerr"),
 ]
 
 
-@pytest.mark.faults_slow
-@pytest.mark.parametrize(
-    ("model", "code", "words"), [c[1:] for c in WORKER_FAILS], ids=[c[0] for c in WORKER_FAILS]
-)
+@pytest.mark.parametrize(("model", "code", "words"), WORKER_FAILS)
 def test_a_failing_worker(cli: Cli, case: Case, model: str, code: int, words: str) -> None:
     # N-p30: an existing result file is kept
     case.path("out.json").write_text("GOOD-OLD")
@@ -161,7 +160,6 @@ infertime.save_json(result, "out.json")
 """
 
 
-@pytest.mark.faults_slow
 def test_api_save_json_under_sigterm_leaves_no_temporary_file(
     case: Case, files: ResultFiles
 ) -> None:
