@@ -85,11 +85,6 @@ def test_run_refuses_bad_input(
     assert case.left() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R-c14 (a note since 2026-11-25): a CLI user is told 'a module needs example "
-    "inputs; pass example_inputs=torch.randn(1, 3, 224, 224)', the Python API's advice",
-)
 def test_a_factory_without_inputs_is_told_the_flag(cli: Cli, case: Case) -> None:
     line = cli("run", *QUICK, "fault_models:build_none_inputs").fails(2, "--input-shape")
     assert "example_inputs=" not in line, line
@@ -114,12 +109,6 @@ def test_throughput_refuses_bad_input(
     assert case.left() == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R-c23 (carried over): --input-shape '' is read as not given: exit 2 with "
-    "'fault_models:build_mod returned a module without example inputs; pass --input-shape "
-    "C,H,W or return (model, example_inputs)'",
-)
 def test_an_empty_input_shape_is_refused_as_empty(cli: Cli, case: Case) -> None:
     # R-c23: the message should be about the empty value, not ask for the flag just given
     line = cli("run", *QUICK, "fault_models:build_mod", "--input-shape", "").fails(
@@ -151,11 +140,6 @@ def test_help_and_version(cli: Cli) -> None:
         assert done.code == 0 and max(map(len, done.out.splitlines())) <= 80, command
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R-h_noargs: 'infertime' with no arguments exits 0 and prints nothing at all "
-    "(main() returns 0 on click's NoArgsIsHelpError without printing its help)",
-)
 def test_no_arguments_print_the_help(cli: Cli) -> None:
     done = cli()
     assert done.code == 0 and "Usage" in done.out + done.err
@@ -198,7 +182,7 @@ COMPARE_REFUSED = [
     ("N-cl18_figure_bogus", (B, "fault_models:build_b", "--figure", "p99"), "--figure"),
     ("N-cl19_processes1", (B, "fault_models:build_b", "--processes", "1"), "--processes"),
     ("N-cl20_maxtime_neg", (B, "fault_models:build_b", "--max-time", "-1"), "--max-time"),
-    ("N-cl21_json_typo_live", (B, "missing.json"), "not both"),
+    ("N-cl21_json_typo_live", (B, "missing.json"), "no such result file: missing.json"),
     ("N-cl22_seedbig", (B, f"{B} --seed 99999999999999999999999"), "--seed"),
     ("N-cl23_gate_bare5_live", (B, "fault_models:build_b", "--fail-if-slower", "5"), "5%"),
 ]
@@ -214,12 +198,6 @@ def test_compare_refuses_a_bad_configuration(cli: Cli, case: Case, args: tuple[s
     assert case.left() == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="N-cl21 (a note): a result file that does not exist, given beside a "
-    "configuration, is refused as 'compare takes either configurations (live) or saved "
-    "results, not both' without saying that missing.json does not exist",
-)
 def test_a_missing_file_beside_a_configuration_is_named(cli: Cli, case: Case) -> None:
     cli("compare", "--device", "cpu", B, "missing.json").fails(2, "missing.json")
 

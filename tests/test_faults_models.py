@@ -130,14 +130,6 @@ def test_live_compare_of_a_failing_configuration(
     assert case.path("out.json").read_text() == "GOOD-OLD" and case.left() == {"out.json"}
 
 
-@pytest.mark.faults_slow  # while it falls back to a fresh process: 7 s
-@pytest.mark.xfail(
-    strict=True,
-    reason="D5, N-cl36/N-cl37: a configuration raising MemoryError (at its first call, or "
-    "after 200) still makes live compare fall back to fresh processes nobody asked for (7 s): "
-    "exit 4 (fixed) with 'process 1 of 1: out of memory at batch 1 on cpu (…); lower "
-    "--batch-size, try --dtype bf16, or free the device'",
-)
 @pytest.mark.parametrize(
     "model", ["memerr", "memerr_late"], ids=["N-cl36_memerr_always", "N-cl37_memerr_late"]
 )

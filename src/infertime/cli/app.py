@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if kind == "usage":  # bad flag, missing argument, wrong value type
             if type(exc).__name__ == "NoArgsIsHelpError":
+                # click 8.2 raises it instead of printing: a bare `infertime` shows the help
+                print(exc.ctx.get_help())  # type: ignore[attr-defined]
                 return 0
             _error(exc.format_message())  # type: ignore[attr-defined]
             return 2

@@ -101,6 +101,13 @@ def compare(
             )
         return compare_files(items, policy, allow_different)
     if any(saved):
+        missing = [
+            str(i)
+            for i in items
+            if isinstance(i, (str, Path)) and is_saved(i) and not Path(i).exists()
+        ]
+        if missing:
+            raise ConfigError(f"no such result file: {missing[0]}")
         raise ConfigError("compare takes either configurations (live) or saved results, not both")
     if processes is not None and (
         isinstance(processes, bool) or not isinstance(processes, int) or processes < 2

@@ -16,7 +16,7 @@ from ..energy.policy import EnergyPolicy
 from ..energy.records import EnergyRecord
 from ..engine.interleave import InterleavedRun, build_order, interleave
 from ..engine.progress import ProgressSink, no_progress
-from ..errors import ConfigError, InfertimeError, ModelCallError, OutOfMemoryError
+from ..errors import ConfigError, InfertimeError, ModelCallError, OutOfMemoryError, option
 from ..execution.repeat import measure_in_processes
 from ..pipeline.energy import IN_PROCESSES, EnergyTarget
 from ..pipeline.measurement import Measurement, ProfileTarget, child_spec
@@ -108,6 +108,13 @@ def compare_live(
         device.release_memory()
         if hopeless:
             break
+    if device.kind == "cpu":
+        # Host memory is not the GPU's: processes one after another would not give a model more
+        # of it, and a fallback nobody asked for hides a model that fails on its own.
+        raise OutOfMemoryError(
+            f"out of memory: {why}",
+            advice=f"lower {option('batch_size')}, or compare fewer configurations",
+        )
     return compare_in_processes(
         configs, device, config, replace(policy, copies=1), 5, progress, why, energy
     )
