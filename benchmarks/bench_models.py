@@ -76,3 +76,19 @@ def convnet() -> tuple[Any, Any]:
 def convnet_twice() -> tuple[Any, Any]:
     model, x = convnet()
     return Twice.wrap(model), x
+
+
+def effnet() -> tuple[Any, Any]:
+    """timm EfficientNet-B0, random weights, one 3x224x224 image (`-b` sets the batch)."""
+    import timm
+    import torch
+
+    torch.manual_seed(0)
+    model = timm.create_model("efficientnet_b0", pretrained=False).eval()
+    return model, torch.randn(1, 3, 224, 224)
+
+
+def effnet_twice() -> tuple[Any, Any]:
+    """effnet run twice a call: the known ratio 2.00 against effnet (same weights, same input)."""
+    model, x = effnet()
+    return Twice.wrap(model), x

@@ -326,10 +326,14 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def main() -> None:
+    global RUNS
     # Results are written after every step, so a run cut short still leaves what it measured.
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/validation"))
+    parser.add_argument("--batches", default=",".join(map(str, BATCHES)))
+    parser.add_argument("--runs", type=int, default=RUNS, help="fresh `infertime run`s a batch")
     args = parser.parse_args()
+    RUNS = args.runs
     import timm
     import triton
 
@@ -354,7 +358,7 @@ def main() -> None:
 
     model = timm.create_model("efficientnet_b0", pretrained=False).cuda().eval()
     rows: list[dict[str, Any]] = []
-    for batch in BATCHES:
+    for batch in map(int, args.batches.split(",")):
         with torch.inference_mode():
             row = in_process_methods(model, batch)  # no profiler in this process yet
         add_infertime(row)  # fresh processes: nothing this one did can touch them

@@ -27,7 +27,7 @@ from infertime.comparison.result import Arm, Ballast, CompareAnalysis, CompareRe
 from infertime.devices import fake
 from infertime.devices.fake import CallCost, CostModel, FakeDevice
 from infertime.engine.interleave import build_order, interleave, per_round, round_order
-from infertime.errors import ConfigError, ResultFileError
+from infertime.errors import ConfigError, OutOfMemoryError, ResultFileError
 from infertime.policies import ComparePolicy, TimingPolicy, WarmupPolicy
 from infertime.reporting.export import export_text
 from infertime.sections import LaunchAnalysis
@@ -362,9 +362,15 @@ def test_configurations_that_do_not_fit_together_run_in_fresh_processes(
     monkeypatch.setattr(measure, "interleaved", does_not_fit)
     monkeypatch.setattr(measure, "compare_in_processes", in_processes)
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
-    got = measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
+    gpu = FakeDevice(kind="cuda")
+    got = measure.compare_live(configs, gpu, MeasureConfig(), ComparePolicy())
     assert got == "ran in processes" and tried == [2, 2, 1, 1]  # with and without a ballast
     assert asked == {"processes": 5, "why": "B did not fit next to the others"}
+    # Host memory is the same in a fresh process: on a CPU the comparison stops instead.
+    tried.clear()
+    with pytest.raises(OutOfMemoryError, match="B did not fit"):
+        measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
+    assert tried == [2, 2, 1, 1]
 
 
 def test_copies_are_built_in_balanced_order_and_later_ones_may_be_left_out(
@@ -584,7 +590,8 @@ def test_a_retry_with_one_copy_says_why_and_hopeless_cases_skip_it(
     asked.clear()
     monkeypatch.setattr(measure, "interleaved", hopeless)
     monkeypatch.setattr(measure, "compare_in_processes", lambda *a: a[3].copies)
-    assert measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy()) == 1
+    gpu = FakeDevice(kind="cuda")  # a CPU stops instead of trying fresh processes
+    assert measure.compare_live(configs, gpu, MeasureConfig(), ComparePolicy()) == 1
     assert asked == [(2, True, None)]  # no pointless retry with one copy
 
 
