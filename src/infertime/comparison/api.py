@@ -41,6 +41,7 @@ def compare(
     fail_if_slower: float | None = None,
     allow_different: bool = False,
     trust_single_process: bool = False,
+    diagnose: bool = True,
     progress: ProgressSink = no_progress,
     preset_name: str | None = None,
 ) -> CompareResult:
@@ -63,7 +64,9 @@ def compare(
     "passed" when none is, "inconclusive" when the data cannot tell (a CI across the threshold,
     or offline single-process results of a host-bound figure unless `trust_single_process`).
     Configurations or results of different batch sizes are refused unless `allow_different`;
-    then their times per item are compared. `preset_name` is the old name of `preset`.
+    then their times per item are compared. Live on a GPU, `diagnose` adds the CUPTI
+    kernel-time pass and the NVML watch (False where later timings in this process matter:
+    CUPTI slows every later launch). `preset_name` is the old name of `preset`.
     """
     if preset_name is not None:
         warnings.warn("compare(preset_name=...) is now preset=...", DeprecationWarning, 2)
@@ -119,6 +122,7 @@ def compare(
         processes=processes,
         progress=progress,
         allow_different=allow_different,
+        diagnose=diagnose,
     )
 
 

@@ -67,10 +67,11 @@ def compare_live(
     processes: int | None = None,
     progress: ProgressSink = no_progress,
     allow_different: bool = False,
+    diagnose: bool = True,
 ) -> CompareResult:
     """Interleaved in this process; in `processes` alternating fresh processes per configuration
     when asked, or (5 of them) when the configurations do not fit in memory together, even with
-    one copy each."""
+    one copy each. `diagnose`: the NVML watch and the CUPTI kernel pass on a GPU."""
     for c in configs:
         get_backend(c.spec.backend).check(device)  # e.g. onnxruntime: the CPU only
     if processes is not None:
@@ -95,6 +96,7 @@ def compare_live(
                 ballast_why_not=None if ballast else why,
                 accept_fewer=k == len(attempts) - 1,
                 allow_different=allow_different,
+                diagnose=diagnose,
             )
         except DoesNotFit as exc:
             why, hopeless = str(exc), exc.even_one_each
@@ -172,10 +174,11 @@ def interleaved(
     ballast_why_not: str | None = None,
     accept_fewer: bool = True,
     allow_different: bool = False,
+    diagnose: bool = True,
 ) -> CompareResult:
     """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
     asked (an attempt with more did not fit)."""
-    with Measurement(device, config, progress=progress) as m:
+    with Measurement(device, config, diagnose=diagnose, progress=progress) as m:
         kept, prepared, owners, fewer = prepare_with_ballast(
             configs, device, policy.copies, ballast, accept_fewer
         )
