@@ -134,6 +134,11 @@ def not_slower(result: CompareResult, threshold: float, trust_hint: str = "") ->
         each = gate_state(r, threshold)
         if each == "regression":
             lines.append(f"{name} is slower than {base} beyond {gate}: {ratio}")
+        elif each == "inconclusive" and r.ci is None:
+            lines.append(
+                f"{name} against {base}: {ratio}, so the gate cannot judge; "
+                + what_decides(result, i, threshold)
+            )
         elif each == "inconclusive":
             lines.append(
                 f"{name} against {base}: {ratio} reaches both sides of {gate}, so it is "
@@ -147,13 +152,14 @@ def not_slower(result: CompareResult, threshold: float, trust_hint: str = "") ->
         return Outcome(
             "passed", f"not slower than {base} beyond {gate} with confidence; {figure} {on}"
         )
-    if not lines:  # every CI is within the threshold: the files alone cannot be trusted
-        lines.append(
+    if result.single_host_bound and not result.policy.trust_single_process:
+        lines.insert(
+            0,
             "each side is a single process of a host-bound figure (a CPU, or a launch-bound "
             "GPU model), and fresh processes on one host differ by far more than a few "
-            "percent: the saved result cannot tell a change from the host; compare live "
-            "(infertime.compare in the test), measure with processes=5 (a model reference)"
-            + trust_hint
+            "percent: saved results cannot tell a change from the host; compare live "
+            "(infertime.compare in the test), or measure with processes=5 (a model reference)"
+            + trust_hint,
         )
     return Outcome("inconclusive", f"inconclusive: {'; '.join(lines)}; {figure} {on}")
 

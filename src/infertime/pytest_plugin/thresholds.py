@@ -82,5 +82,6 @@ def parse_duration(value: object, where: str) -> float:
 
 
 def share_text(share: float) -> str:
-    """0.05 -> '5 %', 0.025 -> '2.5 %'."""
-    return f"{share * 100:.3g} %"
+    """0.05 -> '5 %', 0.025 -> '2.5 %', 37.2 -> '3720 %'."""
+    pct = share * 100
+    return f"{pct:.3g} %" if abs(pct) < 100 else f"{pct:.0f} %"
