@@ -87,13 +87,13 @@ class Infertime:
         given = names or (_name(baseline, "baseline"), _name(candidate, "candidate"))
         refs: list[str] = []
         try:
-            items = [
-                self._config(m, n, inputs, workload, refs)
-                for m, n in zip((baseline, candidate), given, strict=True)
-            ]
             from ..comparison.api import compare
 
             with self._model_errors():
+                items = [
+                    self._config(m, n, inputs, workload, refs, "processes" in sampling)
+                    for m, n in zip((baseline, candidate), given, strict=True)
+                ]
                 result = compare(
                     *items, device=device, fail_if_slower=threshold, diagnose=False, **sampling
                 )
@@ -216,6 +216,7 @@ class Infertime:
         inputs: tuple[Any, ...],
         workload: dict[str, Any],
         refs: list[str],
+        in_processes: bool = False,
     ) -> Any:
         """A configuration of infertime.compare: text, a spec, or a module given as a model
         reference to a factory of deep copies (registered.py)."""
@@ -232,6 +233,11 @@ class Infertime:
             return {"name": name, **{**asdict(spec), **workload}}
         from .models import as_module
 
+        if in_processes:
+            raise ConfigError(
+                f"{name}: processes=N rebuilds each model in fresh processes, so it needs "
+                "model references ('timm:resnet50', 'pkg.mod:factory'), not objects"
+            )
         module = as_module(model)
         example = _example(inputs)
         if example is None:
