@@ -13,7 +13,8 @@ known cost after each call, a busy wait of `slowdown` times the baseline's media
 or "inconclusive" (a gate that cannot judge does not pass).
 
 Targets (issue 24): A/A (no added cost) fails in 0 of 50 runs; a 20 % slowdown fails in at
-least 95 % of 20 runs.
+least 95 % of 20 runs. `--load-threads N` runs another process doing torch matmuls on N
+threads for the whole run (a loaded machine).
 
     PYTHONPATH=src python benchmarks/pytest_gate.py --aa 50 --slow 20 \
         --out docs/validation/raw/pytest_gate.json
@@ -32,6 +33,14 @@ import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+LOAD = (
+    "import torch\n"
+    "torch.set_num_threads({threads})\n"
+    "a = torch.randn(512, 512)\n"
+    "while True:\n"
+    "    a = (a @ a).clamp_(-1, 1)\n"
+)
 
 TEST_FILE = '''
 import os
@@ -165,13 +174,23 @@ def main() -> None:
     parser.add_argument(
         "--max-time", type=float, default=0.0, help="compare's max_time_s (0: its default)"
     )
+    parser.add_argument("--load-threads", type=int, default=0, help="a busy process's threads")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     slower = f"+{args.slowdown:.0%}"
-    cells = [
-        ("A/A", run_cell(args.aa, 0.0, args.threshold, args.max_time)),
-        (slower, run_cell(args.slow, args.slowdown, args.threshold, args.max_time)),
-    ]
+    busy = None
+    if args.load_threads:
+        code = LOAD.format(threads=args.load_threads)
+        busy = subprocess.Popen([sys.executable, "-c", code])
+        time.sleep(5)  # the load average catches up
+    try:
+        cells = [
+            ("A/A", run_cell(args.aa, 0.0, args.threshold, args.max_time)),
+            (slower, run_cell(args.slow, args.slowdown, args.threshold, args.max_time)),
+        ]
+    finally:
+        if busy is not None:
+            busy.kill()
     print(f"{'cell':<6} {'runs':>4} {'failed':>6} {'regr.':>5} {'inconcl.':>8} "
           f"{'ratio range':<13} {'wall':>6} load before-after")  # fmt: skip
     for name, c in cells:
@@ -186,6 +205,7 @@ def main() -> None:
         doc = {
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "machine": {"node": platform.node(), "cpu": _cpu(), "cores": os.cpu_count()},
+            "load_threads": args.load_threads,
             "cells": dict(cells),
         }
         args.out.write_text(json.dumps(doc, indent=1) + "\n")

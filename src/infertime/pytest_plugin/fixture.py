@@ -206,7 +206,8 @@ class Infertime:
             storage.save(result, path)
         except (InfertimeError, OSError) as exc:
             text = exc.one_line() if isinstance(exc, InfertimeError) else str(exc)
-            pytest.fail(f"infertime: cannot save {path}: {text}", pytrace=False)
+            message = f"infertime: cannot save {path}: {text}"
+            raise pytest.fail.Exception(message, pytrace=False) from None
         record["file"] = str(path)
 
     def _config(
@@ -257,9 +258,9 @@ class Infertime:
         try:
             return placement.place(requested, worker, placement.cuda_count)
         except placement.Unavailable as exc:
-            pytest.skip(str(exc))
+            raise pytest.skip.Exception(str(exc)) from None
         except placement.Refused as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise pytest.fail.Exception(str(exc), pytrace=False) from None
 
     def _threshold(self, given: str | float | None) -> float | None:
         __tracebackhide__ = True
@@ -308,10 +309,11 @@ class _ModelErrors:
                 if hasattr(cause, "add_note"):  # Python 3.11+
                     cause.add_note(f"infertime: {exc.one_line()}")
                 raise cause.with_traceback(_from_the_model(cause.__traceback__)) from None
+        # `from None`: the one line alone, not infertime's exception it replaces
         if isinstance(exc, DeviceUnavailableError):
-            pytest.skip(f"infertime: {exc.one_line()}")
+            raise pytest.skip.Exception(f"infertime: {exc.one_line()}") from None
         if isinstance(exc, InfertimeError):
-            pytest.fail(f"infertime: {exc.one_line()}", pytrace=False)
+            raise pytest.fail.Exception(f"infertime: {exc.one_line()}", pytrace=False) from None
 
 
 def _workload_names() -> frozenset[str]:
