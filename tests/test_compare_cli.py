@@ -62,9 +62,16 @@ def test_gate_fails_a_slower_configuration_with_exit_8(
         capsys, "compare", TINY, f"{TINY} --input-shape 3,64,64", *FAST, "--max-time", "4",
         "--fail-if-slower", "5%", "--json", str(path),
     )  # fmt: skip
-    assert code == 8
-    assert "gate: FAILED" in out and path.exists()  # the result is kept
-    assert err.strip().splitlines()[-1].startswith("infertime: error: slower than")
+    # The host's load decides whether the CI gets clear of the gate in 4 s (a loaded 2-core
+    # runner may leave it straddling): assert what the code decides from what it measured.
+    # The exact exit-8 path on fixed numbers: test_faults_files.py's failed-gate test.
+    saved = json.loads(path.read_text())  # the result is kept either way
+    assert saved["gate"] == {8: "regression", 9: "inconclusive"}[code], (code, err)
+    last = err.strip().splitlines()[-1]
+    if code == 8:
+        assert "gate: FAILED" in out and last.startswith("infertime: error: slower than")
+    else:
+        assert "gate: INCONCLUSIVE" in out and last.startswith("infertime: error:")
 
 
 def test_different_batch_sizes_are_refused_or_compared_per_item(

@@ -65,7 +65,7 @@ def test_every_registered_kind_works_in_every_place(
     console = Console(file=__import__("io").StringIO(), width=80)
     kind.render(result, console, True)
     assert console.file.getvalue().strip()  # type: ignore[attr-defined]
-    for fmt in ("csv", "markdown", "json"):
+    for fmt in ("csv", "markdown", "json", "html"):  # html: the report, through `report`
         assert export_text(result, fmt).endswith("\n")
     assert isinstance(kind.checks(result), list)
     if kind.figures is not None:

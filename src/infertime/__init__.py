@@ -26,6 +26,9 @@ _LAZY = {
     "SearchResult": "infertime.engine.batch_search",
     "BudgetChoice": "infertime.engine.budget",
     "CurvePoint": "infertime.engine.curve",
+    "EnergyPolicy": "infertime.energy.policy",
+    "EnergyRecord": "infertime.energy.records",
+    "EnergySection": "infertime.energy.records",
     "CaptureError": "infertime.errors",
     "ConfigError": "infertime.errors",
     "DeviceUnavailableError": "infertime.errors",
@@ -76,6 +79,9 @@ __all__ = [
     "Device",
     "DeviceUnavailableError",
     "Diagnostic",
+    "EnergyPolicy",
+    "EnergyRecord",
+    "EnergySection",
     "FakeDevice",
     "InfertimeError",
     "InputShapeError",
@@ -134,6 +140,8 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from .comparison.result import CompareResult
     from .devices import CpuDevice, Device, FakeDevice, resolve_device
     from .devices.base import MemoryReading
+    from .energy.policy import EnergyPolicy
+    from .energy.records import EnergyRecord, EnergySection
     from .engine.batch_search import ProbeOutcome, SearchResult
     from .engine.budget import BudgetChoice
     from .engine.curve import CurvePoint

@@ -25,6 +25,7 @@ from .specs.spec import WorkloadSpec
 # No call of a model takes this long: a file that says so is damaged (and its statistics would
 # overflow).
 MAX_SAMPLE_S = 7 * 24 * 3600.0
+MIN_SAMPLE_S = 1e-12
 
 FIGURE_LABELS = {
     "latency": "latency (synchronous request, per call)",
@@ -68,6 +69,9 @@ class Series:
             raise ValueError(f"series {self.figure!r} has a negative or non-finite sample")
         if all(x == 0 for x in self.samples_s):
             raise ValueError(f"series {self.figure!r} has only samples of 0 s")
+        if any(0 < x < MIN_SAMPLE_S for x in self.samples_s):
+            # even a nanosecond timer over a million calls per sample gives more
+            raise ValueError(f"series {self.figure!r} has a sample shorter than a picosecond")
         if any(x > MAX_SAMPLE_S for x in self.samples_s):
             raise ValueError(f"series {self.figure!r} has a sample longer than a week")
         if self.calls_per_sample < 1:

@@ -44,7 +44,9 @@ SCHEMA_HISTORY = {
     "time, CUPTI state, model output, backend builds, the NVML watch, the kernel-time pass) "
     "and each kind adds its own; throughput and compare carry the NVML watch too; the "
     "`cuda-graph` backend is part of the workload spec. Version-5 analysis dicts load into "
-    "these types",
+    "these types. Latency, throughput and compare results may carry `analysis.energy` "
+    "(`--energy`: the energy probe's method, windows, figures and findings; optional, so "
+    "version-6 files without it are unchanged)",
 }
 HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
 

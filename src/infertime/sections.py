@@ -37,6 +37,7 @@ class WallTimes:
     graph_pass_s: float | None = None
     kernel_pass_s: float | None = None
     cold_start_s: float | None = None
+    energy_s: float | None = None  # the energy pass: calibration and windows
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def build_app() -> Any:
     import typer
 
     from .. import kinds
-    from . import env, show
+    from . import env, report, show
     from .commands import kind_command, typer_command
 
     app = typer.Typer(
@@ -55,6 +55,9 @@ def build_app() -> Any:
             app.command(name=kind.command.name)(kind_command(kind))
     app.command(name="show")(
         typer_command(show.OPTIONS, show.show, show.show.__doc__ or "", "show")
+    )
+    app.command(name="report")(
+        typer_command(report.OPTIONS, report.report, report.report.__doc__ or "", "report")
     )
     app.command(name="env")(typer_command(env.OPTIONS, env.env, env.env.__doc__ or "", "env"))
     return app
@@ -131,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if kind == "usage":  # bad flag, missing argument, wrong value type
             if type(exc).__name__ == "NoArgsIsHelpError":
+                # click 8.2 raises it instead of printing: a bare `infertime` shows the help
+                print(exc.ctx.get_help())  # type: ignore[attr-defined]
                 return 0
             _error(exc.format_message())  # type: ignore[attr-defined]
             return 2

@@ -97,6 +97,13 @@ SHARED: dict[str, Opt] = {
             default=True,
         ),
         Opt(
+            "energy",
+            ("--energy",),
+            "Also measure energy per call and per item (NVML counter on a GPU, RAPL on a "
+            "CPU) after the timed figures: about 7 s once, then 7-31 s per configuration.",
+            style="switch",
+        ),
+        Opt(
             "json_path",
             ("--json",),
             "Write the full result (raw samples) here.",
@@ -106,7 +113,7 @@ SHARED: dict[str, Opt] = {
         Opt(
             "fmt",
             ("--format",),
-            "stdout as table, json, csv or markdown.",
+            "stdout as table, json, csv, markdown or html.",
             default="table",
             metavar="FORMAT",
         ),
@@ -132,6 +139,13 @@ SHARED: dict[str, Opt] = {
             metavar="PATH",
         ),
         Opt(
+            "export_html",
+            ("--export-html",),
+            "Also write an HTML report of it here (plots; needs matplotlib).",
+            parse=Path,
+            metavar="PATH",
+        ),
+        Opt(
             "details",
             ("--details",),
             "Also show how each figure was measured, and every finding.",
@@ -151,6 +165,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "export_csv",
         "export_markdown",
         "export_json",
+        "export_html",
         "details",
         "quiet",
         "debug",

@@ -157,6 +157,10 @@ def precheck_output(
 
     if fmt != "table":
         check_format(fmt)
+    if fmt == "html" or "html" in exports:
+        from ..reporting.html.svg import matplotlib
+
+        matplotlib()  # the HTML report draws with it: missing, fail before measuring
     outputs = {"--json": json_path, **{f"--export-{f}": p for f, p in exports.items()}}
     outputs.update(other or {})
     given = {flag: path for flag, path in outputs.items() if path is not None}

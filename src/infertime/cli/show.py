@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..kinds.base import Values
 
 OPTIONS = (
-    "path", "fmt", "export_csv", "export_markdown", "export_json", "details", "quiet", "debug",
+    "path", "fmt", "export_csv", "export_markdown", "export_json", "export_html", "details",
+    "quiet", "debug",
 )  # fmt: skip
 
 

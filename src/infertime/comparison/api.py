@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..energy.policy import EnergyPolicy, energy_policy
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
 from ..policies import ComparePolicy
@@ -42,6 +43,7 @@ def compare(
     allow_different: bool = False,
     trust_single_process: bool = False,
     diagnose: bool = True,
+    energy: bool | EnergyPolicy = False,
     progress: ProgressSink = no_progress,
     preset_name: str | None = None,
 ) -> CompareResult:
@@ -67,6 +69,10 @@ def compare(
     then their times per item are compared. Live on a GPU, `diagnose` adds the CUPTI
     kernel-time pass and the NVML watch (False where later timings in this process matter:
     CUPTI slows every later launch). `preset_name` is the old name of `preset`.
+    `energy` (live only) adds each configuration's energy per item of back-to-back calls
+    after the timed rounds, its windows interleaved with the others' (A B, B A), and each
+    one's energy ratio to the baseline paired by round (`result.analysis.energy`); in fresh
+    processes, each configuration's last process measures its own, one after the other.
     """
     if preset_name is not None:
         warnings.warn("compare(preset_name=...) is now preset=...", DeprecationWarning, 2)
@@ -87,11 +93,24 @@ def compare(
     if max_time_s is not None:
         policy = replace(policy, max_time_s=max_time_s)
     saved = [is_saved(i) for i in items]
+    energy_asked = energy_policy(energy)
     if all(saved):
         if processes is not None:
             raise ConfigError(f"{option('processes')} applies to a live comparison, not to files")
+        if energy_asked is not None:
+            raise ConfigError(
+                f"{option('energy')} applies to a live comparison; result files keep the "
+                "energy measured with them (infertime show)"
+            )
         return compare_files(items, policy, allow_different)
     if any(saved):
+        missing = [
+            str(i)
+            for i in items
+            if isinstance(i, (str, Path)) and is_saved(i) and not Path(i).exists()
+        ]
+        if missing:
+            raise ConfigError(f"no such result file: {missing[0]}")
         raise ConfigError("compare takes either configurations (live) or saved results, not both")
     if processes is not None and (
         isinstance(processes, bool) or not isinstance(processes, int) or processes < 2
@@ -123,6 +142,7 @@ def compare(
         progress=progress,
         allow_different=allow_different,
         diagnose=diagnose,
+        energy=energy_asked,
     )
 
 

@@ -66,6 +66,8 @@ def check_compare(result: CompareResult) -> list[Diagnostic]:
     found.extend(check_model_output(result.analysis))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
+    if result.analysis.energy is not None:  # withheld or flagged energy is never quiet
+        found.extend(result.analysis.energy.diagnostics)
     return found
 
 

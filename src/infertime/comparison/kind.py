@@ -47,6 +47,7 @@ def run(o: Values, progress: ProgressSink) -> Any:
         fail_if_slower=o.fail_if_slower,
         allow_different=o.allow_different,
         trust_single_process=o.trust_single_process,
+        energy=o.energy,
         progress=progress,
     )
 
@@ -67,6 +68,8 @@ KIND = Kind(
     render_path="infertime.comparison.render:print_compare",
     table_path="infertime.comparison.table:compare_table",
     checks_path="infertime.comparison.checks:check_compare",
+    figures_path="infertime.comparison.report:figures",
+    report_path="infertime.comparison.report:REPORT",
     command=Command(
         name="compare",
         help="Compare configurations (the first is the baseline): ratios with CIs and a "
@@ -125,6 +128,7 @@ KIND = Kind(
                 "Compare results of different batch sizes or input shapes.",
                 style="switch",
             ),
+            "energy",
             "output",
         ),
         run=run,

@@ -7,15 +7,18 @@ import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from .. import stats
 from ..devices import Device
+from ..energy.policy import EnergyPolicy
+from ..energy.records import EnergyRecord
 from ..engine.interleave import InterleavedRun, build_order, interleave
 from ..engine.progress import ProgressSink, no_progress
-from ..errors import ConfigError, InfertimeError, ModelCallError, OutOfMemoryError
+from ..errors import ConfigError, InfertimeError, ModelCallError, OutOfMemoryError, option
 from ..execution.repeat import measure_in_processes
+from ..pipeline.energy import IN_PROCESSES, EnergyTarget
 from ..pipeline.measurement import Measurement, ProfileTarget, child_spec
 from ..policies import ComparePolicy, MeasureConfig
 from ..sections import LaunchAnalysis, WallTimes
@@ -68,15 +71,17 @@ def compare_live(
     progress: ProgressSink = no_progress,
     allow_different: bool = False,
     diagnose: bool = True,
+    energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Interleaved in this process; in `processes` alternating fresh processes per configuration
     when asked, or (5 of them) when the configurations do not fit in memory together, even with
-    one copy each. `diagnose`: the NVML watch and the CUPTI kernel pass on a GPU."""
+    one copy each. `diagnose`: the NVML watch and the CUPTI kernel pass on a GPU. `energy`: an
+    energy pass after the timing (see `interleaved`)."""
     for c in configs:
         get_backend(c.spec.backend).check(device)  # e.g. onnxruntime: the CPU only
     if processes is not None:
         one = replace(policy, copies=1)  # each process builds one model
-        return compare_in_processes(configs, device, config, one, processes, progress, None)
+        return compare_in_processes(configs, device, config, one, processes, progress, None, energy)
     why: str | None = None
     # Most protection first: two copies with a ballast, then without it, then one copy each.
     # Each attempt that does not fit (building, or running out of memory while timing) gives
@@ -97,6 +102,7 @@ def compare_live(
                 accept_fewer=k == len(attempts) - 1,
                 allow_different=allow_different,
                 diagnose=diagnose,
+                energy=energy,
             )
         except DoesNotFit as exc:
             why, hopeless = str(exc), exc.even_one_each
@@ -105,8 +111,15 @@ def compare_live(
         device.release_memory()
         if hopeless:
             break
+    if device.kind == "cpu":
+        # Host memory is not the GPU's: processes one after another would not give a model more
+        # of it, and a fallback nobody asked for hides a model that fails on its own.
+        raise OutOfMemoryError(
+            f"out of memory: {why}",
+            advice=f"lower {option('batch_size')}, or compare fewer configurations",
+        )
     return compare_in_processes(
-        configs, device, config, replace(policy, copies=1), 5, progress, why
+        configs, device, config, replace(policy, copies=1), 5, progress, why, energy
     )
 
 
@@ -175,10 +188,14 @@ def interleaved(
     accept_fewer: bool = True,
     allow_different: bool = False,
     diagnose: bool = True,
+    energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
-    asked (an attempt with more did not fit)."""
-    with Measurement(device, config, diagnose=diagnose, progress=progress) as m:
+    asked (an attempt with more did not fit). With `energy`, after the timed rounds: each
+    configuration's energy per item of back-to-back calls, its windows interleaved with the
+    others' (its copies in turn), so that a GPU warming up weighs on all alike. `diagnose`: the
+    NVML watch and the CUPTI kernel pass on a GPU."""
+    with Measurement(device, config, diagnose=diagnose, progress=progress, energy=energy) as m:
         kept, prepared, owners, fewer = prepare_with_ballast(
             configs, device, policy.copies, ballast, accept_fewer
         )
@@ -212,6 +229,9 @@ def interleaved(
             # Outside the timed region: a model whose output is (or turned) NaN.
             for c, call in zip(of_call, calls, strict=True):
                 m.check_finite(call(), f"{c.name}, after the comparison,")
+            m.measure_energy(
+                energy_targets(configs, prepared, calls, owners, run), interleaved=True
+            )
             # Last: CUPTI slows every later launch in this process.
             m.kernel_pass(profile_targets(configs, calls, owners, run))
         env = m.environment()
@@ -319,6 +339,27 @@ def profile_targets(
     return targets
 
 
+def energy_targets(
+    configs: Sequence[Config],
+    prepared: Sequence[PreparedModel],
+    calls: Sequence[Callable[[], Any]],
+    owners: Sequence[int],
+    run: InterleavedRun,
+) -> list[EnergyTarget]:
+    """Each configuration with its copies' calls, its batch, and its median time per call
+    from the rounds (an estimate the lead-in refines)."""
+    targets = []
+    for i, c in enumerate(configs):
+        mine = [j for j, o in enumerate(owners) if o == i]
+        per_call = stats.median([x for r in run.samples[i] for x in r])
+        targets.append(
+            EnergyTarget(
+                c.name, [calls[j] for j in mine], batch_of(prepared[mine[0]]), None, per_call
+            )
+        )
+    return targets
+
+
 def batch_of(p: PreparedModel) -> int:
     assert p.spec.batch_size is not None  # prepared for a fixed batch
     return p.spec.batch_size
@@ -360,22 +401,28 @@ def compare_in_processes(
     processes: int,
     progress: ProgressSink,
     why: str | None,
+    energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Each configuration measured `processes` times in fresh processes, alternating: the
     order of the configurations is reversed every other pass (ABBA...), so a slow spell of the
-    host falls on both sides alike."""
+    host falls on both sides alike. With `energy`, each configuration's last process measures
+    its energy after its timed figures (one configuration after the other)."""
     t_start = time.perf_counter()
     runs: list[list[Any]] = [[] for _ in configs]
     for p in range(processes):
         order = range(len(configs)) if p % 2 == 0 else reversed(range(len(configs)))
         for i in order:
             c = configs[i]
+            last = p == processes - 1 and energy is not None
             (measured,) = measure_in_processes(
                 "latency",
                 child_spec(c.spec, device, c.spec.threads),
                 config,
                 1,
-                options={"diagnose": False},
+                options={
+                    "diagnose": False,
+                    **({"energy": asdict(energy)} if last and energy else {}),
+                },
                 progress=lambda phase, fraction, text, p=p: progress(
                     "fresh processes", (p + (fraction or 0)) / processes, f"pass {p + 1}: {text}"
                 ),
@@ -396,6 +443,7 @@ def compare_in_processes(
         wall_s=WallTimes(total_s=time.perf_counter() - t_start),
         fresh_processes_because=why,
         model_output_lines=sum(r.analysis.printed for rs in runs for r in rs),
+        energy=energy_of_processes(configs, runs) if energy is not None else None,
     )
     result = CompareResult(
         settings=arms[0].settings,
@@ -408,3 +456,17 @@ def compare_in_processes(
         analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_compare(result)))
+
+
+def energy_of_processes(configs: Sequence[Config], runs: Sequence[Sequence[Any]]) -> EnergyRecord:
+    """Each configuration's energy section, from its last fresh process."""
+    records = [rs[-1].analysis.energy for rs in runs]
+    sections = tuple(r.sections[0] for r in records if r is not None and r.sections)
+    if len(sections) != len(configs):
+        raise ModelCallError("a fresh process answered without its energy section")
+    return EnergyRecord(
+        sections=sections,
+        names=tuple(c.name for c in configs),
+        arrangement=IN_PROCESSES,
+        seconds=sum(r.seconds for r in records if r is not None),
+    )

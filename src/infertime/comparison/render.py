@@ -7,6 +7,7 @@ from rich.console import Console
 from ..records import FIGURE_LABELS
 from ..reporting.describe import build_lines, input_words
 from ..reporting.diagnostics import wrapped
+from ..reporting.energy import compare_lines, method_lines
 from ..reporting.units import duration, size_bytes
 from ..sections import BackendBuild
 from .ratios import ci_text, ratio_text
@@ -83,6 +84,8 @@ def headline_lines(r: CompareResult) -> list[str]:
             f"gate: {state} (fails when a configuration is slower than A by more than "
             f"{r.policy.fail_if_slower:.1%} with {conf} % confidence; passes when none is)"
         )
+    if r.analysis.energy is not None:  # --energy: after the timing, never part of the gate
+        lines.extend(compare_lines(r.analysis.energy, [letter(i) for i in range(len(r.arms))]))
     return lines
 
 
@@ -134,6 +137,8 @@ def detail_lines(r: CompareResult) -> list[str]:
     for key, values in diffs.items():
         shown = " | ".join(f"{letter(i)}: {v}" for i, v in enumerate(values))
         lines.append(f"differs: {key}: {shown}")
+    if r.analysis.energy is not None:
+        lines.extend(method_lines(r.analysis.energy))
     return [line for line in lines if line]
 
 

@@ -21,6 +21,7 @@ from typing_extensions import TypedDict
 
 from .. import stats
 from ..devices.base import MemoryReading
+from ..energy.records import EnergyRecord
 from ..policies import ComparePolicy
 from ..records import ResultBase, Series, Settings, StopRecord, WarmupRecord
 from ..repeats import across_processes
@@ -103,6 +104,8 @@ class CompareAnalysis(Analysis):
     ballast: Ballast | None = None
     fresh_processes_because: str | None = None
     environment_differences: dict[str, list[Any]] = field(default_factory=dict)
+    # --energy: one section per configuration, in the order of `arms`, and ratios to the first
+    energy: EnergyRecord | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +233,10 @@ class CompareResult(ResultBase):
         return self.gate_state == "regression"
 
 
+DRIFT_MIN_ROUNDS = 16
+DRIFT_RANK_RHO = 0.9
+
+
 def ratio_drift(r: CompareResult, i: int) -> float | None:
     """Interleaved: how much arm i's time ratio to the baseline moved from the first half of
     the rounds to the second, where that trend is significant (else None)."""
@@ -238,7 +245,19 @@ def ratio_drift(r: CompareResult, i: int) -> float | None:
     base = [stats.median(g) for g in r.samples_of(0)]
     other = [stats.median(g) for g in r.samples_of(i)]
     ratios = [o / b for b, o in zip(base, other, strict=True) if b > 0]
-    return stats.significant_trend([ratios])
+    found = stats.significant_trend([ratios])
+    if found is not None:
+        return found
+    # A smooth curve (a rate that compounds) leaves smooth residuals around a straight line,
+    # which the trend test's serial-correlation allowance takes for slow noise. Round-paired
+    # ratios carry little of the host's drift, so a near-perfect rank order over many rounds
+    # is a drift: |rho| >= 0.9 over 16 rounds has p < 1e-5 for independent rounds.
+    t = stats.trend(ratios)
+    if t is None or t.n < DRIFT_MIN_ROUNDS or abs(t.rho) < DRIFT_RANK_RHO:
+        return None
+    if abs(t.change_rel) < max(stats.TREND_MIN_REL, r.policy.precision):
+        return None
+    return t.change_rel
 
 
 def what_would_decide(r: CompareResult, i: int, ratio: Ratio) -> str:

@@ -16,6 +16,11 @@ from typing import Any
 from ..errors import InfertimeError
 from ..resultfile import write_text_atomic
 
+# The process that started this one, when this one is a worker (None in any other process):
+# it waits for the answer, so a CUDA context it holds on the same GPU draws no energy of its
+# own and is not "another process" to the energy counter (pipeline/energy.py).
+PARENT_PID: int | None = None
+
 
 def answer_error(exc: InfertimeError) -> dict[str, Any]:
     return {
@@ -33,8 +38,10 @@ def main(argv: list[str]) -> int:
     from contextlib import nullcontext
 
     from ..errors import command_line
+    from . import worker  # run as __main__, this module is a second copy of it
     from .tasks import task_function
 
+    worker.PARENT_PID = os.getppid()
     task_name, request_path, answer_path = argv
     with command_line() if os.environ.get("INFERTIME_FROM_CLI") else nullcontext():
         return run(task_name, request_path, answer_path, task_function)

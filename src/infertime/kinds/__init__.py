@@ -1,9 +1,9 @@
 """The registry of result kinds: one line per kind, naming the module that defines it.
 
 A kind is one folder with a `kind.py` holding `KIND` (kinds/base.py) and one line here. The
-CLI, `show`, exports, offline `compare`, the child-process worker, the result file format and
-its JSON Schema all read this registry; modules are imported on first use, so importing the
-registry costs nothing.
+CLI, `show`, exports, the HTML report, offline `compare`, the child-process worker, the result
+file format and its JSON Schema all read this registry; modules are imported on first use, so
+importing the registry costs nothing.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from ..engine.progress import ProgressSink
     from ..records import Diagnostic
+    from ..reporting.html.kind_report import KindReport
     from ..reporting.table import Table
     from ..resultfile import KindFormat
 
@@ -84,6 +85,7 @@ class Values:
             "csv": self.get("export_csv"),
             "markdown": self.get("export_markdown"),
             "json": self.get("export_json"),
+            "html": self.get("export_html"),
         }
         return {fmt: path for fmt, path in given.items() if path is not None}
 
@@ -136,7 +138,10 @@ class Kind:
     """One result kind. Its parts are named "module:attribute" and imported on first use, so
     the registry, `--help` and `--version` stay cheap: `format` (resultfile.KindFormat: the
     result type and file form), `render` (terminal), `table` (exports), `checks` (findings),
-    `figures` (data series a report plots), `offline` (OfflineArm, for offline compare),
+    `figures` (`figures(result)`: the data series its report plots, reporting/html/figures.py,
+    no drawing), `report` (reporting/html/kind_report.KindReport: how its results show in an
+    HTML report, `infertime report` and --export-html; a kind without one gets a section
+    saying so), `offline` (OfflineArm, for offline compare),
     `measure` (the public function the generic child task calls in a fresh process), `tasks`
     (the kind's own child tasks, task name -> "module:function"), and `command` (its CLI
     command, declared here, light)."""
@@ -149,6 +154,7 @@ class Kind:
     command: Command | None = None
     measure: str | None = None
     figures_path: str | None = None
+    report_path: str | None = None
     offline_path: str | None = None
     tasks: Mapping[str, str] = field(default_factory=dict)
 
@@ -179,6 +185,13 @@ class Kind:
         if self.figures_path is None:
             return None
         found: Callable[[Any], Sequence[Any]] = load_attribute(self.figures_path)
+        return found
+
+    @cached_property
+    def report(self) -> KindReport | None:
+        if self.report_path is None:
+            return None
+        found: KindReport = load_attribute(self.report_path)
         return found
 
     @cached_property

@@ -46,6 +46,8 @@ def check_latency(result: LatencyResult) -> list[Diagnostic]:
     found.extend(check_precision_support(result.settings, result.environment))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
+    if result.analysis.energy is not None:  # withheld or flagged energy is never quiet
+        found.extend(result.analysis.energy.diagnostics)
     return found
 
 

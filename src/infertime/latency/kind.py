@@ -17,6 +17,7 @@ def run(o: Values, progress: ProgressSink) -> Any:
         o.model,
         graph_replay=o.graph_replay,
         diagnose=o.diagnose,
+        energy=o.energy,
         progress=progress,
         min_samples=o.min_samples,
         runs=o.runs,
@@ -42,6 +43,8 @@ KIND = Kind(
     checks_path="infertime.latency.checks:check_latency",
     measure="infertime.latency.measure:measure_latency",
     offline_path="infertime.latency.offline:OFFLINE",
+    figures_path="infertime.latency.report:figures",
+    report_path="infertime.latency.report:REPORT",
     command=Command(
         name="run",
         help="Measure latency (synchronous request) and device time per call (pipelined) of "
@@ -66,6 +69,7 @@ KIND = Kind(
             ),
             Opt("old_cuda_graph", ("--cuda-graph",), "", style="switch", hidden=True),
             "diagnose",
+            "energy",
             "output",
         ),
         run=run,

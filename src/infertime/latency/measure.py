@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from typing_extensions import Unpack
 
 from ..devices import resolve_device
 from ..devices.base import Device
+from ..energy.policy import EnergyPolicy, energy_policy
 from ..engine.latency import measure_figures, measure_replay_latency
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
 from ..execution.repeat import measure_in_processes
+from ..pipeline.energy import EnergyTarget
 from ..pipeline.measurement import Measurement, ProfileTarget, child_spec
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, sampling_config
 from ..sections import MemoryGrowth
@@ -41,6 +43,7 @@ def measure_latency(
     *,
     graph_replay: bool = False,
     diagnose: bool = True,
+    energy: bool | EnergyPolicy = False,
     progress: ProgressSink = no_progress,
     cuda_graph: bool | None = None,
     **options: Unpack[LatencyOptions],
@@ -54,6 +57,12 @@ def measure_latency(
     GPU, `diagnose` adds a CUPTI kernel-time pass and NVML monitoring; `graph_replay` also
     times the eager model replayed from a CUDA graph, as its own figure (`backend="cuda-graph"`
     instead times only the replay). `cuda_graph` is the old name of `graph_replay`.
+
+    `energy` adds an energy pass after the timed figures (`result.energy`): joules per call
+    and per item of back-to-back calls (the pipelined regime), total and above idle, with CIs
+    over windows, from NVML's energy counter on a GPU or RAPL on a CPU; "not measured" with
+    the reason where there is no readable counter (the timing figures stand either way). An
+    EnergyPolicy instead of True changes its windows and baseline.
     """
     if cuda_graph is not None:
         warnings.warn(
@@ -63,11 +72,20 @@ def measure_latency(
     workload, sampling = split_options(options, OPTION_NAMES, "measure_latency")
     processes = sampling.pop("processes", 1)
     sampling_config(sampling)  # flags are checked before anything slow happens
+    energy_asked = energy_policy(energy)
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise ConfigError(f"{option('processes')} must be an integer >= 2, got {processes!r}")
     if processes != 1:
         return measure_in_fresh_processes(
-            model, example_inputs, workload, sampling, processes, graph_replay, diagnose, progress
+            model,
+            example_inputs,
+            workload,
+            sampling,
+            processes,
+            graph_replay,
+            diagnose,
+            progress,
+            energy_asked,
         )
     spec_backend = model.backend if isinstance(model, WorkloadSpec) else workload.get("backend")
     if graph_replay and spec_backend not in (None, "eager"):
@@ -89,7 +107,7 @@ def measure_latency(
     batch = prepared.spec.batch_size
     assert batch is not None
     what = f"{prepared.reference} at batch {batch} ({prepared.spec.dtype_label})"
-    with Measurement(dev, cfg, diagnose=diagnose, progress=progress) as m:
+    with Measurement(dev, cfg, diagnose=diagnose, progress=progress, energy=energy_asked) as m:
         measuring = m.enter(prepared, batch)
         call = m.build(prepared, batch)
         with m.engine():
@@ -108,6 +126,11 @@ def measure_latency(
                 figures["graph_latency"] = measure_replay_latency(
                     "graph_latency", replay, dev, cfg, run.timer_overhead_s, progress
                 )
+        # Back-to-back calls, as device time: the energy figures are of the pipelined regime.
+        pipelined = figures["device_time" if "device_time" in figures else "latency"]
+        m.measure_energy(
+            [EnergyTarget(f"batch {batch}", [call], batch, call_s=pipelined.summary.median)]
+        )
         # Last: CUPTI slows every later launch in this process.
         m.kernel_pass(
             [
@@ -146,8 +169,10 @@ def measure_in_fresh_processes(
     graph_replay: bool,
     diagnose: bool,
     progress: ProgressSink,
+    energy: EnergyPolicy | None = None,
 ) -> LatencyResult:
-    """The measurement repeated in `processes` fresh processes; every process's figures kept."""
+    """The measurement repeated in `processes` fresh processes; every process's figures kept.
+    Energy is measured in the last one, after its timed figures (as the diagnosis passes)."""
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 2:
         raise ConfigError(f"{option('processes')} must be an integer >= 2, got {processes!r}")
     if example_inputs is not None or not isinstance(model, (str, WorkloadSpec)):
@@ -168,7 +193,7 @@ def measure_in_fresh_processes(
         cfg,
         processes,
         options={"graph_replay": graph_replay, "diagnose": False},
-        last_options={"diagnose": diagnose},
+        last_options={"diagnose": diagnose, **({"energy": asdict(energy)} if energy else {})},
         progress=progress,
     )
     last: LatencyResult = runs[-1]

@@ -15,6 +15,7 @@ from ..diagnose.gpu import timed_clock_summary
 from ..records import Series
 from ..reporting.describe import build_lines, input_words
 from ..reporting.diagnostics import wrapped
+from ..reporting.energy import ci_footnote, method_lines, print_lines, section_headline
 from ..reporting.units import duration, duration_in, percent, rate, size_bytes, unit_of
 from ..sections import GpuState, WallTimes
 from .result import LatencyResult
@@ -191,11 +192,25 @@ def headline_lines(r: LatencyResult) -> list[str]:
             lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  {source}")
     lines.append(f"  tails         {tails_text(r.latency, with_ci=False)}")
     lines.extend(build_lines(r.analysis.backend))
+    lines.extend(energy_lines(r))
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the median in this process; "
         "fresh processes can differ more"
     )
+    lines.extend(energy_footnote(r))
     return lines
+
+
+def energy_lines(r: LatencyResult) -> list[str]:
+    """--energy: energy per item of back-to-back calls at this batch, or why there is none."""
+    record = r.analysis.energy
+    return [line for s in record.sections for line in section_headline(s)] if record else []
+
+
+def energy_footnote(r: LatencyResult) -> list[str]:
+    record = r.analysis.energy
+    note = ci_footnote(record) if record is not None else None
+    return [note] if note else []
 
 
 def processes_lines(r: LatencyResult) -> list[str]:
@@ -229,10 +244,12 @@ def processes_lines(r: LatencyResult) -> list[str]:
         within = f"; within one process ±{percent(lat.within_se * 1.96)}" if lat.within_se else ""
         lines.append(f"  spread        between processes {percent(lat.between_cv)} (CV){within}")
     lines.extend(build_lines(r.analysis.backend))  # the last process's
+    lines.extend(energy_lines(r))  # measured in the last process
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the typical figure (geometric mean of "
         f"the {k} processes' medians)"
     )
+    lines.extend(energy_footnote(r))
     if any("×÷" in line for line in lines):
         lines.append("×÷F: a CI from the figure ÷ F to the figure × F (too wide for ±)")
     return lines
@@ -329,6 +346,8 @@ def analysis_lines(r: LatencyResult) -> list[str]:
     state = r.analysis.gpu_state
     if state is not None:
         lines.append(gpu_state_line(r.figures, state))
+    if r.analysis.energy is not None:
+        lines.extend(method_lines(r.analysis.energy))
     wall = r.analysis.wall_s
     if wall is not None:
         lines.append(wall_line(wall))
@@ -340,6 +359,7 @@ WALL_PHASES = {
     "search_s": "batch search",
     "engine_s": "measurement",
     "graph_pass_s": "graph pass",
+    "energy_s": "energy pass",
     "kernel_pass_s": "kernel-time pass",
 }
 
@@ -375,8 +395,7 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def print_latency(r: LatencyResult, console: Console, details: bool = False) -> None:
-    for line in headline_lines(r):
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    print_lines(console, headline_lines(r))
     if not details:
         return
     console.print()

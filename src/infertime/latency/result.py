@@ -10,6 +10,7 @@ from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
 from ..devices.base import MemoryReading
+from ..energy.records import EnergyRecord, EnergySection
 from ..records import ResultBase, Series, WarmupRecord
 from ..repeats import AcrossProcesses, across_processes
 from ..resultfile import (
@@ -44,6 +45,7 @@ class LatencyAnalysis(Analysis):
 
     launch: LaunchAnalysis | None = None
     memory_growth: MemoryGrowth | None = None
+    energy: EnergyRecord | None = None  # --energy: one section, at the run's batch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +90,13 @@ class LatencyResult(ResultBase):
         """The figure's median, or over processes the geometric mean of their medians."""
         over = self.across(figure)
         return over.typical if over is not None else self.figures[figure].summary.median
+
+    @property
+    def energy(self) -> EnergySection | None:
+        """Energy per call and per item of back-to-back calls at this batch (`energy=True`);
+        None when energy was not asked for."""
+        record = self.analysis.energy
+        return record.sections[0] if record is not None and record.sections else None
 
     @property
     def latency(self) -> Series:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from .. import stats
+from ..reporting.energy import (
+    ENERGY_FORMATS,
+    ENERGY_LABELS,
+    energy_columns,
+    energy_notes,
+    energy_values,
+)
 from ..reporting.table import Table, run_columns, warning_notes
 from .render import INCONSISTENT, LEGEND, SHORT_LABELS, describe_run, flagged_figures
 from .result import LatencyResult
@@ -32,6 +39,8 @@ def latency_table(r: LatencyResult) -> Table:
     inconsistent = any(d.code == INCONSISTENT for d in r.diagnostics)
     rows: list[tuple[object, ...]] = []
     withheld: dict[tuple[str, str], list[str]] = {}
+    # --energy: on the row of the figure throughput is made of (back-to-back calls, as energy)
+    extra = energy_columns(r.analysis.energy)
     for name, series in r.figures.items():
         s = series.summary
         by_label = {f"{t.label}_s": t for t in s.tails}
@@ -60,6 +69,7 @@ def latency_table(r: LatencyResult) -> Table:
                 len(r.processes) or 1,
                 prediction[0] if prediction else None,
                 prediction[1] if prediction else None,
+                *energy_values(r.energy if name == r.throughput_figure else None, extra),
             )
         )
     conf = round(r.latency.confidence * 100)
@@ -80,11 +90,12 @@ def latency_table(r: LatencyResult) -> Table:
             f"{', '.join(labels)} of {SHORT_LABELS.get(name, name)} withheld: {why}"
             for (name, why), labels in withheld.items()
         ),
+        *energy_notes(r.analysis.energy),
         *warning_notes(r.diagnostics),
     ]
     return Table(
         title=describe_run(r),
-        columns=LATENCY_COLUMNS,
+        columns=LATENCY_COLUMNS + extra,
         rows=tuple(rows),
         notes=tuple(notes),
         fixed=run_columns(r),
@@ -95,6 +106,7 @@ def latency_table(r: LatencyResult) -> Table:
             "calls_per_sample": "calls/sample",
             "prediction_low_s": "one new process, low",
             "prediction_high_s": "one new process, high",
+            **ENERGY_LABELS,
         },
-        formats={"figure": lambda f: SHORT_LABELS.get(f, f)},
+        formats={"figure": lambda f: SHORT_LABELS.get(f, f), **ENERGY_FORMATS},
     )

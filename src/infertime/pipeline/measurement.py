@@ -10,6 +10,7 @@ finishes with `analysis()` and `environment()`. What used to be written by hand 
 - backend builds: what building each call cost (a compile, an export), in build order;
 - model output: lines the model printed inside every context entered;
 - the NVML watch around the engine step (GPU, `diagnose`);
+- the energy pass (`--energy`), after the timed figures and before CUPTI (pipeline/energy.py);
 - the kernel-time pass (CUPTI) and host-sync count, last: CUPTI slows every later launch;
 - finite output before and after the engine step;
 - the spec a child process gets (threads and device rules applied once, `child_spec`).
@@ -20,12 +21,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import TracebackType
 from typing import Any
 
 from ..devices.base import Device
 from ..diagnose.launch import launch_analysis
+from ..energy.policy import EnergyPolicy
+from ..energy.probe import EnergyProbe
+from ..energy.records import EnergyRecord
 from ..engine.progress import ProgressSink, no_progress
 from ..policies import MeasureConfig
 from ..sections import Analysis, BackendBuild, GpuState, LaunchAnalysis, WallTimes
@@ -37,6 +41,7 @@ from ..workload.backends import Backend, close_call, get_backend, setup_of
 from ..workload.context import Measuring, measurement_context
 from ..workload.outputs import check_finite
 from ..workload.prepare import PreparedModel
+from .energy import EnergyTarget, energy_pass, open_probe
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ class Measurement:
     wall: dict[str, float] = field(default_factory=dict)
     gpu_state: GpuState | None = None
     launch: list[LaunchAnalysis | None] = field(default_factory=list)
+    energy: EnergyPolicy | None = None  # the energy probe's policy; None: not asked for
+    energy_probe: EnergyProbe | None = None  # opened on first use (a test may give its own)
+    energy_record: EnergyRecord | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
 
     def __enter__(self) -> Measurement:
@@ -184,6 +192,20 @@ class Measurement:
                     )
                 )
 
+    def measure_energy(self, targets: Sequence[EnergyTarget], **how: Any) -> EnergyRecord | None:
+        """The energy pass over `targets` (pipeline/energy.py; `how`: interleaved, throughput,
+        peak_batch), when energy was asked for: after the timed figures, before the
+        kernel-time pass. Its record becomes the analysis' `energy` section."""
+        if self.energy is None:
+            return None
+        if self.energy_probe is None:
+            self.energy_probe = open_probe(self.device, self.energy)
+        with self.phase("energy_s"):
+            self.energy_record = energy_pass(
+                self.energy_probe, targets, progress=self.progress, **how
+            )
+        return self.energy_record
+
     # -- what the measurement recorded -----------------------------------------------------
 
     def wall_times(self) -> WallTimes:
@@ -198,6 +220,8 @@ class Measurement:
             "model_output_lines": sum(m.output.lines for m in self.contexts),
             "gpu_state": self.gpu_state,
         }
+        if "energy" in {f.name for f in fields(kind)}:  # kinds that carry the energy probe
+            base["energy"] = self.energy_record
         return kind(**{**base, **sections})
 
     def environment(self) -> dict[str, Any]:

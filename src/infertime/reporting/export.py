@@ -1,8 +1,9 @@
-"""Results as CSV, Markdown or JSON text, for files, pipes and pull-request comments.
+"""Results as CSV, Markdown, JSON or HTML text, for files, pipes and pull-request comments.
 
 Each result kind builds its own `Table` (the registry's `table`, reporting/table.py); CSV
 writes the numbers as they are, Markdown formats them for people. JSON is the result file's
-own document, exactly as `save_json` writes it. Never imports torch.
+own document, exactly as `save_json` writes it. HTML is the report of that one result
+(reporting/html, `infertime report`; needs matplotlib). Never imports torch.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..errors import ConfigError
 from ..resultfile import to_document
 from .table import Table, to_csv, to_markdown
 
-EXPORT_FORMATS = ("csv", "markdown", "json")
+EXPORT_FORMATS = ("csv", "markdown", "json", "html")
 
 
 def check_format(fmt: str) -> str:
@@ -47,6 +48,10 @@ def export_text(result: object, fmt: str) -> str:
     check_format(fmt)
     if fmt == "json":
         return json_text(result)
+    if fmt == "html":
+        from .html.report import render_report
+
+        return render_report([result])
     table = table_of(result)
     return to_csv(table) if fmt == "csv" else to_markdown(table)
 

@@ -52,7 +52,7 @@ def flag_meta(flag: str, help: str, **kwargs: Any) -> dict[str, Flag]:
 def parse_shape(text: str) -> tuple[int, ...]:
     """'3,224,224' or '3x224x224' -> (3, 224, 224), with a clear error otherwise."""
     if not text.strip():
-        raise ConfigError("--input-shape needs sizes such as 3,224,224, got an empty value")
+        raise ConfigError(f"--input-shape needs sizes such as 3,224,224, got {text!r}")
     parts = [p for p in text.replace("x", ",").replace(" ", "").split(",") if p]
     try:
         shape = tuple(int(p) for p in parts)

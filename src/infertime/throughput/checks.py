@@ -117,4 +117,6 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
     found.extend(check_context(r.settings.context))
     found.extend(check_precision_support(r.settings, r.environment))
     found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
+    if r.analysis.energy is not None:  # withheld or flagged energy is never quiet
+        found.extend(r.analysis.energy.diagnostics)
     return found

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from typing_extensions import Unpack
 
+from ..energy.estimate import Estimate
+from ..energy.policy import EnergyPolicy, energy_policy
+from ..engine.curve import CurvePoint
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.throughput import run_throughput
 from ..errors import option
+from ..pipeline.energy import EnergyTarget
 from ..pipeline.measurement import Measurement
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, ThroughputPolicy, sampling_config
-from ..sections import Analysis
 from ..specs.spec import DEFAULT_MODEL, WorkloadOptions, split_options
 from ..workload.backends import build_call
 from ..workload.prepare import notify_slow_precision, prepare_workload
 from .checks import check_throughput
 from .probe import isolated_prober
-from .result import ThroughputResult
+from .result import ThroughputAnalysis, ThroughputResult
 
 
 class ThroughputOptions(WorkloadOptions, SamplingOptions, total=False):
@@ -35,6 +40,7 @@ def measure_throughput(
     budget_stat: str = "p99",
     knee_fraction: float = 0.95,
     diagnose: bool = True,
+    energy: bool | EnergyPolicy = False,
     progress: ProgressSink = no_progress,
     **options: Unpack[ThroughputOptions],
 ) -> ThroughputResult:
@@ -45,6 +51,11 @@ def measure_throughput(
     `latency_budget_s`, the highest-throughput batch whose p99 (or median) latency meets it.
     The batch size varies, so `batch_size` is not an option here. On a GPU, `diagnose` watches
     its clocks and throttling through NVML while the curve is measured.
+
+    `energy` adds an energy pass after the curve (`result.energy_curve`): joules per item of
+    back-to-back calls at every batch of the curve, total and above idle, with CIs over
+    windows, and the energy-optimal batch beside the throughput peak (NVML's energy counter on
+    a GPU, RAPL on a CPU; "not measured" with the reason where there is none).
     """
     workload, sampling = split_options(options, SAMPLING_OPTION_NAMES, "measure_throughput")
     policy = ThroughputPolicy(
@@ -56,6 +67,7 @@ def measure_throughput(
         isolate=isolate,
     )
     sampling_config(sampling)  # flags are checked before anything slow happens
+    energy_asked = energy_policy(energy)
     prepared = prepare_workload(
         model,
         example_inputs,
@@ -67,7 +79,7 @@ def measure_throughput(
     notify_slow_precision(prepared, progress)
     cfg = sampling_config(sampling, dev.kind)
     what = f"{prepared.reference} ({prepared.spec.dtype_label})"
-    with Measurement(dev, cfg, diagnose=diagnose, progress=progress) as m:
+    with Measurement(dev, cfg, diagnose=diagnose, progress=progress, energy=energy_asked) as m:
 
         def make_call(batch: int) -> Any:
             call = build_call(prepared, batch)
@@ -84,7 +96,22 @@ def measure_throughput(
             make_call(run.peak_batch)(), f"{what} at batch {run.peak_batch}, at the end,"
         )
         m.wall["search_s"] = run.search.seconds
-        analysis = m.analysis(Analysis, backend_builds=tuple(b for b in m.builds if b is not None))
+
+        @contextmanager
+        def energy_call(batch: int) -> Iterator[Any]:
+            with m.scoped(prepared, batch) as call:  # one batch's inputs in memory at a time
+                yield call
+            dev.release_memory()
+
+        ok = sorted((p for p in run.points if p.ok), key=lambda p: p.batch)
+        m.measure_energy(
+            [energy_target(p, energy_call) for p in ok],
+            throughput={p.batch: items_per_s(p) for p in ok},
+            peak_batch=run.peak_batch,
+        )
+        analysis = m.analysis(
+            ThroughputAnalysis, backend_builds=tuple(b for b in m.builds if b is not None)
+        )
         env = m.environment()
     result = ThroughputResult(
         settings=prepared.settings(measuring.record, cfg),
@@ -99,3 +126,21 @@ def measure_throughput(
         analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_throughput(result)))
+
+
+def energy_target(point: CurvePoint, opener: Any) -> EnergyTarget:
+    """A curve point for the energy pass: its call built when its turn comes."""
+    assert point.device_time is not None
+    return EnergyTarget(
+        f"batch {point.batch}",
+        (),
+        point.batch,
+        call_s=point.device_time.summary.median,
+        opener=lambda: opener(point.batch),
+    )
+
+
+def items_per_s(point: CurvePoint) -> Estimate:
+    """The curve's own throughput at a point, as the energy curve reads it."""
+    assert point.device_time is not None
+    return Estimate(point.items_per_s, point.items_per_s_ci, point.device_time.summary.n)

@@ -10,6 +10,7 @@ from rich.table import Table
 from ..engine.curve import CurvePoint, differ
 from ..reporting.describe import backend_words
 from ..reporting.diagnostics import wrapped
+from ..reporting.energy import curve_lines, energy_curve_table, method_lines, reason_line
 from ..reporting.units import duration, percent, rate, size_bytes
 from .result import ThroughputResult
 
@@ -163,4 +164,21 @@ def print_throughput(r: ThroughputResult, console: Console, details: bool = Fals
         console.print(points_table(r))
     lines = finding_lines(r) + (detail_lines(r) if details else [])
     for line in lines:
+        wrapped(console, line)
+    print_energy(r, console, details)
+
+
+def print_energy(r: ThroughputResult, console: Console, details: bool) -> None:
+    """--energy: energy per item by batch, the energy-optimal batch beside the peak; or why
+    there is none."""
+    record = r.analysis.energy
+    if record is None:
+        return
+    table = energy_curve_table(record) if any(s.figures for s in record.sections) else None
+    if table is None:  # no counter, or every figure withheld: one reason each
+        for line in dict.fromkeys(reason_line(s) for s in record.sections):
+            wrapped(console, line)
+        return
+    console.print(table)
+    for line in curve_lines(record) + (method_lines(record) if details else []):
         wrapped(console, line)

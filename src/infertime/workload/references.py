@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ..errors import InputShapeError, ModelCallError, ModelNotFoundError
+from ..errors import InputShapeError, ModelCallError, ModelNotFoundError, from_command_line
 from .inputs import InputSpec, specs_from_examples
 from .loaded import LoadedModel
 from .zoo import load_timm, load_torchvision
@@ -59,6 +59,11 @@ def from_module(
     if not isinstance(module, torch.nn.Module):
         raise ModelNotFoundError(f"expected a torch.nn.Module, got {type(module).__name__}")
     if example_inputs is None:
+        if from_command_line():
+            raise InputShapeError(
+                f"{reference or 'the model'} returned no example inputs",
+                advice="pass --input-shape C,H,W, or return (model, example_inputs)",
+            )
         raise InputShapeError(
             "a module needs example inputs",
             advice="pass example_inputs=torch.randn(1, 3, 224, 224)",
