@@ -42,6 +42,7 @@ def compare(
     fail_if_slower: float | None = None,
     allow_different: bool = False,
     trust_single_process: bool = False,
+    diagnose: bool = True,
     energy: bool | EnergyPolicy = False,
     progress: ProgressSink = no_progress,
     preset_name: str | None = None,
@@ -65,7 +66,9 @@ def compare(
     "passed" when none is, "inconclusive" when the data cannot tell (a CI across the threshold,
     or offline single-process results of a host-bound figure unless `trust_single_process`).
     Configurations or results of different batch sizes are refused unless `allow_different`;
-    then their times per item are compared. `preset_name` is the old name of `preset`.
+    then their times per item are compared. Live on a GPU, `diagnose` adds the CUPTI
+    kernel-time pass and the NVML watch (False where later timings in this process matter:
+    CUPTI slows every later launch). `preset_name` is the old name of `preset`.
     `energy` (live only) adds each configuration's energy per item of back-to-back calls
     after the timed rounds, its windows interleaved with the others' (A B, B A), and each
     one's energy ratio to the baseline paired by round (`result.analysis.energy`); in fresh
@@ -138,6 +141,7 @@ def compare(
         processes=processes,
         progress=progress,
         allow_different=allow_different,
+        diagnose=diagnose,
         energy=energy_asked,
     )
 

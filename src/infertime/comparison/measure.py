@@ -70,11 +70,13 @@ def compare_live(
     processes: int | None = None,
     progress: ProgressSink = no_progress,
     allow_different: bool = False,
+    diagnose: bool = True,
     energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Interleaved in this process; in `processes` alternating fresh processes per configuration
     when asked, or (5 of them) when the configurations do not fit in memory together, even with
-    one copy each. `energy`: an energy pass after the timing (see `interleaved`)."""
+    one copy each. `diagnose`: the NVML watch and the CUPTI kernel pass on a GPU. `energy`: an
+    energy pass after the timing (see `interleaved`)."""
     for c in configs:
         get_backend(c.spec.backend).check(device)  # e.g. onnxruntime: the CPU only
     if processes is not None:
@@ -99,6 +101,7 @@ def compare_live(
                 ballast_why_not=None if ballast else why,
                 accept_fewer=k == len(attempts) - 1,
                 allow_different=allow_different,
+                diagnose=diagnose,
                 energy=energy,
             )
         except DoesNotFit as exc:
@@ -184,13 +187,15 @@ def interleaved(
     ballast_why_not: str | None = None,
     accept_fewer: bool = True,
     allow_different: bool = False,
+    diagnose: bool = True,
     energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
     asked (an attempt with more did not fit). With `energy`, after the timed rounds: each
     configuration's energy per item of back-to-back calls, its windows interleaved with the
-    others' (its copies in turn), so that a GPU warming up weighs on all alike."""
-    with Measurement(device, config, progress=progress, energy=energy) as m:
+    others' (its copies in turn), so that a GPU warming up weighs on all alike. `diagnose`: the
+    NVML watch and the CUPTI kernel pass on a GPU."""
+    with Measurement(device, config, diagnose=diagnose, progress=progress, energy=energy) as m:
         kept, prepared, owners, fewer = prepare_with_ballast(
             configs, device, policy.copies, ballast, accept_fewer
         )
