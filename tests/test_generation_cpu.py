@@ -52,8 +52,10 @@ CPU = CpuDevice()
 
 
 def gen_spec(name: str = "gpt2", **kw: Any) -> GenerationSpec:
-    base: dict[str, Any] = {"model": f"hf:{name}", "prompt_len": 12, "new_tokens": 6,
-                            "batch_size": 2, "hf_config": MODELS[name], "device": "cpu"}  # fmt: skip
+    base: dict[str, Any] = {
+        "model": f"hf:{name}", "prompt_len": 12, "new_tokens": 6, "batch_size": 2,
+        "hf_config": MODELS[name], "device": "cpu",
+    }  # fmt: skip
     base.update(kw)
     return GenerationSpec(**base)
 

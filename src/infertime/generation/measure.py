@@ -182,7 +182,7 @@ def _sample(
     return seqs, StopRecord(reason, message, stop.precision, rel, elapsed)
 
 
-def _instrumentation(
+def measure_instrumentation(
     loop: DecodeLoop, device: Device, policy: GenerationPolicy, seed: int
 ) -> InstrumentationRecord:
     """Rounds of a random order of the two loops and its reverse (ABBA or BAAB); stops at the
@@ -262,7 +262,7 @@ def _measure(
         instr = None
         if policy.instrumentation:
             progress("per-step marks cost", None, "interleaved rounds")
-            instr = _instrumentation(loop, device, policy, spec.seed)
+            instr = measure_instrumentation(loop, device, policy, spec.seed)
         if compile_rec is not None:
             compile_rec = replace(compile_rec, graphs_after_timing=_dynamo_graphs())
     syncs = None
