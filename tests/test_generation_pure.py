@@ -4,6 +4,7 @@ figures from synthetic records, SLO parsing and the batch search."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -195,6 +196,41 @@ def test_caller_figures_and_costs() -> None:
 def test_memory_figure() -> None:
     m = figures.memory(make_run())
     assert m.kv_bytes_per_token_config == 1024 and m.kv_bytes_per_token_measured == 1024
+
+
+# -- interleaving ---------------------------------------------------------------------------
+
+
+def test_interleaved_arms_and_their_ratio() -> None:
+    from infertime.generation.interleave import interleave_sequences
+
+    dev = FakeDevice()
+    count = [0]
+
+    def arm(factor: float) -> Any:
+        def call() -> SequenceRecord:
+            count[0] += 1
+            j = 1 + 0.01 * ((count[0] * 7) % 5)
+            return SequenceRecord(0, 1e-3 * factor * j, 4e-3 * factor * j, 5e-3 * factor * j)
+
+        return call
+
+    run = interleave_sequences(
+        [arm(1.0), arm(1.1)],
+        dev,
+        min_rounds=16,
+        max_time_s=1.0,
+        precision=0.02,
+        figures=("ttft", "decode"),
+        max_rounds=64,
+    )
+    assert run.stop.reason == "precision" and len(run.orders) >= 16
+    assert all(sorted(o) == [0, 0, 1, 1] for o in run.orders)
+    assert run.ratio(1, "decode").value == pytest.approx(1.1, rel=0.02)
+    capped = interleave_sequences(
+        [arm(1.0), arm(1.0)], dev, min_rounds=2, max_time_s=1.0, precision=1e-9, max_rounds=5
+    )
+    assert capped.stop.reason == "max_samples" and len(capped.orders) == 5
 
 
 # -- SLO -------------------------------------------------------------------------------------

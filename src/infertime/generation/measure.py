@@ -12,14 +12,12 @@ caller's path runs before the device path is timed: generate() may compile its o
 from __future__ import annotations
 
 import contextlib
-import random
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from .. import stats
 from ..devices import resolve_device
 from ..devices.base import Device
-from ..engine.interleave import round_order
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.timing import gc_paused, time_block
 from ..engine.warmup import warm_up
@@ -27,6 +25,7 @@ from ..errors import InfertimeError, ModelCallError, first_line
 from ..records import StopRecord
 from ..telemetry.host_sync import count_host_syncs
 from ..workload.backends.compiled import recompile_error
+from .interleave import interleave_sequences
 from .lengths import check_lengths
 from .loop import DecodeLoop
 from .model import BuiltModel, KvLayout, build_model, out_of_memory
@@ -185,40 +184,20 @@ def _sample(
 def measure_instrumentation(
     loop: DecodeLoop, device: Device, policy: GenerationPolicy, seed: int
 ) -> InstrumentationRecord:
-    """Rounds of a random order of the two loops and its reverse (ABBA or BAAB); stops at the
-    round count, or when the ratio CI is within ±0.5 % after it, or at the time limit."""
-    from ..comparison.ratios import paired_ratio
-
-    rng = random.Random(seed)
-    with_rounds: list[tuple[float, ...]] = []
-    without_rounds: list[tuple[float, ...]] = []
-    t0 = device.now_ns()
-    reason, width = "max_time", None
-    while True:
-        got: dict[int, list[float]] = {0: [], 1: []}
-        for arm in round_order(2, rng):
-            got[arm].append(loop.run(per_step=arm == 0)[2])
-        with_rounds.append(tuple(got[0]))
-        without_rounds.append(tuple(got[1]))
-        rounds = len(with_rounds)
-        elapsed = (device.now_ns() - t0) * 1e-9
-        if rounds >= policy.instrumentation_rounds:
-            ratio = paired_ratio(
-                [stats.median(x) for x in without_rounds], [stats.median(x) for x in with_rounds]
-            )
-            width = ratio.half_width
-            if width is not None and width <= 0.005:
-                reason = "precision"
-                break
-        if elapsed >= policy.instrumentation_max_time_s:
-            break
-    w = f"±{width:.2%}" if width is not None else "undefined"
-    message = f"{len(with_rounds)} rounds in {elapsed:.2f} s; ratio CI {w} ({reason})"
-    return InstrumentationRecord(
-        tuple(with_rounds),
-        tuple(without_rounds),
-        StopRecord(reason, message, 0.005, width, elapsed),
+    """The same loop with per-step marks (arm 0) and without (arm 1), interleaved; stops
+    when the ratio of whole-sequence times has a CI within ±0.5 % (after the policy's
+    rounds), or at its time limit."""
+    calls = [lambda: loop.record(0, per_step=True), lambda: loop.record(0, per_step=False)]
+    run = interleave_sequences(
+        calls,
+        device,
+        min_rounds=policy.instrumentation_rounds,
+        max_time_s=policy.instrumentation_max_time_s,
+        precision=0.005,
+        seed=seed,
     )
+    whole = [tuple(tuple(s.whole_s for s in r) for r in arm) for arm in run.rounds]
+    return InstrumentationRecord(whole[0], whole[1], run.stop)
 
 
 def measure_built(
