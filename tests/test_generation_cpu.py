@@ -188,8 +188,9 @@ def test_out_of_memory_in_the_loop_names_the_batch(monkeypatch: pytest.MonkeyPat
     with torch.inference_mode():
         loop = DecodeLoop(built, s, CPU)
         monkeypatch.setattr(loop, "prefill", no_memory)
-        with pytest.raises(OutOfMemoryError, match="batch 4") as info, _guarded(
-            s, CPU, "in the timed loop", built.kv
+        with (
+            pytest.raises(OutOfMemoryError, match="batch 4") as info,
+            _guarded(s, CPU, "in the timed loop", built.kv),
         ):
             loop.run()
     assert "KV cache" in info.value.one_line() and info.value.exit_code == 4
