@@ -102,7 +102,7 @@ def step_known() -> dict[str, Any]:
         "run_latency_ratio": latencies[1] / latencies[0],
     }
     for mode in KNOWN_MODES:
-        graph = " --cuda-graph" if mode == "graph" else ""
+        graph = " --backend cuda-graph" if mode == "graph" else ""
         figure = ["--figure", "device_time"] if mode == "eager_device" else []
         base, other = f"{EFF} -b 256{graph}", f"{EFF} -b 256 --dtype {b}{graph}"
         doc, wall, err = cli("compare", base, other, "--device", "cuda", *figure)

@@ -14,9 +14,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from infertime import resultfile
+from infertime import kinds, resultfile
 from infertime.engine.curve import CurvePoint
 from infertime.errors import ConfigError
+from infertime.kinds import Kind
 from infertime.records import Diagnostic, Series
 from infertime.reporting import export
 from infertime.reporting.export import EXPORT_FORMATS, Table, export_text, table_of
@@ -230,7 +231,8 @@ def test_an_unknown_format_is_a_config_error_naming_the_formats() -> None:
     with pytest.raises(ConfigError) as info:
         export_text(golden("latency"), "xml")
     assert (
-        info.value.one_line() == "unknown export format 'xml'; choose one of: csv, markdown, json"
+        info.value.one_line()
+        == "unknown export format 'xml'; choose one of: csv, markdown, json, html"
     )
     assert export.check_format("markdown") == "markdown"
     with pytest.raises(ConfigError):
@@ -243,21 +245,31 @@ class MadeUp:
     name: str
 
 
-def test_a_registered_table_is_used_for_its_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export, "TABLES", dict(export.TABLES))  # undone after the test
+def made_up_table(r: MadeUp) -> Table:
+    return Table(
+        title=f"made up · {r.name}",
+        columns=("variant", "speedup_rel", "time_s"),
+        rows=(("a | b", 0.25, 1.5e-3), ("line\nbreak", None, 2e-6)),
+        notes=("one note",),
+        fixed=(("name", r.name),),
+    )
 
-    @export.register_table("made_up")
-    def made_up_table(r: MadeUp) -> Table:
-        return Table(
-            title=f"made up · {r.name}",
-            columns=("variant", "speedup_rel", "time_s"),
-            rows=(("a | b", 0.25, 1.5e-3), ("line\nbreak", None, 2e-6)),
-            notes=("one note",),
-            fixed=(("name", r.name),),
-        )
+
+KIND = Kind(
+    name="made_up",
+    format_path=None,
+    render_path=f"{__name__}:made_up_table",
+    table_path=f"{__name__}:made_up_table",
+    checks_path=f"{__name__}:made_up_table",
+)
+
+
+def test_a_registered_table_is_used_for_its_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(kinds.REGISTRY, "made_up", __name__)  # one registration line
+    kinds.get.cache_clear()
 
     result = MadeUp("x")
-    assert export.TABLES["made_up"] is made_up_table
+    assert kinds.get("made_up").table is made_up_table
     rows = csv_rows(export_text(result, "csv"))
     assert rows == [
         {"name": "x", "variant": "a | b", "speedup_rel": "0.25", "time_s": "0.0015"},
@@ -269,6 +281,7 @@ def test_a_registered_table_is_used_for_its_kind(monkeypatch: pytest.MonkeyPatch
     assert md.separator == "|---|---:|---:|" and md.notes == ["one note"]
     with pytest.raises(TypeError, match="made_up"):
         export_text(result, "json")  # a table, but no result file form
+    kinds.get.cache_clear()
 
 
 def test_a_result_without_a_table_is_a_type_error() -> None:
