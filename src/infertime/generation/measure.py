@@ -103,14 +103,23 @@ def _recompiles_are_errors(on: bool) -> Iterator[None]:
         yield
 
 
-def _prime_compiled(loop: DecodeLoop, spec: GenerationSpec, device: Device) -> CompileRecord:
+def _prime_compiled(
+    loop: DecodeLoop, spec: GenerationSpec, device: Device, reset: bool = True
+) -> CompileRecord:
     """Compile the decode step and run two whole calls: the first compiles (timed apart), the
-    second must add no graph. Caches are reset first so that no earlier batch's graphs count."""
+    second must add no graph.
+
+    The dynamo reset rule: reset before priming whenever no other compiled loop is alive (one
+    measurement, each batch of a sweep: the last batch's graphs are dead and would count
+    against dynamo's cache size limit); in a comparison, once before the first compiled arm
+    and never between arms, whose compiled loops are alive together (a reset would drop the
+    graphs of the arms primed before, and their next call would recompile)."""
     import time
 
     import torch._dynamo
 
-    torch._dynamo.reset()  # type: ignore[no-untyped-call]
+    if reset:
+        torch._dynamo.reset()  # type: ignore[no-untyped-call]
     mode = spec.resolved_compile_mode or "default"
     loop.compile_decode(mode, spec.compile_backend)
     t0 = time.perf_counter()
@@ -208,10 +217,24 @@ def measure_built(
     progress: ProgressSink = no_progress,
 ) -> GenerationRun:
     """Time one spec on an already built model (the sweep builds once for every batch)."""
+    return time_generation(built, spec, device, policy, progress)[0]
+
+
+def time_generation(
+    built: BuiltModel,
+    spec: GenerationSpec,
+    device: Device,
+    policy: GenerationPolicy,
+    progress: ProgressSink = no_progress,
+    *,
+    reset_dynamo: bool = True,
+) -> tuple[GenerationRun, DecodeLoop]:
+    """`measure_built`, and the loop it timed (for a kernel-time pass after everything);
+    `reset_dynamo`: whether a compiled decode step may reset dynamo first (`_prime_compiled`)."""
     import torch
 
     with torch.inference_mode(), device.activate():
-        return _measure(built, spec, device, policy, progress)
+        return _measure(built, spec, device, policy, progress, reset_dynamo)
 
 
 def _measure(
@@ -220,7 +243,8 @@ def _measure(
     device: Device,
     policy: GenerationPolicy,
     progress: ProgressSink,
-) -> GenerationRun:
+    reset_dynamo: bool = True,
+) -> tuple[GenerationRun, DecodeLoop]:
     compiled = spec.backend == "compile"
     with _guarded(spec, device, kv=built.kv, where="preparing the prompt and cache"):
         loop = DecodeLoop(built, spec, device)
@@ -229,7 +253,7 @@ def _measure(
     if compiled:
         progress("compiling", None, f"decode step, mode {spec.resolved_compile_mode}")
         with _guarded(spec, device, kv=built.kv, where="compiling the decode step"):
-            compile_rec = _prime_compiled(loop, spec, device)
+            compile_rec = _prime_compiled(loop, spec, device, reset_dynamo)
     timed_region = _guarded(spec, device, kv=built.kv, where="in the timed loop")
     with timed_region, _recompiles_are_errors(compiled), gc_paused(True):
         timer = device.new_timer()
@@ -264,7 +288,7 @@ def _measure(
                 policy,
                 lambda detail: progress("generate()", None, detail),
             )
-    return GenerationRun(
+    run = GenerationRun(
         spec=spec,
         policy=policy,
         device=device.name,
@@ -283,16 +307,18 @@ def _measure(
         instrumentation=instr,
         tokens_checked=len(seqs) * spec.batch_size,
     )
+    return run, loop
 
 
-def measure_generation(
+def run_generation(
     spec: GenerationSpec,
     policy: GenerationPolicy | None = None,
     *,
     device: Device | str | None = None,
     progress: ProgressSink = no_progress,
 ) -> GenerationRun:
-    """Time text generation of one causal LM configuration (module doc); raises ConfigError
+    """Time text generation of one causal LM configuration (module doc), engine level (the
+    public `infertime.measure_generation` runs this through the pipeline); raises ConfigError
     (exit 2) before building for a bad spec or lengths beyond the model's positions,
     ModelNotFoundError for a model that is not a causal LM, OutOfMemoryError naming the batch
     and KV cache, GenerationLengthError when generate() yields other than N tokens."""
@@ -303,7 +329,8 @@ def measure_generation(
     return measure_built(built, spec, dev, policy, progress)
 
 
-def _point(run: GenerationRun) -> BatchPoint:
+def batch_point(run: GenerationRun) -> BatchPoint:
+    """A timed run as a point of a batch sweep (its per-call TTFT, TPOT, end to end)."""
     n1 = run.spec.new_tokens - 1
     return BatchPoint(
         run.spec.batch_size,
@@ -327,23 +354,43 @@ def sweep_generation(
     """Each batch of `batches` (or, with an SLO and no list, a doubling + bisection search up
     to `max_batch`), on one built model; the caller's path is skipped (device path only).
     A batch that runs out of memory is a failed point; larger listed batches are skipped."""
-    policy = replace(policy or GenerationPolicy(), caller=False, instrumentation=False)
     dev = resolve_device(device if device is not None else spec.device)
     progress("building", None, spec.model)
     built = build_model(spec, dev)
-    runs: list[GenerationRun] = []
+    return sweep_built(built, spec, batches, dev, slo=slo, max_batch=max_batch,
+                       policy=policy, progress=progress)  # fmt: skip
+
+
+def sweep_built(
+    built: BuiltModel,
+    spec: GenerationSpec,
+    batches: Sequence[int] | None,
+    device: Device,
+    *,
+    slo: Slo | None = None,
+    max_batch: int = 256,
+    policy: GenerationPolicy | None = None,
+    progress: ProgressSink = no_progress,
+) -> tuple[list[GenerationRun], list[BatchPoint], SloChoice | None]:
+    """`sweep_generation` on a model already built (the kind's measure function builds it
+    inside the measurement context)."""
     from ..errors import OutOfMemoryError
+
+    policy = replace(policy or GenerationPolicy(), caller=False, instrumentation=False)
+    runs: list[GenerationRun] = []
 
     def measure(batch: int) -> BatchPoint:
         progress("batch", None, f"batch {batch}")
         try:
-            run = measure_built(built, replace(spec, batch_size=batch), dev, policy, progress)
+            # One loop alive at a time: each batch's priming may reset dynamo (its graphs for
+            # the last batch are dead, and would count against dynamo's cache size limit).
+            run = measure_built(built, replace(spec, batch_size=batch), device, policy, progress)
         except OutOfMemoryError as exc:
-            dev.release_memory()
+            device.release_memory()
             return BatchPoint(batch, spec.new_tokens, failed=exc.one_line())
         runs.append(run)
-        dev.release_memory()
-        return _point(run)
+        device.release_memory()
+        return batch_point(run)
 
     if batches is None:
         if slo is None:
