@@ -48,6 +48,12 @@ FAST = GenerationPolicy(
     stop=StopPolicy(precision=0.05, min_samples=6, max_time_s=0.3),
     caller_min_calls=2, caller_max_calls=3, caller_max_time_s=0.05,
 )  # fmt: skip
+# Exactly 24 timed calls whatever the host's speed (tests that judge the samples' bounds).
+COUNTED = GenerationPolicy(
+    warmup=FAST.warmup,
+    stop=StopPolicy(precision=0.5, min_samples=24, max_samples=24, max_time_s=60.0),
+    caller=False,
+)
 CPU = CpuDevice()
 
 
@@ -232,7 +238,7 @@ def test_lengths_beyond_positions_fail_before_building(monkeypatch: pytest.Monke
 def test_sweep_with_limits() -> None:
     s = gen_spec("gpt2")
     runs, points, choice = sweep_generation(
-        s, [1, 2], slo=Slo(ttft_s=10.0, tpot_s=10.0), policy=FAST, device="cpu"
+        s, [1, 2], slo=Slo(ttft_s=10.0, tpot_s=10.0), policy=COUNTED, device="cpu"
     )
     assert [p.batch for p in points] == [1, 2] and len(runs) == 2
     assert all(r.caller is None for r in runs)
