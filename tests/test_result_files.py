@@ -124,7 +124,7 @@ def test_other_files_in_the_validation_folder_are_refused_clearly(path: Path) ->
         resultfile.load_result(path)
 
 
-@pytest.mark.parametrize("kind", ["latency", "throughput", "pitfalls", "compare"])
+@pytest.mark.parametrize("kind", ["latency", "throughput", "pitfalls", "compare", "generate"])
 def test_published_schemas_are_current(kind: str) -> None:
     published = (SCHEMAS / f"{kind}.schema.json").read_text()
     assert published == schema_text(kind), "regenerate with: python -m infertime.schema docs/schema"
