@@ -88,7 +88,7 @@ def test_offline_compare_of_two_saved_results(tmp_path: Path) -> None:
     result = compare_files([str(a), str(b)], ComparePolicy(figure="tpot"))
     assert result.figure == "tpot_s"
     with pytest.raises(ConfigError, match="ttft, tpot or e2e"):
-        offline.generation_arm("a", golden(), "latency")
+        offline.generation_arm("a", golden(), "device_time")
 
 
 def test_api_measures_through_the_pipeline_and_the_child_task() -> None:
@@ -127,7 +127,7 @@ def test_bad_input_is_one_line_and_exit_2(
     args: list[str], words: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hf = [w for c in GPT2 for w in ("--hf-config", c)]
-    code, out, err = cli(["generate", "hf:gpt2", *hf, "--device", "cpu", *args], capsys)
+    code, _, err = cli(["generate", "hf:gpt2", *hf, "--device", "cpu", *args], capsys)
     assert code == 2, err
     assert words.lower() in err.lower() and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.strip()]) <= 2

@@ -129,7 +129,9 @@ def measure_generation(
         raise ConfigError(f"{option('processes')} must be a whole number >= 1, got {processes!r}")
     sweep = batches == "search" or (isinstance(batches, tuple) and len(batches) > 1)
     if processes > 1 and sweep:
-        raise ConfigError(f"{option('processes')} repeats one batch; give one {option('batch_size')}")
+        raise ConfigError(
+            f"{option('processes')} repeats one batch; give one {option('batch_size')}"
+        )
     device = resolve_device(gspec.device)
     gspec = replace(gspec, device=device.name)
     policy = generation_policy(
@@ -141,36 +143,40 @@ def measure_generation(
     if processes > 1:
         return _in_processes(gspec, spec.threads, device, method, processes, caller,
                              instrumentation, diagnose, progress)  # fmt: skip
-    with Measurement(device, method, diagnose=diagnose, progress=progress) as m:
-        with generation_context(device, spec.threads) as measuring:
-            m.contexts.append(measuring)
-            from .measure import sweep_built, time_generation
-            from .model import build_model
+    with (
+        Measurement(device, method, diagnose=diagnose, progress=progress) as m,
+        generation_context(device, spec.threads) as measuring,
+    ):
+        m.contexts.append(measuring)
+        from .measure import sweep_built, time_generation
+        from .model import build_model
 
-            progress("building", None, gspec.model)
-            built = build_model(gspec, device)
-            sweep_record = None
-            target = None
-            with m.engine():
-                if sweep:
-                    listed = None if batches == "search" else tuple(batches)
-                    runs, points, choice = sweep_built(
+        progress("building", None, gspec.model)
+        built = build_model(gspec, device)
+        sweep_record = None
+        target = None
+        with m.engine():
+            if sweep:
+                listed = batches if isinstance(batches, tuple) else None  # None: search
+                runs, points, choice = sweep_built(
                         built, gspec, listed, device, slo=limits, max_batch=max_batch,
                         policy=policy, progress=progress,
                     )  # fmt: skip
-                    sweep_record = SweepRecord(listed, max_batch, tuple(points), limits, choice)
-                else:
-                    run, loop = time_generation(built, gspec, device, policy, progress)
-                    runs = [run]
-                    whole = sorted(s.whole_s for s in run.sequences)[len(run.sequences) // 2]
-                    target = ProfileTarget(lambda: loop.run(False), whole)
-            if target is not None:  # last: CUPTI slows every later launch in this process
-                m.kernel_pass([target])
-            analysis = m.analysis(GenerateAnalysis, launch=m.launch[0] if m.launch else None)
-            env = m.environment()
+                sweep_record = SweepRecord(listed, max_batch, tuple(points), limits, choice)
+            else:
+                run, loop = time_generation(built, gspec, device, policy, progress)
+                runs = [run]
+                whole = sorted(s.whole_s for s in run.sequences)[len(run.sequences) // 2]
+                target = ProfileTarget(lambda: loop.run(False), whole)
+        if target is not None:  # last: CUPTI slows every later launch in this process
+            m.kernel_pass([target])
+        analysis = m.analysis(GenerateAnalysis, launch=m.launch[0] if m.launch else None)
+        env = m.environment()
     threads = measuring.record.threads
     settings = Settings(
-        workload=replace(workload_of(gspec, threads), batch_size=None if sweep else gspec.batch_size),
+        workload=replace(
+            workload_of(gspec, threads), batch_size=None if sweep else gspec.batch_size
+        ),
         context=measuring.record,
         inputs=InputsRecord(((gspec.prompt_len,),), ("int64",), INPUTS_SOURCE),
         timer=device.timer_name,

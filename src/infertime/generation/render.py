@@ -86,7 +86,9 @@ def print_run(console: Console, r: GenerationResult, run: GenerationRun, details
         assert c is not None
         wrapped(console, f"{CALLER_PATH}; {len(c.latency_s)} calls, {len(c.streamed)} streamed")
         figure_line(console, "generate() latency", caller.get("generate_latency_s"))
-        figure_line(console, "generate() tok/s, batch", caller.get("generate_tokens_per_s_per_batch"))
+        figure_line(
+            console, "generate() tok/s, batch", caller.get("generate_tokens_per_s_per_batch")
+        )
         figure_line(console, "TTFT, streamed", caller.get("host_ttft_s"))
         figure_line(console, "TPOT, streamed", caller.get("host_tpot_s"))
         itl = fig.host_itl(run)
@@ -113,7 +115,9 @@ def print_run(console: Console, r: GenerationResult, run: GenerationRun, details
     kv = f"KV cache {size_bytes(mem.kv_bytes_per_token_config)}/token (config)"
     if mem.kv_bytes_per_token_measured is not None:
         kv += f", {size_bytes(round(mem.kv_bytes_per_token_measured))}/token measured"
-    wrapped(console, f"memory: peak {size_bytes(mem.peak_allocated_bytes)} ({mem.peak_source}); {kv}")
+    wrapped(
+        console, f"memory: peak {size_bytes(mem.peak_allocated_bytes)} ({mem.peak_source}); {kv}"
+    )
     if run.compile is not None:
         cr = run.compile
         console.print(
