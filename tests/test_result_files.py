@@ -78,7 +78,9 @@ def test_result_files_load_and_render_the_figures_they_hold(path: Path) -> None:
         for run, derived in zip(result.runs, old["by_batch"], strict=True):
             assert run.spec.batch_size == derived["batch_size"]
             ttft = derived["device_path"]["ttft_s"]["median"]
-            assert result.device_figures(run.spec.batch_size)["ttft_s"].median == pytest.approx(ttft)
+            assert result.device_figures(run.spec.batch_size)["ttft_s"].median == pytest.approx(
+                ttft
+            )
     else:
         assert result.reference_s == pytest.approx(old["reference_s"])
     assert result.settings.context.threads == old["environment"]["framework"]["threads"]
