@@ -404,6 +404,36 @@ def table(results: list[dict[str, Any]]) -> str:
     )
 
 
+def cli_runs(args: argparse.Namespace) -> None:
+    """`infertime generate` as users type it (a fresh process each, imports included): GPT-2
+    batch 1 (the first-answer target, G8), batch 16, and static cache + compile; each result
+    file and the command's wall time kept."""
+    base = [sys.executable, "-m", "infertime", "generate", "hf:gpt2", "--prompt-len",
+            str(args.prompt), "--new-tokens", str(args.new), "--dtype", args.dtype, "--device",
+            args.device]  # fmt: skip
+    if args.tiny:
+        base += ["--hf-config", "n_layer=2"]
+    runs = {
+        "cli_gpt2_b1": ["--batch-size", "1"],
+        "cli_gpt2_b16": ["--batch-size", "16"],
+        "cli_gpt2_b1_compile": ["--batch-size", "1", "--cache", "static", "--backend", "compile"],
+        "cli_gpt2_sweep": ["--batch-size", "1,4,16", "--no-caller"],
+    }
+    for name, extra in runs.items():
+        path = args.out / f"{name}.result.json"
+        t0 = time.perf_counter()
+        proc = subprocess.run([*base, *extra, "--json", str(path), "--details"],
+                              capture_output=True, text=True, env=os.environ.copy())  # fmt: skip
+        wall = time.perf_counter() - t0
+        (args.out / f"{name}.txt").write_text(
+            f"$ {' '.join(base + extra)}\nexit {proc.returncode}, {wall:.1f} s with imports\n\n"
+            + proc.stdout
+            + "\n--- stderr\n"
+            + proc.stderr
+        )
+        print(f"{name}: exit {proc.returncode}, {wall:.1f} s", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path("generate_gpu_out"))
@@ -419,6 +449,8 @@ def main() -> None:
     ap.add_argument("--no-slo", action="store_true")
     ap.add_argument("--quick", action="store_true", help="short policies (a smoke run)")
     ap.add_argument("--tiny", action="store_true", help="two-layer models (CPU smoke run)")
+    ap.add_argument("--no-cli", action="store_true", help="skip the CLI runs (as users type)")
+    ap.add_argument("--cli-only", action="store_true", help="only the CLI runs")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.tiny and args.device == "cpu" and args.dtype == "bf16":
@@ -429,6 +461,10 @@ def main() -> None:
         print("RESULT " + json.dumps(out, default=str))
         return
     args.out.mkdir(parents=True, exist_ok=True)
+    if not args.no_cli:
+        cli_runs(args)
+        if args.cli_only:
+            return
     results = []
     todo: list[Any] = cases(args) + ([] if args.no_slo else ["slo"])
     for case in todo:
