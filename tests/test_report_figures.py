@@ -26,6 +26,7 @@ SAMPLES = {
     "throughput": "v3_throughput_cpu.json",
     "pitfalls": "v3_pitfalls_cpu.json",
     "compare": "v5_compare_cpu.json",
+    "generate": "v6_generate_cpu.json",
 }
 
 

@@ -74,6 +74,13 @@ def test_result_files_load_and_render_the_figures_they_hold(path: Path) -> None:
             # file claimed a direction, never the opposite direction.
             was = next((w for w in ("faster", "slower") if w in ratio["verdict"]), None)
             assert result.decision(i).kind in ({was, "undecided"} if was else {"same", "undecided"})
+    elif old["kind"] == "generate":
+        for run, derived in zip(result.runs, old["by_batch"], strict=True):
+            assert run.spec.batch_size == derived["batch_size"]
+            ttft = derived["device_path"]["ttft_s"]["median"]
+            assert result.device_figures(run.spec.batch_size)["ttft_s"].median == pytest.approx(
+                ttft
+            )
     else:
         assert result.reference_s == pytest.approx(old["reference_s"])
     assert result.settings.context.threads == old["environment"]["framework"]["threads"]
@@ -124,7 +131,7 @@ def test_other_files_in_the_validation_folder_are_refused_clearly(path: Path) ->
         resultfile.load_result(path)
 
 
-@pytest.mark.parametrize("kind", ["latency", "throughput", "pitfalls", "compare"])
+@pytest.mark.parametrize("kind", ["latency", "throughput", "pitfalls", "compare", "generate"])
 def test_published_schemas_are_current(kind: str) -> None:
     published = (SCHEMAS / f"{kind}.schema.json").read_text()
     assert published == schema_text(kind), "regenerate with: python -m infertime.schema docs/schema"

@@ -42,6 +42,8 @@ _LAZY = {
     "RegressionError": "infertime.errors",
     "ResultFileError": "infertime.errors",
     "measure_latency": "infertime.latency.measure",
+    "measure_generation": "infertime.generation.api",
+    "GenerationResult": "infertime.generation.result",
     "LatencyResult": "infertime.latency.result",
     "measure_pitfalls": "infertime.pitfalls.measure",
     "PitfallRow": "infertime.pitfalls.result",
@@ -83,6 +85,7 @@ __all__ = [
     "EnergyRecord",
     "EnergySection",
     "FakeDevice",
+    "GenerationResult",
     "InfertimeError",
     "InputShapeError",
     "InputsRecord",
@@ -114,6 +117,7 @@ __all__ = [
     "compare",
     "export_text",
     "load_result",
+    "measure_generation",
     "measure_latency",
     "measure_pitfalls",
     "measure_throughput",
@@ -159,6 +163,8 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
         RegressionError,
         ResultFileError,
     )
+    from .generation.api import measure_generation
+    from .generation.result import GenerationResult
     from .latency.measure import measure_latency
     from .latency.result import LatencyResult
     from .pitfalls.measure import measure_pitfalls

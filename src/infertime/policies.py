@@ -265,6 +265,8 @@ class ThroughputPolicy:
 
 
 COMPARE_FIGURES = ("latency", "device_time")
+# What saved `generate` results are compared by (device path, per call; offline only).
+GENERATE_FIGURES = ("ttft", "tpot", "e2e")
 
 
 @dataclass(frozen=True)
@@ -294,9 +296,10 @@ class ComparePolicy:
     trust_single_process: bool = False
 
     def __post_init__(self) -> None:
-        if self.figure not in COMPARE_FIGURES:
+        if self.figure not in COMPARE_FIGURES + GENERATE_FIGURES:
             raise ConfigError(
-                f"{option('figure')} must be latency or device_time, got {self.figure!r}"
+                f"{option('figure')} must be latency or device_time (saved generate results: "
+                f"ttft, tpot or e2e), got {self.figure!r}"
             )
         _precision_and_confidence(self.precision, self.confidence)
         _positive(option("max_time_s"), self.max_time_s)

@@ -46,7 +46,9 @@ SCHEMA_HISTORY = {
     "`cuda-graph` backend is part of the workload spec. Version-5 analysis dicts load into "
     "these types. Latency, throughput and compare results may carry `analysis.energy` "
     "(`--energy`: the energy probe's method, windows, figures and findings; optional, so "
-    "version-6 files without it are unchanged)",
+    "version-6 files without it are unchanged). A new kind, `generate` (text generation: "
+    "raw device marks per timed call, the caller's path, a batch sweep), kept from version 6 "
+    "on (no older files of it exist)",
 }
 HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..energy.policy import EnergyPolicy, energy_policy
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
-from ..policies import ComparePolicy
+from ..policies import GENERATE_FIGURES, ComparePolicy
 from ..policies import preset as preset_config
 from ..records import ResultBase
 from .configs import Config, config_of, distinct_names
@@ -112,6 +112,11 @@ def compare(
         if missing:
             raise ConfigError(f"no such result file: {missing[0]}")
         raise ConfigError("compare takes either configurations (live) or saved results, not both")
+    if policy.figure in GENERATE_FIGURES:
+        raise ConfigError(
+            f"{option('figure')} {policy.figure} compares saved generate results (infertime "
+            "generate ... --json FILE); a live comparison times latency or device_time"
+        )
     if processes is not None and (
         isinstance(processes, bool) or not isinstance(processes, int) or processes < 2
     ):

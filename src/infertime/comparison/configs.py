@@ -38,8 +38,17 @@ class Config:
         return self.spec.backend == "cuda-graph"
 
 
+# generate's own flags: a generate configuration is not timed live inside compare (yet).
+GENERATE_FLAGS = ("--prompt-len", "--new-tokens", "--cache", "--max-cache-len", "--slo")
+
+
 def parse_config(text: str) -> Config:
     """A configuration from `run`-style text; one clear error for anything else."""
+    if any(word in GENERATE_FLAGS for word in text.split()):
+        raise ConfigError(
+            "compare does not time generate configurations live: save each with `infertime "
+            "generate ... --json FILE` and compare the files with --figure ttft, tpot or e2e"
+        )
     spec = WorkloadSpec(**parse_words(text, OUTSIDE))
     return Config(text.strip(), spec)
 

@@ -19,6 +19,7 @@ REGISTRY = {
     "throughput": "infertime.throughput.kind",
     "pitfalls": "infertime.pitfalls.kind",
     "compare": "infertime.comparison.kind",
+    "generate": "infertime.generation.kind",
 }
 
 
