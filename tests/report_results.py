@@ -21,6 +21,7 @@ KIND_FILES = {
     "throughput": "v3_throughput_cpu.json",
     "pitfalls": "v3_pitfalls_cpu.json",
     "compare": "v5_compare_cpu.json",
+    "generate": "v6_generate_cpu.json",
 }
 
 
