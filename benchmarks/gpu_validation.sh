@@ -39,7 +39,18 @@ for arg in "$@"; do
     compare) timeout -k 10 "$limit" python3 benchmarks/compare_validation.py --out "$out" \
       --steps "${CMP_STEPS:-aa,known,launch,processes}" ;;
     energy) timeout -k 10 "$limit" python3 benchmarks/energy_gpu.py --pipeline --out "$out" ;;
-    generate) timeout -k 10 "$limit" python3 benchmarks/generate_gpu.py --out "$out" ;;
+    generate) # the first answer as users type it, then GPT-2 (every variant, batch 1 and 16),
+      # then the 1B Llama (eager, batch 1) and its SLO search; the whole step within $limit
+      end=$(( $(date +%s) + limit ))
+      left() { echo $(( end - $(date +%s) > 5 ? end - $(date +%s) : 5 )); }
+      TIMEFORMAT="first answer, process wall %R s"
+      time timeout -k 10 "$(left)" python3 -m infertime \
+        generate hf:gpt2 --prompt-len 512 --new-tokens 128 -b 1 --dtype bf16 --details \
+        --json "$out/generate_gpt2_b1.json"
+      timeout -k 10 "$(left)" python3 benchmarks/generate_gpu.py --out "$out/generate" \
+        --no-cli --models gpt2 --batches 1 16
+      timeout -k 10 "$(left)" python3 benchmarks/generate_gpu.py --out "$out/generate" \
+        --no-cli --models llama1b --batches 1 --variants eager-dynamic ;;
     sweep) timeout -k 10 "$limit" bash benchmarks/sweep_gpu.sh one "$out/sweep" ;;
     gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py --out "$out" ;;
     report) timeout -k 10 "$limit" python3 -m infertime report "$out" -o "$out/report.html" ;;
