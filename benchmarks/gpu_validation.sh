@@ -38,7 +38,7 @@ for arg in "$@"; do
       --batches "${LAT_BATCHES:-1,64,256}" --runs "${LAT_RUNS:-5}" ;;
     compare) timeout -k 10 "$limit" python3 benchmarks/compare_validation.py --out "$out" \
       --steps "${CMP_STEPS:-aa,known,launch,processes}" ;;
-    energy) timeout -k 10 "$limit" python3 benchmarks/energy_gpu.py --pipeline --check-sharing \
+    energy) timeout -k 10 "$limit" python3 benchmarks/energy_gpu.py ${ENERGY_FLAGS:---pipeline --check-sharing} \
       --effnet-batches "${ENERGY_BATCHES:-1,8,32,64,128,256,512,1024}" --out "$out" ;;
     generate) # the first answer as users type it, then GPT-2 (every variant, batch 1 and 16),
       # then the 1B Llama (eager, batch 1) and its SLO search; the whole step within $limit
