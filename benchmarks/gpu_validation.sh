@@ -53,7 +53,7 @@ for arg in "$@"; do
       timeout -k 10 "$(left)" python3 benchmarks/generate_gpu.py --out "$out/generate" \
         --no-cli --models llama1b --batches 1 --variants eager-dynamic ;;
     sweep) timeout -k 10 "$limit" bash benchmarks/sweep_gpu.sh one "$out/sweep" ;;
-    gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py --out "$out" ;;
+    gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py ${GATE_ARGS:-} --out "$out" ;;
     report) timeout -k 10 "$limit" python3 -m infertime report "$out" -o "$out/report.html" ;;
     *) echo "unknown step $step"; false ;;
   esac > "$out/$step.log" 2>&1
