@@ -20,7 +20,7 @@ from .executor import Executor, Finished, Job
 from .failure import FailedPoint
 from .fingerprint import Fingerprint
 from .grid import Grid
-from .identity import PlannedPoint, file_name, parse_file_name, plan_point, sweep_id
+from .identity import PlannedPoint, parse_file_name, plan_point, sweep_id
 from .options import to_argv
 from .progress import SweepProgress
 from .rounds import new_seed, round_order
@@ -72,20 +72,14 @@ class SweepReport:
         return self.runs.get((point.key, round_), {"status": "pending"})
 
 
-def make_executor(
-    settings: SweepSettings, folder: ResultsFolder, runner: PointRunner | None
-) -> Executor:
+def make_executor(settings: SweepSettings, runner: PointRunner | None) -> Executor:
     if settings.executor == "ray":
         from .ray_executor import RayExecutor
 
         return RayExecutor(settings.ray_address, runner, init=settings.ray_init)
     from .local import LocalExecutor
 
-    def staging(job: Job, fingerprint: Fingerprint) -> Path:
-        name = file_name(job.task.key, fingerprint.hash, job.task.round)[: -len(".json")]
-        return folder.staging_dir / f".{name}.child.json"
-
-    return LocalExecutor(staging, runner, settings.gpus)
+    return LocalExecutor(runner, settings.gpus)
 
 
 def run_sweep(
@@ -103,9 +97,9 @@ def run_sweep(
     settings = settings or SweepSettings()
     points = grid.points()  # every point checked before anything starts
     store = ResultsFolder(folder)
-    executor = executor or make_executor(settings, store, runner)
+    executor = executor or make_executor(settings, runner)
     try:
-        places = executor.open()
+        places = executor.open(store.staging_dir)
         planned = [plan_point(p, executor.gpus_available) for p in points]
         sid = sweep_id(planned)
         if dry_run is not None:

@@ -61,9 +61,9 @@ class Finished:
 class Executor(Protocol):
     name: str
 
-    def open(self) -> list[Fingerprint]:
+    def open(self, staging: Path) -> list[Fingerprint]:
         """Start (or connect), probe every machine: the fingerprint of every place a point
-        may run (what `--resume` accepts)."""
+        may run (what `--resume` accepts). Children on this machine may write in `staging`."""
         ...
 
     @property

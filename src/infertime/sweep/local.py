@@ -19,7 +19,9 @@ from typing import Any
 from ..errors import ConfigError
 from .executor import Finished, Job, Placement
 from .fingerprint import Fingerprint, Gpu, HostProbe, probe
-from .runner import PointRunner, SubprocessRunner
+from .identity import file_name
+from .runner import PointRunner, SubprocessRunner, runner_failed
+from .store import STAGED
 
 
 @dataclass
@@ -51,13 +53,11 @@ class LocalExecutor:
 
     def __init__(
         self,
-        staging_path: Any,
         runner: PointRunner | None = None,
         gpus: Sequence[int] | None = None,
         host: HostProbe | None = None,
     ) -> None:
-        # staging_path(job, fingerprint) -> where the child writes its result
-        self.staging_path = staging_path
+        self.staging = Path(".")
         self.runner = runner or SubprocessRunner()
         self.wanted_gpus = list(gpus) if gpus is not None else None
         self.host = host
@@ -71,7 +71,8 @@ class LocalExecutor:
     def gpus_available(self) -> bool:
         return bool(self.slots)
 
-    def open(self) -> list[Fingerprint]:
+    def open(self, staging: Path) -> list[Fingerprint]:
+        self.staging = staging
         host = self.host or probe()
         self.host = host
         gpus = list(host.gpus)
@@ -159,10 +160,14 @@ class LocalExecutor:
             fingerprint=fingerprint,
         )
         slot.busy, slot.placement = job, placement
-        out_path: Path = self.staging_path(job, fingerprint)
+        name = file_name(job.task.key, fingerprint.hash, job.task.round)[: -len(".json")]
+        out_path = self.staging / f".{name}{STAGED}"
 
         def work() -> None:
-            outcome = self.runner.run(job.task, env, out_path, self.stop_event, slot.cores)
+            try:
+                outcome = self.runner.run(job.task, env, out_path, self.stop_event, slot.cores)
+            except Exception as exc:  # the runner itself broke: a failed point, not a hang
+                outcome = runner_failed(exc)
             self.done.put(Finished(job, placement, outcome, out_path))
 
         thread = threading.Thread(target=work, name=f"sweep-{job.task.key}", daemon=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from ..workload.spec import BACKENDS, COMPILE_MODES, DTYPES
 
 # value types: "int", "float", "str", "bool", "shape" (C,H,W), "pairs" (key=value list)
 
@@ -36,10 +37,10 @@ WORKLOAD_OPTIONS = (
     OptionInfo("input_shape", "shape", True),
     OptionInfo("seq_len", "int", True),
     OptionInfo("hf_config", "pairs", True),
-    OptionInfo("backend", "str", True),
-    OptionInfo("compile_mode", "str", True),
+    OptionInfo("backend", "str", True, BACKENDS),
+    OptionInfo("compile_mode", "str", True, COMPILE_MODES),
     OptionInfo("dynamic", "bool", True),
-    OptionInfo("dtype", "str", True),
+    OptionInfo("dtype", "str", True, DTYPES),
     OptionInfo("autocast", "bool", True),
     OptionInfo("channels_last", "bool", True),
     OptionInfo("device", "str", True),

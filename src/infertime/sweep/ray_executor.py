@@ -26,7 +26,7 @@ from .executor import Finished, Job, Placement
 from .fingerprint import Fingerprint, HostProbe, probe
 from .runner import PointOutcome, PointRunner, SubprocessRunner
 
-CONNECT_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10.0  # to open a TCP connection to the cluster's address
 # A run whose Ray worker died before answering: where it ran is unknown. Its failure is kept
 # under this fingerprint, which every cluster accepts, so it is never run again silently.
 UNKNOWN_PLACE = Fingerprint({"place": "unknown", "why": "the Ray worker died before answering"})
@@ -40,10 +40,10 @@ def _ray() -> Any:
     return ray
 
 
-def check_address(address: str, timeout_s: float = 5.0) -> None:
+def check_address(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     """A `ray://host:port` or `host:port` address must accept a connection (one line if not)."""
-    if address in ("auto", "local"):
-        return
+    if address == "auto":
+        address = _auto_address()
     parsed = urlparse(address if "://" in address else f"tcp://{address}")
     host, port = parsed.hostname, parsed.port
     if not host or not port:
@@ -55,6 +55,19 @@ def check_address(address: str, timeout_s: float = 5.0) -> None:
         raise InfertimeError(
             f"no Ray cluster answers at {address}: {exc.strerror or exc}",
             advice="check the address, or start the cluster with `ray start --head`",
+        ) from None
+
+
+def _auto_address() -> str:
+    """The running cluster's GCS address, as `ray.init(address="auto")` finds it."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address_or_die
+
+        return str(canonicalize_bootstrap_address_or_die("auto"))
+    except Exception as exc:  # none running, several, or Ray's private API moved
+        raise InfertimeError(
+            f"no running Ray cluster found for --ray-address auto: {first(exc)}",
+            advice="start one with `ray start --head`",
         ) from None
 
 
@@ -119,7 +132,7 @@ class RayExecutor:
     def gpus_available(self) -> bool:
         return self.gpus_total > 0
 
-    def open(self) -> list[Fingerprint]:
+    def open(self, staging: Path) -> list[Fingerprint]:
         ray = _ray()
         if self.address is not None:
             check_address(self.address)
@@ -142,42 +155,30 @@ class RayExecutor:
             self.point_cpus = self.cpus_per_point or max(1, min(cpu_nodes))
             self.slots = sum(c // self.point_cpus for c in cpu_nodes) or 1
         self.node_probes = self._probe_nodes(ray, nodes)
-        self._remote = ray.remote(run_on_node)
+        # max_calls=1: a fresh worker process per point; max_retries=0: a crashed point is a
+        # result, not a rerun (Ray's default retries it).
+        self._remote = ray.remote(max_calls=1, max_retries=0, retry_exceptions=False)(run_on_node)
         places = [f for p in self.node_probes for f in p.fingerprints()]
         return [*places, UNKNOWN_PLACE]
 
     def _connect(self, ray: Any) -> None:
+        """ray.init in this thread: Ray ties its local processes (GCS, raylet) to the thread
+        that starts them, which a watchdog thread would kill on leaving. The time limit comes
+        from checking the address first (check_address)."""
         previous = signal.getsignal(signal.SIGTERM)
-        options: dict[str, Any] = {
-            "log_to_driver": False,
-            "include_dashboard": False,
-            "logging_level": "ERROR",
-        }
+        options: dict[str, Any] = {"log_to_driver": False, "logging_level": "ERROR"}
         if self.address is None:
-            options.update(self.init)
+            options.update({"include_dashboard": False, **self.init})
         else:
             options["address"] = self.address
-            options.pop("include_dashboard")
-        failure: list[BaseException] = []
-
-        def connect() -> None:
-            try:
-                ray.init(**options)
-            except BaseException as exc:  # reported below, in the driver
-                failure.append(exc)
-
-        thread = threading.Thread(target=connect, daemon=True)
-        thread.start()
-        thread.join(CONNECT_TIMEOUT_S)
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)  # ray.init replaces the driver's handler
-        if thread.is_alive():
-            raise InfertimeError(
-                f"the Ray cluster at {self.address} did not answer within {CONNECT_TIMEOUT_S:g} s"
-            )
-        if failure:
+        try:
+            ray.init(**options)
+        except Exception as exc:
             where = self.address or "a local Ray instance"
-            raise InfertimeError(f"cannot connect to {where}: {first(failure[0])}")
+            raise InfertimeError(f"cannot connect to {where}: {first(exc)}") from None
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, previous)  # ray.init replaces the driver's
         self.started_ray = True
 
     def _probe_nodes(self, ray: Any, nodes: list[dict[str, Any]]) -> list[HostProbe]:
@@ -219,9 +220,6 @@ class RayExecutor:
         ref = self._remote.options(
             num_gpus=gpus,
             num_cpus=self.point_cpus,
-            max_calls=1,  # a fresh worker process per point
-            max_retries=0,  # a crashed point is a result, not a rerun
-            retry_exceptions=False,
         ).remote(job.task, job.device_kind, self.point_cpus, self.runner)
         self.inflight[ref] = job
         return True

@@ -191,6 +191,13 @@ class SubprocessRunner:
         )
 
 
+def runner_failed(exc: BaseException) -> PointOutcome:
+    """The outcome of a runner that raised instead of answering (kept as a failed point)."""
+    now = time.time()
+    message = f"the point runner failed: {type(exc).__name__}: {exc}"
+    return PointOutcome("failed", None, "error", message, None, "", now, now, 0.0, None, None)
+
+
 # Runs before the point's interpreter and execs it: die with the parent (Linux), pin the cores.
 # A launcher, not preexec_fn, which may deadlock in a parent with threads (the workers here).
 _LAUNCH = """

@@ -29,13 +29,12 @@ from ..records import utc_now
 from ..resultfile import from_document, write_text_atomic
 from .failure import KIND as FAILED_KIND
 from .failure import FailedPoint
-from .fingerprint import Fingerprint
 from .identity import PlannedPoint, file_name, parse_file_name
 
 MANIFEST_SCHEMA = "infertime.sweep.manifest"
 MANIFEST_VERSION = 1
 RESULT_KIND = {"run": "latency", "throughput": "throughput", "pitfalls": "pitfalls"}
-_STAGED = ".child.json"
+STAGED = ".child.json"  # a child's own result file in staging/
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,8 @@ class ResultsFolder:
     def read_manifest(self) -> dict[str, Any] | None:
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # no manifest yet (creating the folder says what is wrong, if anything)
         except (OSError, ValueError) as exc:
             raise ResultFileError(f"cannot read {self.manifest_path}: {exc}") from None
         if not isinstance(data, dict) or data.get("schema") != MANIFEST_SCHEMA:
@@ -135,11 +134,6 @@ class ResultsFolder:
         write_text_atomic(text + "\n", self.manifest_path, "the sweep manifest")
 
     # -- point files ----------------------------------------------------------------------
-
-    def staging_path(self, point: PlannedPoint, fingerprint: Fingerprint, round_: int) -> Path:
-        return self.staging_dir / (
-            "." + file_name(point.config_hash, fingerprint.hash, round_)[: -len(".json")] + _STAGED
-        )
 
     def write_point(
         self, document: dict[str, Any], sweep: dict[str, Any], fingerprint_hash: str
@@ -185,7 +179,7 @@ class ResultsFolder:
         return found
 
     def staged(self) -> Iterator[Path]:
-        yield from sorted(self.staging_dir.glob("." + "*" + _STAGED))
+        yield from sorted(self.staging_dir.glob("." + "*" + STAGED))
 
     def clean_staging(self) -> None:
         """Remove what children left in staging (partial temporary files of killed ones)."""

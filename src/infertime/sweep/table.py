@@ -16,6 +16,14 @@ from .driver import SweepReport
 from .summary import Group, Row, Slo, build_groups, build_rows
 
 WIDTH = 80
+SHORT = {
+    "batch_size": "batch",
+    "channels_last": "ch-last",
+    "compile_mode": "mode",
+    "input_shape": "shape",
+    "max_time": "max-time",
+    "seq_len": "seq",
+}
 SUMMARY_SCHEMA = "infertime.sweep.summary"
 DEFINITIONS = {
     "latency_s": "median latency per call (synchronous request: start, call, synchronize) at "
@@ -75,7 +83,15 @@ def render_text(report: SweepReport, slo: Slo | None = None) -> str:
     head = " · ".join(parts[:2]) + "".join(", " + p for p in parts[2:])
     lines = [_fit(head, WIDTH)]
     with_batch = report.grid.kind == "throughput"
-    labels = ["#", *axes, *(["batch"] if with_batch else []), "latency", "±", "items/s", "±"]
+    labels = [
+        "#",
+        *(SHORT.get(k, k) for k in axes),
+        *(["batch"] if with_batch else []),
+        "latency",
+        "±",
+        "items/s",
+        "±",
+    ]
     if report.rounds > 1:
         labels.append("rounds")
     table: list[tuple[Row | None, list[str]]] = []
@@ -107,7 +123,9 @@ def render_text(report: SweepReport, slo: Slo | None = None) -> str:
     for item, cells in table:
         row = item
         if row is None:
-            lines.append(_fit(f"── {cells[0]} " + "─" * WIDTH, WIDTH))
+            lines.append(
+                f"── {_fit(cells[0], WIDTH - 4)} " + "─" * max(0, WIDTH - 4 - len(cells[0]))
+            )
         elif row.figures is None:
             what = "to do" if row.status == "pending" else f"FAILED {row.reason}"
             lines.append(
