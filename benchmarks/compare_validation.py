@@ -32,6 +32,7 @@ HERE = Path(__file__).parent
 EFF = "timm:efficientnet_b0"
 BERT = "bench_models:bert_base"
 STEPS = ("aa", "known", "launch", "processes")
+ALL_STEPS = (*STEPS, "twice")
 # The known-answer comparisons: eager latency, CUDA-graph replay latency, eager device time
 KNOWN_MODES = ["eager", "graph", "eager_device"]
 
@@ -102,7 +103,7 @@ def step_known() -> dict[str, Any]:
         "run_latency_ratio": latencies[1] / latencies[0],
     }
     for mode in KNOWN_MODES:
-        graph = " --cuda-graph" if mode == "graph" else ""
+        graph = " --backend cuda-graph" if mode == "graph" else ""
         figure = ["--figure", "device_time"] if mode == "eager_device" else []
         base, other = f"{EFF} -b 256{graph}", f"{EFF} -b 256 --dtype {b}{graph}"
         doc, wall, err = cli("compare", base, other, "--device", "cuda", *figure)
@@ -112,6 +113,35 @@ def step_known() -> dict[str, Any]:
         r = ratio_of(doc)
         out[mode] = {"wall_s": wall, **r, "off_by": r["ratio"] / out["kernel_ratio"] - 1}
     return out
+
+
+def step_twice() -> dict[str, Any]:
+    """Known ratio 2.00: EfficientNet-B0 against the same module run twice a call (batch 64),
+    5 invocations; each CI should cover 2.00 or lie within 1 % of the ratio of the CUPTI kernel
+    sums of each configuration's own `run`."""
+    once, twice = "bench_models:effnet -b 64", "bench_models:effnet_twice -b 64"
+    kernels = []
+    for ref in (once, twice):
+        run, _, err = cli("run", *ref.split(), "--device", "cuda")
+        kernels.append(run["analysis"]["launch"]["kernel_time_s"] if run else math.nan)
+    kernel_ratio = kernels[1] / kernels[0]
+    runs = []
+    for _ in range(5):
+        doc, wall, err = cli("compare", once, twice, "--device", "cuda")
+        runs.append({"wall_s": wall, **(ratio_of(doc) if doc else {"error": err})})
+    ok = [r for r in runs if "ratio" in r]
+
+    def met(r: dict[str, Any]) -> bool:
+        lo, hi = r["ci"]
+        return bool(lo <= 2.0 <= hi or abs(r["ratio"] / kernel_ratio - 1) <= 0.01)
+
+    return {
+        "kernel_s": kernels,
+        "kernel_ratio": kernel_ratio,
+        "runs": runs,
+        "all_met": len(ok) == 5 and all(met(r) for r in ok),
+        "max_wall_s": max(r["wall_s"] for r in runs),
+    }
 
 
 def step_launch() -> dict[str, Any]:
@@ -156,6 +186,7 @@ def step_processes() -> dict[str, Any]:
 def report(data: dict[str, Any]) -> str:
     lines = ["# Comparison validation (issue 11)", "", f"- {data['header']}", ""]
     aa, known, launch, proc = (data.get(k) for k in STEPS)
+    twice = data.get("twice")
     rows = []
     if aa:
         rows.append(
@@ -170,6 +201,19 @@ def report(data: dict[str, Any]) -> str:
             )
         )
         rows.append(("A/A invocation ≤ 45 s", f"{aa['max_wall_s']:.1f} s", aa["max_wall_s"] <= 45))
+    if twice:
+        cis = "; ".join(
+            f"{r['ratio']:.3f} [{r['ci'][0]:.3f}–{r['ci'][1]:.3f}]" if "ratio" in r else "failed"
+            for r in twice["runs"]
+        )
+        rows.append(
+            (
+                "twice/once b64: CI covers 2.00 or within 1 % of the CUPTI kernel ratio "
+                f"({twice['kernel_ratio']:.3f})",
+                cis,
+                twice["all_met"],
+            )
+        )
     known = known or {}
     for mode in ("graph", "eager", "eager_device"):
         k = known.get(mode) or {}
@@ -221,7 +265,7 @@ def report(data: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/validation"))
-    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--steps", default=",".join(STEPS), help=f"of {ALL_STEPS}")
     parser.add_argument("--known-modes", default=",".join(KNOWN_MODES))
     args = parser.parse_args()
     KNOWN_MODES[:] = args.known_modes.split(",")

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The GPU checks of a change, in one call on a lent GPU machine, from the source tree:
-#   bash benchmarks/gpu_validation.sh OUT STEP...
-# steps: tests (pytest -m cuda), isolate (--isolate search with real OOMs), pitfalls,
-# throughput (fp32 validation), latency (latency validation), compare (issue 11 targets).
-# Each step writes its log and
-# results under OUT; steps.log says how each ended and how long it took.
+#   bash benchmarks/gpu_validation.sh OUT STEP[=SECONDS]...
+# steps: tests (pytest -m "cuda or multigpu"), isolate (--isolate search with real OOMs),
+# pitfalls, throughput (fp32 validation), latency (latency validation), compare (issue 11 and
+# 26 targets), energy (issue 25), generate (issue 21), sweep (issue 22), gate (the pytest
+# plugin on the GPU, issue 24), report (the HTML report of everything under OUT).
+# STEP=SECONDS stops a step after that long (what it wrote so far stays). Environment knobs:
+# LAT_BATCHES, LAT_RUNS (latency), CMP_STEPS (compare). Each step writes its log and results
+# under OUT; steps.log says how each ended and how long it took.
 # Missing Python packages travel as wheels in .whl/ (see the device tool's README).
 set -u
 out=${1:?usage: gpu_validation.sh OUT STEP...}
@@ -15,21 +18,46 @@ if ! python3 -c "import pydantic, sys; sys.exit(int(pydantic.VERSION.split('.')[
   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
   export PYTHONPATH="/tmp/site:$PYTHONPATH"
 fi
-python3 -c "import pydantic, torch, typer; print('pydantic', pydantic.VERSION, 'torch', torch.__version__, 'typer', typer.__version__)" | tee "$out/versions.txt"
+python3 -c "import pydantic, torch, typer, timm, transformers, triton, platform; print('pydantic', pydantic.VERSION, 'torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn', torch.backends.cudnn.version(), 'typer', typer.__version__, 'timm', timm.__version__, 'transformers', transformers.__version__, 'triton', triton.__version__, 'python', platform.python_version())" | tee "$out/versions.txt"
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv >> "$out/versions.txt" 2>&1
-for step in "$@"; do
+for arg in "$@"; do
+  step=${arg%%=*}
+  limit=${arg#*=}
+  [ "$limit" = "$arg" ] && limit=1200
   start=$(date +%s)
   case $step in
-    tests) python3 -m pytest -m "cuda or multigpu" tests/test_gpu.py -q -p no:cacheprovider -rs ;;
-    isolate) python3 -m infertime throughput models_for_tests:big_activations --device cuda:0 \
-      --isolate --memory-fraction 0.02 --preset quick --json "$out/isolate.json" ;;
-    pitfalls) python3 benchmarks/pitfalls_validation.py --out "$out" ;;
-    throughput) python3 benchmarks/throughput_validation.py --config fp32 --out "$out" ;;
-    latency) python3 benchmarks/latency_validation.py --out "$out" ;;
-    compare) python3 benchmarks/compare_validation.py --out "$out" ;;
+    tests) timeout -k 10 "$limit" python3 -m pytest -m "cuda or multigpu" tests/ -q \
+      -p no:cacheprovider -rs --durations=10 ;;
+    isolate) timeout -k 10 "$limit" python3 -m infertime throughput \
+      models_for_tests:big_activations --device cuda:0 --isolate --memory-fraction 0.02 \
+      --preset quick --json "$out/isolate.json" ;;
+    pitfalls) timeout -k 10 "$limit" python3 benchmarks/pitfalls_validation.py --out "$out" ;;
+    throughput) timeout -k 10 "$limit" python3 benchmarks/throughput_validation.py \
+      --config fp32 --out "$out" ;;
+    latency) timeout -k 10 "$limit" python3 benchmarks/latency_validation.py --out "$out" \
+      --batches "${LAT_BATCHES:-1,64,256}" --runs "${LAT_RUNS:-5}" ;;
+    compare) timeout -k 10 "$limit" python3 benchmarks/compare_validation.py --out "$out" \
+      --steps "${CMP_STEPS:-aa,known,launch,processes}" ;;
+    energy) timeout -k 10 "$limit" python3 benchmarks/energy_gpu.py --pipeline --check-sharing \
+      --effnet-batches "${ENERGY_BATCHES:-1,8,32,64,128,256,512,1024}" --out "$out" ;;
+    generate) # the first answer as users type it, then GPT-2 (every variant, batch 1 and 16),
+      # then the 1B Llama (eager, batch 1) and its SLO search; the whole step within $limit
+      end=$(( $(date +%s) + limit ))
+      left() { echo $(( end - $(date +%s) > 5 ? end - $(date +%s) : 5 )); }
+      TIMEFORMAT="first answer, process wall %R s"
+      time timeout -k 10 "$(left)" python3 -m infertime \
+        generate hf:gpt2 --prompt-len 512 --new-tokens 128 -b 1 --dtype bf16 --details \
+        --json "$out/generate_gpt2_b1.json"
+      timeout -k 10 "$(left)" python3 benchmarks/generate_gpu.py --out "$out/generate" \
+        --no-cli --models gpt2 --batches 1 16
+      timeout -k 10 "$(left)" python3 benchmarks/generate_gpu.py --out "$out/generate" \
+        --no-cli --models llama1b --batches 1 --variants eager-dynamic ;;
+    sweep) timeout -k 10 "$limit" bash benchmarks/sweep_gpu.sh one "$out/sweep" ;;
+    gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py --out "$out" ;;
+    report) timeout -k 10 "$limit" python3 -m infertime report "$out" -o "$out/report.html" ;;
     *) echo "unknown step $step"; false ;;
   esac > "$out/$step.log" 2>&1
   code=$?
-  echo "$step: exit $code in $(( $(date +%s) - start )) s" | tee -a "$out/steps.log"
+  echo "$step: exit $code in $(( $(date +%s) - start )) s (limit $limit s)" | tee -a "$out/steps.log"
   tail -n 4 "$out/$step.log"
 done

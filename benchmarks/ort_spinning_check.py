@@ -155,9 +155,12 @@ def report(rows: list[dict[str, Any]], header: str) -> str:
         if "error" in r:
             lines.append(f"| {r['model']} | error: {r['error']} |")
             continue
-        m, off, eager, after = r["median_s"], r["over_off"], r["over_eager"], r[
-            "eager_after_over_after_off"
-        ]
+        m, off, eager, after = (
+            r["median_s"],
+            r["over_off"],
+            r["over_eager"],
+            r["eager_after_over_after_off"],
+        )
         lines.append(
             f"| {r['model']} | {m['eager_after_off'] * 1e3:.2f} ms | {m['off'] * 1e3:.2f} ms | "
             f"{m['on'] * 1e3:.2f} ms | {m['stop'] * 1e3:.2f} ms | {q(off['on'])} | "

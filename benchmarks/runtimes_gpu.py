@@ -1,7 +1,7 @@
 """Issue 12's GPU targets: torch.compile and Hugging Face models on one GPU.
 
 1. EfficientNet-B0 batch 1: `--backend compile --compile-mode reduce-overhead` latency at most
-   15 % above the `--cuda-graph` replay latency (both take the launches off the host).
+   15 % above the `--graph-replay` replay latency (both take the launches off the host).
 2. EfficientNet-B0 batch 256: eager and compiled (default mode) device time per call, each
    within 2 % of its own CUPTI kernel time; the compile time reported apart.
 3. `hf:bert` (BertConfig defaults, sequence 128) fp32 batch 32: device time within 2 % of the
@@ -255,7 +255,7 @@ def run(*args: str, keep: str | None = None) -> dict[str, Any]:
 
 def step_b1() -> dict[str, Any]:
     out = {
-        "eager": run(EFF, "-b", "1", "--cuda-graph"),
+        "eager": run(EFF, "-b", "1", "--graph-replay"),
         "compile_ro": run(
             EFF, "-b", "1", "--backend", "compile", "--compile-mode", "reduce-overhead"
         ),
@@ -325,7 +325,7 @@ def report(data: dict[str, Any]) -> str:
         ro, eager = b1["compile_ro"], b1["eager"]
         rows.append(
             (
-                "EfficientNet-B0 b1: compile reduce-overhead ≤ 1.15 × --cuda-graph replay",
+                "EfficientNet-B0 b1: compile reduce-overhead ≤ 1.15 × --graph-replay replay",
                 f"{ms(ro['latency_s'])} vs {ms(eager['graph_latency_s'])} "
                 f"(× {b1['compile_over_graph']:.3f}); eager {ms(eager['latency_s'])}; "
                 f"compile {ro['backend']['compile_s']:.1f} s",
@@ -361,9 +361,7 @@ def report(data: dict[str, Any]) -> str:
                 f"loop {ms(ref['plain_loop_s'])} ({row['device_over_plain_loop'] - 1:+.2%}), "
                 f"do_bench {ms(ref['do_bench_s'])} ({row['device_over_do_bench'] - 1:+.2%}); "
                 f"profiled span {ms(ref['span_s'])}, idle {ms(ref['idle_s'])} a call",
-                max(
-                    abs(row["device_over_plain_loop"] - 1), abs(row["device_over_do_bench"] - 1)
-                )
+                max(abs(row["device_over_plain_loop"] - 1), abs(row["device_over_do_bench"] - 1))
                 <= 0.01,
             )
         )

@@ -6,6 +6,9 @@ import pytest
 
 from infertime.policies import MeasureConfig, StopPolicy, WarmupPolicy
 
+# The fault matrix's fixtures (cli, case, files), loaded here so that their asserts are rewritten.
+pytest_plugins = ["fault_harness", "fault_files"]
+
 
 def _cuda_count() -> int:
     try:

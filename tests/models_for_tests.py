@@ -181,3 +181,9 @@ class FailsAboveBatch4(nn.Module):
 
 def fails_above_batch_4() -> tuple[nn.Module, torch.Tensor]:
     return FailsAboveBatch4(), torch.randn(1, 4)
+
+
+def factory_prints() -> tuple[nn.Module, torch.Tensor]:
+    """A factory that prints without a newline while it builds the model (a progress line)."""
+    print("loading the model...", end="")
+    return TinyCnn(), torch.randn(1, 3, 16, 16)

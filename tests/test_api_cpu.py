@@ -20,7 +20,9 @@ def test_measure_latency_on_a_module(fast_config: MeasureConfig) -> None:
     assert result.settings.batch_size == 3
     assert result.settings.input_shapes == ((3, 3, 16, 16),)
     assert result.settings.model == "module:TinyCnn"
-    for series in (result.latency, result.device_time):
+    # On a CPU latency is the one figure (device time is the same quantity there).
+    assert list(result.figures) == ["latency"] and result.throughput_figure == "latency"
+    for series in result.figures.values():
         # The minimum samples, unless the time budget ran out first (a busy host).
         assert series.summary.n >= 6 or series.stop.reason == "max_time"
     assert result.throughput_items_per_s > 0
@@ -69,9 +71,9 @@ def test_a_callers_module_keeps_its_mode_and_trainable_parameters(
 
 def test_a_refused_call_leaves_the_callers_module_untouched() -> None:
     module = TinyCnn()
-    with pytest.raises(infertime.ConfigError, match="cuda_graph needs a CUDA device"):
+    with pytest.raises(infertime.ConfigError, match="graph_replay\\) need a CUDA device"):
         infertime.measure_latency(
-            module, torch.randn(1, 3, 16, 16), device="cpu", dtype="bf16", cuda_graph=True
+            module, torch.randn(1, 3, 16, 16), device="cpu", dtype="bf16", graph_replay=True
         )
     assert module.conv.weight.dtype == torch.float32 and module.training
 

@@ -8,6 +8,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,18 +18,19 @@ from infertime.comparison.files import compare_files
 from infertime.comparison.ratios import (
     gate_fails,
     independent_ratio,
-    paired_half_width,
+    interleaved_half_width,
     paired_ratio,
     process_ratio,
     verdict_text,
 )
-from infertime.comparison.result import Arm, CompareResult
+from infertime.comparison.result import Arm, Ballast, CompareAnalysis, CompareResult
 from infertime.devices import fake
 from infertime.devices.fake import CallCost, CostModel, FakeDevice
 from infertime.engine.interleave import build_order, interleave, per_round, round_order
-from infertime.errors import ConfigError, ResultFileError
+from infertime.errors import ConfigError, OutOfMemoryError, ResultFileError
 from infertime.policies import ComparePolicy, TimingPolicy, WarmupPolicy
 from infertime.reporting.export import export_text
+from infertime.sections import LaunchAnalysis
 from infertime.workload.spec import WorkloadSpec
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -52,7 +54,7 @@ def run_pair(dev: FakeDevice, **policy: object) -> tuple[float, tuple[float, flo
         ComparePolicy(**policy),  # type: ignore[arg-type]
         WARM,
         TimingPolicy(),
-        paired_half_width,
+        interleaved_half_width,
     )
     r = paired_ratio(per_round(run.samples[0]), per_round(run.samples[1]))
     return r.value, r.ci, run
@@ -145,23 +147,64 @@ def test_independent_ratio_combines_the_two_medians_cis() -> None:
 
 
 def test_verdicts_in_words() -> None:
-    from infertime.comparison.ratios import Ratio
+    from infertime.comparison.ratios import Ratio, decide
 
     faster = Ratio(0.94, (0.92, 0.96), 0.95, "m", 20)
-    assert verdict_text(faster, "B", "A") == "B is 1.06× faster than A (95 % CI 1.04–1.09)"
-    slower = Ratio(1.10, (1.05, 1.15), 0.95, "m", 20)
-    assert verdict_text(slower, "B", "A").startswith("B is 1.1× slower than A (95 % CI 1.05")
+    assert verdict_text(faster, "B", "A", precision=0.05) == (
+        "B is faster than A: 6.0 % less time (95 % CI 4.0–8.0 % less)"
+    )
+    slower = Ratio(1.50, (1.45, 1.56), 0.95, "m", 20)
+    assert verdict_text(slower, "B", "A", precision=0.05) == (
+        "B is slower than A: 1.500× its time (95 % CI 1.450–1.560)"
+    )
     same = Ratio(1.0, (0.979, 1.015), 0.95, "m", 20)
-    assert "no difference beyond ±2.1 %" in verdict_text(same, "B", "A")
-    assert "no CI" in verdict_text(Ratio(1.1, None, 0.95, "m", 3), "B", "A")
+    assert "no difference beyond ±2.1 %" in verdict_text(same, "B", "A", precision=0.05)
+    # A clear effect is called when its CI is within half the effect, even past the target.
+    assert decide(faster, "B", "A", 0.01).kind == "faster"
+    # Wider than the precision target: no claim either way, and what would decide it.
+    for r in (Ratio(0.94, (0.88, 1.01), 0.95, "m", 20), same):
+        d = decide(r, "B", "A", 0.01, what_would_decide="about --max-time 90")
+        assert d.kind == "undecided" and "undecided after 20 rounds" in d.text
+        assert "wider than the ±1.0 % target" in d.text and "--max-time 90" in d.text
+    none = decide(Ratio(1.1, None, 0.95, "m", 3), "B", "A", 0.01)
+    assert none.kind == "undecided" and "no CI (too few" in none.text
+
+
+def test_ratios_show_the_digits_their_ci_needs() -> None:
+    from infertime.comparison.ratios import ci_text, ratio_text
+
+    assert ratio_text(0.656, (0.638, 0.673)) == "0.656"
+    assert ratio_text(1.0012, (1.0008, 1.0016)) == "1.0012"
+    assert ci_text((1.0008, 1.0016), 1.0012) == "1.0008–1.0016"
 
 
 def test_gate_fails_only_beyond_the_threshold_with_confidence() -> None:
-    from infertime.comparison.ratios import Ratio
+    from infertime.comparison.ratios import Ratio, gate_state
 
     assert gate_fails(Ratio(1.08, (1.06, 1.10), 0.95, "m", 30), 0.05)
     assert not gate_fails(Ratio(1.08, (1.04, 1.12), 0.95, "m", 30), 0.05)  # may be within 5 %
     assert not gate_fails(Ratio(1.5, None, 0.95, "m", 3), 0.05)  # a point estimate never fails
+    # Three outcomes: a CI across the threshold (or none) can neither pass nor fail.
+    assert gate_state(Ratio(1.08, (1.06, 1.10), 0.95, "m", 30), 0.05) == "regression"
+    assert gate_state(Ratio(1.01, (0.99, 1.03), 0.95, "m", 30), 0.05) == "passed"
+    assert gate_state(Ratio(1.08, (1.04, 1.12), 0.95, "m", 30), 0.05) == "inconclusive"
+    assert gate_state(Ratio(3.6, (0.15, 88.0), 0.95, "m", 30), 0.05) == "inconclusive"
+    assert gate_state(Ratio(1.5, None, 0.95, "m", 3), 0.05) == "inconclusive"
+
+
+def test_copies_are_a_random_effect_in_the_ratio() -> None:
+    from infertime.comparison.ratios import CopySpread, Ratio, copy_spread, with_copies
+
+    # Two configurations, two copies each: copies 0.4 % apart within each.
+    spread = copy_spread([[0.0, math.log(1.004)], [0.0, math.log(0.996)]])
+    assert spread is not None and spread.df == 2
+    rounds = Ratio(1.002, (1.001, 1.003), 0.95, "paired", 40)  # rounds alone exclude 1
+    widened = with_copies(rounds, spread, 2, 2)
+    assert widened.ci is not None and widened.ci[0] < 1 < widened.ci[1]
+    assert "random effect" in widened.method and widened.value == rounds.value
+    assert with_copies(rounds, None, 1, 1) == rounds  # one copy each: nothing to add
+    assert copy_spread([[0.0], [0.0]]) is None
+    assert with_copies(rounds, CopySpread(0.0, 6), 4, 4).ci == pytest.approx(rounds.ci)
 
 
 # -- configurations --------------------------------------------------------------------------
@@ -176,7 +219,7 @@ def test_configurations_parse_like_run_flags() -> None:
         batch_size=8,
         input_shape=(3, 64, 64),
     )
-    assert parse_config("m:f --cuda-graph --batch-size=4").cuda_graph
+    assert parse_config("m:f --backend cuda-graph --batch-size=4").cuda_graph
     assert config_of({"model": "m:f", "dtype": "fp16"}, {}).spec.dtype == "fp16"
     assert config_of(WorkloadSpec(model="m:f"), {"threads": 2}).spec.threads == 2
 
@@ -213,10 +256,15 @@ def scaled(result: infertime.LatencyResult, factor: float) -> infertime.LatencyR
 def test_offline_comparison_of_two_results() -> None:
     a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
     b = scaled(a, 1.2)
-    r = compare_files([a, b], ComparePolicy())
+    r = compare_files([a, b], ComparePolicy(precision=0.05))
     assert r.mode == "files" and r.ratio(1).value == pytest.approx(1.2)
     assert r.ratio(1).ci is not None and r.ratio(1).ci[0] > 1.1
     assert "slower" in r.verdict(1)
+    # A clear effect is called at the default ±1 % target too (its CI is within half of it);
+    # a 1 % one with this CI is not: undecided, with a way out.
+    assert compare_files([a, b], ComparePolicy()).decision(1).kind == "slower"
+    strict = compare_files([a, scaled(a, 1.01)], ComparePolicy())
+    assert strict.decision(1).kind == "undecided" and "--processes" in strict.verdict(1)
     # Single processes on a CPU: the verdict cannot tell the host from a change.
     assert "single_process_pair" in {d.code for d in r.diagnostics}
 
@@ -231,9 +279,9 @@ def test_offline_comparison_refuses_what_is_not_comparable(tmp_path: Path) -> No
     )
     with pytest.raises(ConfigError, match="batch size"):
         compare_files([a, other_batch], ComparePolicy())
-    assert (
-        compare_files([a, other_batch], ComparePolicy(), allow_different=True).ratio(1).value == 1
-    )
+    allowed = compare_files([a, other_batch], ComparePolicy(), allow_different=True)
+    per_item = a.settings.batch_size / 64
+    assert allowed.per_item and allowed.ratio(1).value == pytest.approx(per_item)
     not_result = tmp_path / "x.json"
     not_result.write_text("{}")
     with pytest.raises(ResultFileError):
@@ -250,7 +298,7 @@ def test_offline_throughput_and_pitfalls_and_environment_differences() -> None:
     env = {**p.environment, "python": "3.99"}
     q = replace(p, environment=env)
     r = compare_files([p, q], ComparePolicy())
-    assert r.analysis["environment_differences"]["python"][1] == "3.99"
+    assert r.analysis.environment_differences["python"][1] == "3.99"
 
 
 def test_a_comparison_file_round_trips_and_exports(tmp_path: Path) -> None:
@@ -314,9 +362,15 @@ def test_configurations_that_do_not_fit_together_run_in_fresh_processes(
     monkeypatch.setattr(measure, "interleaved", does_not_fit)
     monkeypatch.setattr(measure, "compare_in_processes", in_processes)
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
-    got = measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
+    gpu = FakeDevice(kind="cuda")
+    got = measure.compare_live(configs, gpu, MeasureConfig(), ComparePolicy())
     assert got == "ran in processes" and tried == [2, 2, 1, 1]  # with and without a ballast
     assert asked == {"processes": 5, "why": "B did not fit next to the others"}
+    # Host memory is the same in a fresh process: on a CPU the comparison stops instead.
+    tried.clear()
+    with pytest.raises(OutOfMemoryError, match="B did not fit"):
+        measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy())
+    assert tried == [2, 2, 1, 1]
 
 
 def test_copies_are_built_in_balanced_order_and_later_ones_may_be_left_out(
@@ -328,8 +382,8 @@ def test_copies_are_built_in_balanced_order_and_later_ones_may_be_left_out(
     from infertime.errors import OutOfMemoryError
 
     assert build_order(2, 2) == [0, 1, 1, 0] and build_order(3, 1) == [0, 1, 2]
-    with pytest.raises(ConfigError, match="1 or 2"):
-        ComparePolicy(copies=3)
+    with pytest.raises(ConfigError, match="1 to 4"):
+        ComparePolicy(copies=5)
     assert build_order(3, 3) == [0, 1, 2, 2, 1, 0, 0, 1, 2]
     built: list[str] = []
 
@@ -421,7 +475,7 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
         ComparePolicy(),
         WARM,
         TimingPolicy(),
-        paired_half_width,
+        interleaved_half_width,
         owners=owners,
     )
     assert len(run.samples) == 2 and run.owners == (0, 1, 1, 0) and len(run.copy_samples) == 4
@@ -437,18 +491,21 @@ def test_copies_are_pooled_and_their_disagreement_is_reported() -> None:
     assert 1 / 1.03 - 0.005 < r.value < 1.0  # B against A's two copies, one of them slow
     configs = [Config("A", WorkloadSpec(model="a:b")), Config("B", WorkloadSpec(model="c:d"))]
     agreement = copy_agreement(configs, run, 0.95)
-    by_name = {c["name"]: c for c in agreement}
-    assert by_name["A"]["time_ratio_to_first"] == pytest.approx(1 / 1.03, rel=0.01)
-    assert by_name["B"]["ci"][0] <= 1 <= by_name["B"]["ci"][1]
+    by_name = {c.name: c for c in agreement}
+    assert by_name["A"].time_ratio_to_first == pytest.approx(1 / 1.03, rel=0.01)
+    ci = by_name["B"].ci
+    assert ci is not None and ci[0] <= 1 <= ci[1]
     a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
     arms = (Arm("A", a.settings, ((1.0,),), 1), Arm("B", a.settings, ((1.0,),), 1))
     result = CompareResult(
         settings=a.settings, environment={}, mode="interleaved", figure="latency", arms=arms,
-        policy=ComparePolicy(), analysis={"copies": agreement},
+        policy=ComparePolicy(), analysis=CompareAnalysis(copies=tuple(agreement)),
     )  # fmt: skip
     found = check_copies(result)
     assert [d.code for d in found] == ["copies_differ"] and "two copies of A" in found[0].message
-    one = replace(result, analysis={"one_copy_because": "a second copy of B did not fit"})
+    one = replace(
+        result, analysis=CompareAnalysis(one_copy_because="a second copy of B did not fit")
+    )
     assert [d.code for d in check_copies(one)] == ["one_copy"]
 
 
@@ -458,19 +515,21 @@ def test_a_host_paced_live_comparison_says_its_ratio_holds_for_this_host() -> No
     a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
     arms = (Arm("A", a.settings, ((1.0,),), 1), Arm("B", a.settings, ((1.0,),), 1))
 
-    def launch(verdict: str, busy: float) -> dict[str, object]:
-        return {"name": "A", "verdict": verdict, "busy_fraction": busy, "latency_s": 5e-3}
+    def launch(verdict: str, busy: float, kernel_s: float = 0.0) -> LaunchAnalysis:
+        return LaunchAnalysis(kernel_s, 1.0, 5e-3, busy, verdict, name="A")
 
     result = CompareResult(
         settings=a.settings, environment={}, mode="interleaved", figure="latency", arms=arms,
         policy=ComparePolicy(),
-        analysis={"launch": [launch("launch-bound", 0.2), launch("GPU-bound", 0.97)]},
+        analysis=CompareAnalysis(
+            launch=(launch("launch-bound", 0.2), launch("GPU-bound", 0.97))
+        ),
     )  # fmt: skip
     (found,) = check_host_paced(result)
     assert found.code == "host_paced_ratio" and "A (launch-bound, GPU busy 20% of 5 ms)" in (
         found.message
     )
-    assert "compare A with --cuda-graph" in found.advice
+    assert "compare A with --backend cuda-graph" in found.advice
     # A configuration already replaying CUDA graphs is not told to do so.
     graphs = replace(
         a.settings,
@@ -478,22 +537,24 @@ def test_a_host_paced_live_comparison_says_its_ratio_holds_for_this_host() -> No
     )
     replaying = replace(result, arms=(replace(arms[0], settings=graphs), arms[1]))
     (found,) = check_host_paced(replaying)
-    assert "--cuda-graph" not in found.advice and "replay CUDA graphs already" in found.advice
-    gpu_bound = {"launch": [launch("GPU-bound", 0.95), None]}  # None: CUDA-graph replay
+    assert "cuda-graph" not in found.advice and "replay CUDA graphs already" in found.advice
+    # None: CUDA-graph replay
+    gpu_bound = CompareAnalysis(launch=(launch("GPU-bound", 0.95), None))
     assert check_host_paced(replace(result, analysis=gpu_bound)) == []
     from infertime.comparison.render import detail_lines
 
     shown = replace(
         result,
-        analysis={
-            "launch": [{**launch("launch-bound", 0.2), "kernel_time_s": 1e-3}, None],
-            "ballast": {"built": False, "why_not": "A ran out of memory next to the others"},
-        },
+        analysis=CompareAnalysis(
+            launch=(launch("launch-bound", 0.2, kernel_s=1e-3), None),
+            ballast=Ballast(built=False, why_not="A ran out of memory next to the others"),
+        ),
     )
     lines = detail_lines(shown)
     assert any("launch-bound: GPU busy 20% of the latency" in line for line in lines)
     assert "ballast: none (A ran out of memory next to the others)" in lines
-    assert check_host_paced(replace(result, analysis={})) == []  # the CPU: no kernel pass
+    # the CPU: no kernel pass
+    assert check_host_paced(replace(result, analysis=CompareAnalysis())) == []
 
 
 def test_a_retry_with_one_copy_says_why_and_hopeless_cases_skip_it(
@@ -529,7 +590,8 @@ def test_a_retry_with_one_copy_says_why_and_hopeless_cases_skip_it(
     asked.clear()
     monkeypatch.setattr(measure, "interleaved", hopeless)
     monkeypatch.setattr(measure, "compare_in_processes", lambda *a: a[3].copies)
-    assert measure.compare_live(configs, CpuDevice(), MeasureConfig(), ComparePolicy()) == 1
+    gpu = FakeDevice(kind="cuda")  # a CPU stops instead of trying fresh processes
+    assert measure.compare_live(configs, gpu, MeasureConfig(), ComparePolicy()) == 1
     assert asked == [(2, True, None)]  # no pointless retry with one copy
 
 
@@ -554,3 +616,55 @@ def test_wide_intervals_over_processes_are_shown_as_a_factor() -> None:
     # Two processes 2x apart: t(0.975, 1) = 12.7 makes the log-symmetric CI enormous.
     assert across_ci_text(1.0, (0.01, 100.0)) == "×÷100"
     assert across_ci_text(1.0, None) == "CI n/a"
+
+
+def noisy(result: infertime.LatencyResult, factor: float, cv: float, seed: int) -> Any:
+    """`result` with its samples scaled by `factor` and multiplied by log-normal noise."""
+    import random
+
+    rng = random.Random(seed)
+    figures = {
+        k: replace(s, samples_s=tuple(x * factor * math.exp(rng.gauss(0, cv)) for x in s.samples_s))
+        for k, s in result.figures.items()
+    }
+    return replace(result, figures=figures)
+
+
+def as_processes(result: infertime.LatencyResult, factor: float, spread: float) -> Any:
+    """`result` as if measured in 5 fresh processes whose medians spread by `spread`."""
+    from infertime.latency.result import ProcessRun
+
+    runs = []
+    for k, f in enumerate((1 - spread, 1 + spread, 1.0, 1 - spread / 2, 1 + spread / 2)):
+        scaled_run = noisy(result, factor * f, 0.001, k)
+        runs.append(ProcessRun(scaled_run.figures, result.warmup, 1.0))
+    return replace(result, processes=tuple(runs))
+
+
+@pytest.mark.parametrize(
+    ("factor", "spread", "trust", "expected"),
+    [
+        (1.00, 0.002, False, "passed"),  # quiet A/A over processes
+        (1.10, 0.002, False, "regression"),  # quiet, 10 % slower
+        (1.02, 0.002, False, "passed"),  # quiet, within the 5 % threshold
+        (1.00, 0.30, False, "inconclusive"),  # noisy A/A: a CI across 5 %
+        (1.50, 0.60, False, "inconclusive"),  # noisy and slower: a CI across 5 %
+        (1.00, None, False, "inconclusive"),  # single processes of a CPU (host-bound) figure
+        (1.00, None, True, "passed"),  # ... unless trusted
+        (1.20, None, True, "regression"),
+    ],
+)
+def test_the_gate_never_decides_on_inconclusive_data(
+    factor: float, spread: float | None, trust: bool, expected: str
+) -> None:
+    a = infertime.load_result(GOLDEN / "v3_latency_cpu.json")
+    policy = ComparePolicy(fail_if_slower=0.05, trust_single_process=trust)
+    if spread is None:
+        base, other = a, noisy(a, factor, 0.001, 1)
+    else:
+        base, other = as_processes(a, 1.0, spread), as_processes(a, factor, spread)
+    r = compare_files([base, other], policy)
+    assert r.gate_state == expected
+    if expected == "inconclusive":
+        assert [d.code for d in r.diagnostics if d.code.startswith("gate")] == ["gate_inconclusive"]
+        assert not r.gate_failed

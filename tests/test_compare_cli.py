@@ -32,18 +32,22 @@ def test_live_compare_interleaves_and_saves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "c.json"
+    big = f"{TINY} --input-shape 3,64,64"  # 16x the work per call
     code, out, err = run_cli(
-        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "4", "--json", str(path)
-    )
+        capsys, "compare", TINY, big, *FAST, "--max-time", "4", "--precision", "0.2",
+        "--json", str(path),
+    )  # fmt: skip
     assert code == 0, err
     lines = out.splitlines()
-    assert "interleaved in one process" in lines[0]
-    assert lines[1].split()[0] == "A" and "baseline" in lines[1]
-    assert lines[2].split()[0] == "B" and "×" in lines[2]
-    assert f"{TINY} -b 16 is" in out and "slower than" in out  # 8x the work per call
+    head = 2 if len(lines[0]) > 0 and not lines[1].lstrip().startswith("A ") else 1
+    assert "interleaved in one process" in " ".join(lines[:head])  # wrapped at 80 columns
+    assert lines[head].split()[0] == "A" and "baseline" in lines[head]
+    assert lines[head + 1].split()[0] == "B" and "×" in lines[head + 1]
+    assert f"{big} is" in " ".join(out.split()) and "slower than" in out
     data = json.loads(path.read_text())
     assert data["kind"] == "compare" and data["mode"] == "interleaved"
-    assert data["policy"]["copies"] == 2 and data["analysis"]["owners"] == [0, 1, 1, 0]
+    assert data["policy"]["copies"] == 4  # eager models: four copies each by default
+    assert data["analysis"]["owners"] == [0, 1, 1, 0, 0, 1, 1, 0]
     assert len(data["arms"]) == 2 and data["ratios"][0]["time_ratio"] > 1.2
     assert len(data["arms"][0]["groups"]) == len(data["orders"])
     code, shown, _ = run_cli(capsys, "show", str(path))
@@ -55,12 +59,31 @@ def test_gate_fails_a_slower_configuration_with_exit_8(
 ) -> None:
     path = tmp_path / "c.json"
     code, out, err = run_cli(
-        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "4",
+        capsys, "compare", TINY, f"{TINY} --input-shape 3,64,64", *FAST, "--max-time", "4",
         "--fail-if-slower", "5%", "--json", str(path),
     )  # fmt: skip
-    assert code == 8
-    assert "gate: FAILED" in out and path.exists()  # the result is kept
-    assert err.strip().splitlines()[-1].startswith("infertime: error: slower than")
+    # The host's load decides whether the CI gets clear of the gate in 4 s (a loaded 2-core
+    # runner may leave it straddling): assert what the code decides from what it measured.
+    # The exact exit-8 path on fixed numbers: test_faults_files.py's failed-gate test.
+    saved = json.loads(path.read_text())  # the result is kept either way
+    assert saved["gate"] == {8: "regression", 9: "inconclusive"}[code], (code, err)
+    last = err.strip().splitlines()[-1]
+    if code == 8:
+        assert "gate: FAILED" in out and last.startswith("infertime: error: slower than")
+    else:
+        assert "gate: INCONCLUSIVE" in out and last.startswith("infertime: error:")
+
+
+def test_different_batch_sizes_are_refused_or_compared_per_item(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run_cli(capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "2")
+    assert code == 2 and "different batch sizes" in err and "--allow-different" in err
+    code, out, err = run_cli(
+        capsys, "compare", TINY, f"{TINY} -b 16", *FAST, "--max-time", "2", "--allow-different"
+    )
+    assert code == 0, err
+    assert "per item" in out.splitlines()[0]
 
 
 def test_gate_passes_an_aa_comparison(capsys: pytest.CaptureFixture[str]) -> None:
@@ -165,3 +188,20 @@ def test_formats_and_exports_on_stdout(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2 and "standard output" in err and out == ""
     code, _, err = run_cli(capsys, "run", TINY, *FAST, "--format", "xml")
     assert code == 2 and "unknown export format" in err
+
+
+def test_an_inconclusive_gate_exits_9_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        code, _, err = run_cli(capsys, "run", TINY, *FAST, "--max-time", "0.3", "--json", str(path))
+        assert code == 0, err
+    # Single processes on a CPU: the host may have moved between them.
+    code, out, err = run_cli(capsys, "compare", str(a), str(b), "--fail-if-slower", "5%")
+    assert code == 9 and "gate: INCONCLUSIVE" in out
+    assert err.strip().splitlines()[-1].startswith("infertime: error: gate inconclusive")
+    code, out, err = run_cli(
+        capsys, "compare", str(a), str(b), "--fail-if-slower", "500%", "--trust-single-process"
+    )
+    assert code == 0 and "gate: passed" in out

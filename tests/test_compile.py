@@ -64,9 +64,9 @@ def test_a_recompile_during_timing_stops_the_run(dynamo_only: None) -> None:
 
 def test_latency_records_how_it_compiled(dynamo_only: None) -> None:
     r = infertime.measure_latency(TINY, backend="compile", compile_mode="reduce-overhead", **FAST)  # type: ignore[arg-type]
-    built = r.analysis["backend"]
-    assert built["backend"] == "compile" and built["mode"] == "reduce-overhead"
-    assert built["compile_s"] > 0 and built["batch"] == 2
+    built = r.analysis.backend
+    assert built.backend == "compile" and built.mode == "reduce-overhead"
+    assert built.compile_s > 0 and built.batch == 2
     assert r.settings.workload.backend == "compile"
 
 
@@ -79,9 +79,9 @@ def test_a_throughput_sweep_compiles_per_batch_or_once(dynamo_only: None, dynami
         max_batch=8,
         **FAST,  # type: ignore[arg-type]
     )
-    builds = r.analysis["backend_builds"]
-    assert len({b["batch"] for b in builds}) >= 3  # several batch sizes, none recompiled in timing
-    fresh = [b for b in builds if b["fresh_compile"]]
+    builds = r.analysis.backend_builds
+    assert len({b.batch for b in builds}) >= 3  # several batch sizes, none recompiled in timing
+    fresh = [b for b in builds if b.fresh_compile]
     assert len(fresh) == (1 if dynamic else len(builds))
     import torch._dynamo.config as dynamo_config
 
@@ -105,7 +105,7 @@ def test_the_users_own_recompile_setting_is_kept(dynamo_only: None) -> None:
 def test_compiled_configurations_compare_side_by_side(dynamo_only: None) -> None:
     r = infertime.compare(TINY, f"{TINY} --backend compile", device="cpu", threads=1, max_time_s=1)
     assert r.arms[1].settings.workload.backend == "compile" and r.policy.copies == 2
-    builds = r.analysis["backend_builds"]  # one per call, in build order A B B A
+    builds = r.analysis.backend_builds  # one per call, in build order A B B A
     assert [b is not None for b in builds] == [False, True, True, False]
     from infertime.comparison.render import detail_lines
 
@@ -123,7 +123,7 @@ def test_compiled_configurations_compare_side_by_side(dynamo_only: None) -> None
         (["--compile-mode", "max-autotune"], "--compile-mode applies to --backend compile"),
         (["--backend", "compile", "--compile-mode", "fast"], "must be one of default"),
         (["--backend", "tensorrt"], "--backend must be one of eager, compile"),
-        (["--backend", "compile", "--cuda-graph"], "--cuda-graph replays the eager model"),
+        (["--backend", "compile", "--graph-replay"], "--graph-replay replays the eager model"),
     ],
 )
 def test_flags_that_do_not_fit_the_backend_exit_2(
@@ -136,8 +136,10 @@ def test_flags_that_do_not_fit_the_backend_exit_2(
 
 
 def test_backend_in_specs_and_configurations() -> None:
-    with pytest.raises(ConfigError, match="replays the eager model"):
+    with pytest.raises(ConfigError, match="is now --backend cuda-graph"):
         parse_config(f"{TINY} --backend compile --cuda-graph")
+    with pytest.raises(ConfigError, match="--backend is given twice"):
+        parse_config(f"{TINY} --backend compile --backend cuda-graph")
     c = parse_config(f"{TINY} --backend compile --compile-mode max-autotune --dynamic")
     assert (c.spec.backend, c.spec.compile_mode, c.spec.dynamic) == (
         "compile",

@@ -19,7 +19,7 @@ import torch
 import infertime
 from infertime.devices.cuda import CudaDevice
 from infertime.engine.latency import measure_figures
-from infertime.latency import measure as latency_measure
+from infertime.pipeline import measurement as measurement_module
 from infertime.policies import MeasureConfig, StopPolicy, WarmupPolicy
 from infertime.telemetry.kernel_time import KernelTime
 from infertime.workload import prepare as prepare_module
@@ -165,12 +165,12 @@ def test_measure_latency_with_graph_and_kernel_pass_on_cuda_1(
         call()
         return KernelTime(1e-4, 3.0, calls)
 
-    monkeypatch.setattr(latency_measure, "profile_kernel_time", profile)
+    monkeypatch.setattr(measurement_module, "profile_kernel_time", profile)
     model = TinyCnn()
     model.register_forward_pre_hook(lambda m, args: rec.model_calls_on.append(rec.current[-1]))
 
     r = infertime.measure_latency(
-        model, torch.randn(2, 3, 8, 8), device=CudaDevice(1), cuda_graph=True, config=CFG
+        model, torch.randn(2, 3, 8, 8), device=CudaDevice(1), graph_replay=True, config=CFG
     )
     assert r.settings.device == "cuda:1" and r.settings.context.current_device == "cuda:1"
     assert rec.current == [0]  # GPU 0 is current again afterwards
@@ -180,7 +180,8 @@ def test_measure_latency_with_graph_and_kernel_pass_on_cuda_1(
     assert rec.captures == [(GPU1, 1)] and rec.side_streams == [GPU1]
     assert rec.replays_on and set(rec.replays_on) == {1}
     assert r.figures["graph_latency"].summary.n >= 6
-    assert rec.profiled_on == [1] and r.analysis["launch"]["profiled_calls"] > 0
+    launch = r.analysis.launch
+    assert rec.profiled_on == [1] and launch is not None and launch.profiled_calls > 0
     assert all(d == GPU1 for d in rec.streams) and all(d == GPU1 for d in rec.syncs)
 
 

@@ -10,7 +10,8 @@ from infertime.diagnose.host import check_context, check_environment
 from infertime.diagnose.launch import launch_analysis, launch_diagnostic, verdict_for
 from infertime.diagnose.noise import check_series, check_warmup
 from infertime.records import Series, StopRecord, WarmupRecord
-from infertime.telemetry.nvml import GpuReading, decode_reasons, is_throttled
+from infertime.sections import GpuReading
+from infertime.telemetry.nvml import decode_reasons, is_throttled
 from result_parts import fake_settings
 
 
@@ -71,11 +72,10 @@ def test_launch_verdicts_and_their_thresholds() -> None:
     assert verdict_for(0.7) == "mixed"
     assert verdict_for(0.98) == "GPU-bound"
     a = launch_analysis(0.71e-3, 250, 6.59e-3)
-    assert a["verdict"] == "launch-bound" and abs(a["busy_fraction"] - 0.1077) < 1e-3
+    assert a.verdict == "launch-bound" and abs(a.busy_fraction - 0.1077) < 1e-3
     d = launch_diagnostic(a)
-    assert (
-        d.code == "launch_bound" and d.severity == "warning" and "--cuda-graph" in (d.advice or "")
-    )
+    assert d.code == "launch_bound" and d.severity == "warning"
+    assert "--backend cuda-graph" in (d.advice or "")
     assert launch_diagnostic(launch_analysis(26.5e-3, 250, 27e-3)).code == "regime"
 
 
@@ -169,9 +169,11 @@ def test_missing_nvml_is_a_note_not_a_failure() -> None:
 def test_a_host_sync_diagnostic_names_the_count_and_the_idle() -> None:
     from infertime.diagnose.launch import host_sync_diagnostic
 
-    launch = {"host_syncs_per_call": 2, "device_time_s": 19.4e-3, "kernel_time_s": 18.8e-3}
+    launch = replace(
+        launch_analysis(18.8e-3, 100, 20e-3), host_syncs_per_call=2, device_time_s=19.4e-3
+    )
     (d,) = host_sync_diagnostic(launch)
     assert d.code == "host_sync" and "2 times a call" in d.message
     assert "19.4 ms against 18.8 ms of kernels" in d.message
-    assert host_sync_diagnostic({**launch, "host_syncs_per_call": 0}) == []
-    assert host_sync_diagnostic({**launch, "host_syncs_per_call": None}) == []  # off the GPU
+    assert host_sync_diagnostic(replace(launch, host_syncs_per_call=0)) == []
+    assert host_sync_diagnostic(replace(launch, host_syncs_per_call=None)) == []  # off the GPU

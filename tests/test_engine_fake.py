@@ -17,6 +17,7 @@ from infertime.engine.timing import calibrate_timer_overhead, time_block
 from infertime.engine.warmup import warm_up
 from infertime.policies import MeasureConfig, StopPolicy, TimingPolicy, WarmupPolicy
 from infertime.records import Series
+from infertime.sections import MemoryGrowth
 
 
 def config(**stop: Any) -> MeasureConfig:
@@ -334,9 +335,9 @@ def test_memory_kept_from_every_call_is_flagged() -> None:
     assert run.memory_growth_bytes is not None
     assert run.memory_growth_bytes >= run.calls_sampled << 20
     growth = {"bytes": run.memory_growth_bytes, "calls": run.calls_sampled, "source": "fake"}
-    found = check_memory_growth({"memory_growth": growth})
+    found = check_memory_growth(MemoryGrowth(**growth))
     assert found and found[0].code == "memory_growing"
-    assert check_memory_growth({"memory_growth": {**growth, "bytes": 0}}) == []
+    assert check_memory_growth(MemoryGrowth(**{**growth, "bytes": 0})) == []
 
 
 def test_a_slow_first_call_gets_a_notice_of_how_long_it_will_take() -> None:

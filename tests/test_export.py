@@ -14,12 +14,14 @@ from typing import Any, ClassVar
 
 import pytest
 
-from infertime import resultfile
+from infertime import kinds, resultfile
 from infertime.engine.curve import CurvePoint
 from infertime.errors import ConfigError
+from infertime.kinds import Kind
 from infertime.records import Diagnostic, Series
 from infertime.reporting import export
 from infertime.reporting.export import EXPORT_FORMATS, Table, export_text, table_of
+from infertime.reporting.table import md_cell
 
 GOLDEN = Path(__file__).parent / "golden"
 KINDS = ("latency", "throughput", "pitfalls")
@@ -112,10 +114,18 @@ def test_markdown_is_one_table_with_title_and_notes(kind: str) -> None:
     table = table_of(result)
     md = parse_markdown(export_text(result, "markdown"))
     assert result.settings.model in md.title
-    assert len(md.header) == len(table.columns)
-    assert SEPARATOR.match(md.separator) and md.separator.count("|") == len(table.columns) + 1
+    # Markdown drops the columns with nothing in any row (the energy columns of a run
+    # without --energy); every other column stays, in the table's order.
+    kept = [
+        c
+        for i, c in enumerate(table.columns)
+        if any(md_cell(table, c, row[i]) for row in table.rows)
+    ]
+    assert 0 < len(kept) <= len(table.columns)
+    assert len(md.header) == len(kept)
+    assert SEPARATOR.match(md.separator) and md.separator.count("|") == len(kept) + 1
     assert len(md.rows) == expected_rows(result)
-    assert all(len(row) == len(table.columns) for row in md.rows)
+    assert all(len(row) == len(kept) for row in md.rows)
     assert len(md.notes) == len(table.notes) >= 1
 
 
@@ -230,7 +240,8 @@ def test_an_unknown_format_is_a_config_error_naming_the_formats() -> None:
     with pytest.raises(ConfigError) as info:
         export_text(golden("latency"), "xml")
     assert (
-        info.value.one_line() == "unknown export format 'xml'; choose one of: csv, markdown, json"
+        info.value.one_line()
+        == "unknown export format 'xml'; choose one of: csv, markdown, json, html"
     )
     assert export.check_format("markdown") == "markdown"
     with pytest.raises(ConfigError):
@@ -243,21 +254,31 @@ class MadeUp:
     name: str
 
 
-def test_a_registered_table_is_used_for_its_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export, "TABLES", dict(export.TABLES))  # undone after the test
+def made_up_table(r: MadeUp) -> Table:
+    return Table(
+        title=f"made up · {r.name}",
+        columns=("variant", "speedup_rel", "time_s"),
+        rows=(("a | b", 0.25, 1.5e-3), ("line\nbreak", None, 2e-6)),
+        notes=("one note",),
+        fixed=(("name", r.name),),
+    )
 
-    @export.register_table("made_up")
-    def made_up_table(r: MadeUp) -> Table:
-        return Table(
-            title=f"made up · {r.name}",
-            columns=("variant", "speedup_rel", "time_s"),
-            rows=(("a | b", 0.25, 1.5e-3), ("line\nbreak", None, 2e-6)),
-            notes=("one note",),
-            fixed=(("name", r.name),),
-        )
+
+KIND = Kind(
+    name="made_up",
+    format_path=None,
+    render_path=f"{__name__}:made_up_table",
+    table_path=f"{__name__}:made_up_table",
+    checks_path=f"{__name__}:made_up_table",
+)
+
+
+def test_a_registered_table_is_used_for_its_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(kinds.REGISTRY, "made_up", __name__)  # one registration line
+    kinds.get.cache_clear()
 
     result = MadeUp("x")
-    assert export.TABLES["made_up"] is made_up_table
+    assert kinds.get("made_up").table is made_up_table
     rows = csv_rows(export_text(result, "csv"))
     assert rows == [
         {"name": "x", "variant": "a | b", "speedup_rel": "0.25", "time_s": "0.0015"},
@@ -269,6 +290,7 @@ def test_a_registered_table_is_used_for_its_kind(monkeypatch: pytest.MonkeyPatch
     assert md.separator == "|---|---:|---:|" and md.notes == ["one note"]
     with pytest.raises(TypeError, match="made_up"):
         export_text(result, "json")  # a table, but no result file form
+    kinds.get.cache_clear()
 
 
 def test_a_result_without_a_table_is_a_type_error() -> None:

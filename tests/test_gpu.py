@@ -62,21 +62,21 @@ def test_tiny_model_on_cuda_has_every_figure_and_diagnosis() -> None:
     )
     assert r.settings.device == "cuda:0" and "CUDA events" in r.settings.timer
     assert r.latency.summary.n >= 10 and r.device_time.summary.median > 0
-    launch = r.analysis["launch"]
-    assert launch["kernels_per_call"] >= 3 and 0 < launch["busy_fraction"] <= 1.5
-    assert launch["verdict"] == "launch-bound"  # a few µs of kernels, tens of µs of Python
+    launch = r.analysis.launch
+    assert launch.kernels_per_call >= 3 and 0 < launch.busy_fraction <= 1.5
+    assert launch.verdict == "launch-bound"  # a few µs of kernels, tens of µs of Python
     assert r.environment["device"]["name"] and r.environment["framework"]["cuda_runtime"]
-    gpu = r.analysis.get("gpu_state")
-    if gpu and "error" not in gpu["before"]:
-        assert gpu["readings"], "the NVML monitor produced no readings"
+    gpu = r.analysis.gpu_state
+    if gpu and "error" not in gpu.before:
+        assert gpu.readings, "the NVML monitor produced no readings"
         assert r.environment["gpu"]["driver_version"]
 
 
 def test_gpu_bound_device_time_matches_cupti_kernel_time() -> None:
     r = infertime.measure_latency(Matmul(), torch.randn(4096, 4096), device="cuda:0", config=QUICK)
-    kernel = r.analysis["launch"]["kernel_time_s"]
+    kernel = r.analysis.launch.kernel_time_s
     assert r.device_time.summary.median == pytest.approx(kernel, rel=0.03)
-    assert r.analysis["launch"]["verdict"] == "GPU-bound"
+    assert r.analysis.launch.verdict == "GPU-bound"
 
 
 def test_events_measure_the_work_not_the_launch() -> None:
@@ -93,7 +93,7 @@ def test_events_measure_the_work_not_the_launch() -> None:
 
 def test_cuda_graph_replay_is_its_own_figure() -> None:
     r = infertime.measure_latency(
-        TinyCnn(), torch.randn(8, 3, 16, 16), device="cuda:0", config=QUICK, cuda_graph=True
+        TinyCnn(), torch.randn(8, 3, 16, 16), device="cuda:0", config=QUICK, graph_replay=True
     )
     graph = r.figures["graph_latency"].summary.median
     assert 0 < graph < r.latency.summary.median  # launch overhead removed
@@ -102,7 +102,7 @@ def test_cuda_graph_replay_is_its_own_figure() -> None:
 def test_uncapturable_model_gets_a_clear_error_and_the_process_goes_on() -> None:
     with pytest.raises(CaptureError, match="cannot be captured"):
         infertime.measure_latency(
-            HostSync(), torch.randn(4, 4), device="cuda:0", config=QUICK, cuda_graph=True
+            HostSync(), torch.randn(4, 4), device="cuda:0", config=QUICK, graph_replay=True
         )
     r = infertime.measure_latency(
         TinyCnn(), torch.randn(2, 3, 16, 16), device="cuda:0", config=QUICK
@@ -127,7 +127,7 @@ def test_cli_on_cuda(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
             "cuda",
             "--preset",
             "quick",
-            "--cuda-graph",
+            "--graph-replay",
             "--details",
             "--json",
             str(path),
@@ -172,7 +172,7 @@ def test_cuda_1_figures_match_cuda_0() -> None:
         assert r.settings.device == f"cuda:{index}"
         meds.append(r.device_time.summary.median)
         assert r.device_time.summary.median == pytest.approx(
-            r.analysis["launch"]["kernel_time_s"], rel=0.03
+            r.analysis.launch.kernel_time_s, rel=0.03
         )
     assert meds[1] == pytest.approx(meds[0], rel=0.05)
 
@@ -274,15 +274,17 @@ def test_pitfalls_on_cuda_show_the_copy_and_no_sync_errors() -> None:
 def test_compare_on_cuda_interleaves_two_copies_of_each() -> None:
     """Live comparison on the GPU: copies built A B B A, each copy timed, a CI on the ratio."""
     tiny = "models_for_tests:tiny_cnn -b 8"
-    r = infertime.compare(tiny, f"{tiny} --dtype bf16", tiny, device="cuda", max_time_s=3.0)
+    r = infertime.compare(
+        tiny, f"{tiny} --dtype bf16", tiny, device="cuda", max_time_s=3.0, copies=2
+    )
     assert r.mode == "interleaved" and r.policy.copies == 2
     assert [a.name for a in r.arms] == [tiny, f"{tiny} --dtype bf16", f"{tiny} #2"]
     assert all(len(o) == 6 for o in r.orders)  # three configurations, each twice a round
-    assert {c["name"] for c in r.analysis["copies"]} == {a.name for a in r.arms}
+    assert {c.name for c in r.analysis.copies} == {a.name for a in r.arms}
     assert r.ratio(1).ci is not None and r.ratio(2).ci is not None
     assert r.settings.device.startswith("cuda")
     # The kernel pass after timing: each configuration's launch analysis, the arms' verdicts.
-    assert [x["name"] for x in r.analysis["launch"]] == [a.name for a in r.arms]
+    assert [x.name for x in r.analysis.launch] == [a.name for a in r.arms]
     assert all(a.verdict in ("launch-bound", "mixed", "GPU-bound") for a in r.arms)
 
 
@@ -291,8 +293,8 @@ def test_compiled_model_on_cuda_reports_compile_apart() -> None:
     r = infertime.measure_latency(
         "models_for_tests:tiny_cnn", device="cuda", backend="compile", config=QUICK
     )
-    built = r.analysis["backend"]
-    assert built["backend"] == "compile" and built["compile_s"] > 0
+    built = r.analysis.backend
+    assert built.backend == "compile" and built.compile_s > 0
     assert r.figures["device_time"].summary.median > 0
 
 
@@ -307,12 +309,12 @@ def test_compile_reduce_overhead_on_cuda_replays_and_compares_with_eager() -> No
         compile_mode="reduce-overhead",
         config=QUICK,
     )
-    assert r.analysis["backend"]["mode"] == "reduce-overhead"
+    assert r.analysis.backend.mode == "reduce-overhead"
     assert r.figures["latency"].summary.median > 0
     tiny = "models_for_tests:tiny_cnn -b 4"
     c = infertime.compare(tiny, f"{tiny} --backend compile", device="cuda", max_time_s=3.0)
-    assert c.ratio(1).ci is not None and len(c.analysis["backend_builds"]) == 4
-    assert c.analysis["ballast"]["built"] is True
+    assert c.ratio(1).ci is not None and len(c.analysis.backend_builds) == 4
+    assert c.analysis.ballast.built is True
 
 
 def test_a_host_sync_inside_the_call_is_counted_and_explained() -> None:
@@ -324,7 +326,7 @@ def test_a_host_sync_inside_the_call_is_counted_and_explained() -> None:
     assert count_host_syncs(lambda: HostSync()(x), dev) == 1
     assert count_host_syncs(lambda: x @ x, dev) == 0
     r = infertime.measure_latency(HostSync(), torch.randn(4, 64), device="cuda", config=QUICK)
-    assert r.analysis["launch"]["host_syncs_per_call"] == 1
+    assert r.analysis.launch.host_syncs_per_call == 1
     assert "host_sync" in {d.code for d in r.diagnostics}
 
 

@@ -24,13 +24,13 @@ FAST = {"device": "cpu", "threads": 1, "preset": "quick", "max_time_s": 0.2}
 
 def test_the_export_and_session_are_recorded_apart() -> None:
     r = infertime.measure_latency(TINY, backend="onnxruntime", **FAST)  # type: ignore[arg-type]
-    built = r.analysis["backend"]
-    assert built["backend"] == "onnxruntime" and built["provider"] == "CPUExecutionProvider"
-    assert built["exporter"].startswith("torch.onnx") and built["export_s"] > 0
-    assert built["session_options"]["intra_op_num_threads"] == 1  # follows --threads
+    built = r.analysis.backend
+    assert built.backend == "onnxruntime" and built.provider == "CPUExecutionProvider"
+    assert built.exporter.startswith("torch.onnx") and built.export_s > 0
+    assert built.session_options["intra_op_num_threads"] == 1  # follows --threads
     # threads spin inside a run and stop when it returns (benchmarks/ort_spinning_check.py)
-    assert built["session_options"]["intra_op_allow_spinning"] is True
-    assert built["session_options"]["force_spinning_stop"] is True
+    assert built.session_options["intra_op_allow_spinning"] is True
+    assert built.session_options["force_spinning_stop"] is True
     assert r.settings.workload.backend == "onnxruntime"
     assert r.figures["latency"].summary.median > 0
 
@@ -64,7 +64,7 @@ def test_token_models_bind_ids_and_mask() -> None:
         backend="onnxruntime",
         **FAST,  # type: ignore[arg-type]
     )
-    assert r.analysis["backend"]["inputs_bound"] >= 1
+    assert r.analysis.backend.inputs_bound >= 1
 
 
 class Keywords(nn.Module):
@@ -81,10 +81,10 @@ def test_keyword_inputs_bind_by_name_with_either_exporter(monkeypatch: pytest.Mo
         if exporter == "TorchScript":
             monkeypatch.setitem(sys.modules, "onnxscript", None)  # the dynamo exporter needs it
         r = infertime.measure_latency(Keywords(), examples, backend="onnxruntime", **FAST)  # type: ignore[arg-type]
-        built = r.analysis["backend"]
-        assert exporter in built["exporter"] and built["inputs_bound"] == 3
-        assert built["max_abs_diff_vs_eager"] is not None  # checked against eager at build
-        assert built["max_abs_diff_vs_eager"] < 1e-4
+        built = r.analysis.backend
+        assert exporter in built.exporter and built.inputs_bound == 3
+        assert built.max_abs_diff_vs_eager is not None  # checked against eager at build
+        assert built.max_abs_diff_vs_eager < 1e-4
 
 
 class Nan(nn.Module):
@@ -117,7 +117,7 @@ def test_eager_and_onnxruntime_compare_side_by_side() -> None:
     [
         (["--dtype", "bf16"], "leave out --dtype"),
         (["--channels-last"], "leave out --channels-last"),
-        (["--cuda-graph"], "--cuda-graph replays the eager model"),
+        (["--graph-replay"], "--graph-replay replays the eager model"),
         (["--dynamic"], "--dynamic applies to --backend compile"),
     ],
 )
@@ -163,8 +163,8 @@ def test_an_onnx_file_is_timed_as_it_is(tmp_path: Path) -> None:
         batch_size=4,
         **FAST,  # type: ignore[arg-type]
     )
-    built = r.analysis["backend"]
-    assert built["exporter"].startswith("none: the file") and built["max_abs_diff_vs_eager"] is None
+    built = r.analysis.backend
+    assert built.exporter.startswith("none: the file") and built.max_abs_diff_vs_eager is None
     assert r.settings.batch_size == 4 and r.settings.inputs.item_shapes == ((3, 16, 16),)
     fixed = export_tiny(tmp_path / "fixed.onnx")  # batch 2 in the graph: the default batch
     r = infertime.measure_latency(f"onnx:{fixed}", backend="onnxruntime", **FAST)  # type: ignore[arg-type]
@@ -188,7 +188,8 @@ def test_bad_onnx_files_get_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     cases = [
         ([f"onnx:{tmp_path / 'missing.onnx'}", "--backend", "onnxruntime"], "no such file"),
         ([f"onnx:{junk}", "--backend", "onnxruntime"], "is not an ONNX model"),
-        ([f"onnx:{junk}"], "it runs with --backend onnxruntime"),
+        ([f"onnx:{junk}", "--backend", "compile"], "it runs with --backend onnxruntime"),
+        ([f"onnx:{junk}"], "is not an ONNX model"),  # the backend follows from onnx:
     ]
     for args, words in cases:
         assert main(["run", *args, "--device", "cpu"]) == 2
@@ -199,7 +200,7 @@ def test_bad_onnx_files_get_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_throughput_sweep_exports_each_batch_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "onnxscript", None)  # the fast TorchScript exporter
     r = infertime.measure_throughput(TINY, backend="onnxruntime", max_batch=8, **FAST)  # type: ignore[arg-type]
-    builds = r.analysis["backend_builds"]
-    exported = [b["batch"] for b in builds if not b["export_reused"]]
+    builds = r.analysis.backend_builds
+    exported = [b.batch for b in builds if not b.export_reused]
     assert len(exported) == len(set(exported)) >= 3
     assert len(builds) > len(exported)  # some batch sizes were built again, not exported again

@@ -69,7 +69,10 @@ def test_cli_pitfalls_writes_plot_and_json(
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "correct: warm-up, device timer, synchronize" in out and "exists only on GPUs" in out
+    flat = " ".join(out.split())  # wrapped at words to 80 columns
+    assert any(line.split()[:1] == ["correct"] for line in out.splitlines())
+    assert "exists only on GPUs" in flat
+    assert all(len(line) <= 80 for line in out.splitlines()), out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads(path.read_text())
     assert data["kind"] == "pitfalls" and data["errors_vs_correct_median"]["no_warmup"]["mean"]

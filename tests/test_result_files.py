@@ -63,8 +63,24 @@ def test_result_files_load_and_render_the_figures_they_hold(path: Path) -> None:
         assert result.max_fit_batch == old["search"]["max_fit"]
     elif old["kind"] == "compare":
         for i, ratio in enumerate(old["ratios"], start=1):
-            assert result.ratio(i).value == pytest.approx(ratio["time_ratio"])
-            assert result.verdict(i) == ratio["verdict"]
+            new = result.ratio(i)
+            assert new.value == pytest.approx(ratio["time_ratio"])
+            # Today's CIs hold the copies' spread too: never narrower than the file's.
+            old_ci = ratio["time_ratio_ci"]
+            if old_ci is not None:
+                assert new.ci is not None
+                assert new.ci[0] <= old_ci[0] * (1 + 1e-9) and new.ci[1] >= old_ci[1] * (1 - 1e-9)
+            # Today's verdict needs the precision target too: it may be undecided where the
+            # file claimed a direction, never the opposite direction.
+            was = next((w for w in ("faster", "slower") if w in ratio["verdict"]), None)
+            assert result.decision(i).kind in ({was, "undecided"} if was else {"same", "undecided"})
+    elif old["kind"] == "generate":
+        for run, derived in zip(result.runs, old["by_batch"], strict=True):
+            assert run.spec.batch_size == derived["batch_size"]
+            ttft = derived["device_path"]["ttft_s"]["median"]
+            assert result.device_figures(run.spec.batch_size)["ttft_s"].median == pytest.approx(
+                ttft
+            )
     else:
         assert result.reference_s == pytest.approx(old["reference_s"])
     assert result.settings.context.threads == old["environment"]["framework"]["threads"]
@@ -115,7 +131,7 @@ def test_other_files_in_the_validation_folder_are_refused_clearly(path: Path) ->
         resultfile.load_result(path)
 
 
-@pytest.mark.parametrize("kind", ["latency", "throughput", "pitfalls", "compare"])
+@pytest.mark.parametrize("kind", ["latency", "throughput", "pitfalls", "compare", "generate"])
 def test_published_schemas_are_current(kind: str) -> None:
     published = (SCHEMAS / f"{kind}.schema.json").read_text()
     assert published == schema_text(kind), "regenerate with: python -m infertime.schema docs/schema"

@@ -22,8 +22,11 @@ def test_measure_throughput_api(fast_config: MeasureConfig) -> None:
     )
     assert r.max_fit_batch == 16 and r.search.stopped_by == "max_batch"
     assert {1, 2, 4, 8, 16} <= {p.batch for p in r.points}
-    assert all(p.ok and p.items_per_s > 0 for p in r.points)
-    assert r.peak_batch in {p.batch for p in r.points}
+    # Every point was measured; whether one is marked a dip depends on the host's noise, so
+    # what is asserted is what the code decides from the figures: choices among ok points.
+    assert all(p.status in ("ok", "dip") and p.items_per_s > 0 for p in r.points)
+    assert r.point(r.peak_batch).ok and r.point(r.knee_batch).ok
+    assert r.knee_batch <= r.peak_batch
     assert r.point(r.knee_batch).items_per_s >= 0.95 * r.point(r.peak_batch).items_per_s
     assert r.settings.inputs.item_shapes == ((3, 16, 16),)
 

@@ -24,6 +24,11 @@ def option(keyword: str) -> str:
     return keyword
 
 
+def from_command_line() -> bool:
+    """Whether messages now name command-line flags (inside `command_line()`)."""
+    return _FROM_CLI.get()
+
+
 @contextmanager
 def command_line() -> Iterator[None]:
     """Messages raised inside name command-line flags."""
@@ -81,6 +86,13 @@ class RegressionError(InfertimeError):
     """The regression gate (--fail-if-slower): a configuration is slower beyond the threshold."""
 
     exit_code = 8
+
+
+class InconclusiveError(InfertimeError):
+    """The regression gate could neither pass nor fail: a CI that straddles the threshold (or
+    none), or single-process results of a host-bound figure."""
+
+    exit_code = 9
 
 
 class ModelCallError(InfertimeError):

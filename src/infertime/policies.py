@@ -111,11 +111,17 @@ class MeasureConfig:
         precision: float | None = None,
         max_time_s: float | None = None,
         min_samples: int | None = None,
+        runs: int | None = None,
     ) -> MeasureConfig:
-        """A copy with the user's flags applied on top of the preset."""
+        """A copy with the user's flags applied on top of the preset; `runs`: exactly that
+        many samples of each figure, whatever their precision and however long they take."""
         stop = self.stop
         changes: dict[str, Any] = {}
         warmup = self.warmup
+        if runs is not None:
+            _at_least(option("runs"), runs, 1)
+            exact = replace(stop, min_samples=runs, max_samples=runs, max_time_s=FIXED_RUNS_S)
+            return replace(self, stop=exact, preset=f"{self.preset}, {runs} runs")
         if precision is not None:
             changes["precision"] = precision
         if max_time_s is not None:
@@ -131,6 +137,9 @@ class MeasureConfig:
             return self
         return replace(self, warmup=warmup, stop=replace(stop, **changes))
 
+
+# With a fixed number of runs, sampling stops at the count, not at a time budget (a week).
+FIXED_RUNS_S = 7 * 24 * 3600.0
 
 PRESETS: dict[str, MeasureConfig] = {
     "quick": MeasureConfig(
@@ -162,10 +171,13 @@ def resolve_config(
     precision: float | None,
     max_time_s: float | None,
     min_samples: int | None,
+    runs: int | None = None,
 ) -> MeasureConfig:
     """The preset (or the caller's config) with the user's flags applied on top."""
     base = config if config is not None else preset(preset_name)
-    return base.with_overrides(precision=precision, max_time_s=max_time_s, min_samples=min_samples)
+    return base.with_overrides(
+        precision=precision, max_time_s=max_time_s, min_samples=min_samples, runs=runs
+    )
 
 
 # CPU calls of a real model take tens of milliseconds and vary more than a GPU's: with the
@@ -208,8 +220,9 @@ def sampling_config(options: Mapping[str, Any], device_kind: str | None = None) 
         options.get("precision"),
         max_time_s,
         options.get("min_samples"),
+        options.get("runs"),
     )
-    if device_kind is None:
+    if device_kind is None or options.get("runs") is not None:
         return cfg
     return budget_for_device(cfg, device_kind, max_time_s, config)
 
@@ -252,6 +265,8 @@ class ThroughputPolicy:
 
 
 COMPARE_FIGURES = ("latency", "device_time")
+# What saved `generate` results are compared by (device path, per call; offline only).
+GENERATE_FIGURES = ("ttft", "tpot", "e2e")
 
 
 @dataclass(frozen=True)
@@ -277,11 +292,14 @@ class ComparePolicy:
     # Copies of each model, built in balanced order (A B B A) and pooled: a copy's speed can
     # depend on when it was built (engine/interleave.py); 1 where two do not fit in memory.
     copies: int = 2
+    # Offline: let single-process results of a host-bound figure decide the gate.
+    trust_single_process: bool = False
 
     def __post_init__(self) -> None:
-        if self.figure not in COMPARE_FIGURES:
+        if self.figure not in COMPARE_FIGURES + GENERATE_FIGURES:
             raise ConfigError(
-                f"{option('figure')} must be latency or device_time, got {self.figure!r}"
+                f"{option('figure')} must be latency or device_time (saved generate results: "
+                f"ttft, tpot or e2e), got {self.figure!r}"
             )
         _precision_and_confidence(self.precision, self.confidence)
         _positive(option("max_time_s"), self.max_time_s)
@@ -290,8 +308,8 @@ class ComparePolicy:
         _at_least("consecutive passes", self.consecutive_passes, 1)
         _positive("slot time", self.slot_s)
         _at_least("slot samples", self.slot_samples, 1)
-        if self.copies not in (1, 2) or isinstance(self.copies, bool):
-            raise ConfigError(f"{option('copies')} must be 1 or 2, got {self.copies!r}")
+        if self.copies not in (1, 2, 3, 4) or isinstance(self.copies, bool):
+            raise ConfigError(f"{option('copies')} must be 1 to 4, got {self.copies!r}")
         g = self.fail_if_slower
         if g is not None and not (_is_number(g) and 0 <= g < 10):
             raise ConfigError(

@@ -6,6 +6,8 @@ resultfile.py); statistics are never stored in them, only derived from raw sampl
 
 from __future__ import annotations
 
+import html
+import importlib
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -17,7 +19,13 @@ from typing_extensions import Self
 from . import stats
 from ._version import __version__
 from .policies import MeasureConfig
-from .workload.spec import WorkloadSpec
+from .sections import Analysis
+from .specs.spec import WorkloadSpec
+
+# No call of a model takes this long: a file that says so is damaged (and its statistics would
+# overflow).
+MAX_SAMPLE_S = 7 * 24 * 3600.0
+MIN_SAMPLE_S = 1e-12
 
 FIGURE_LABELS = {
     "latency": "latency (synchronous request, per call)",
@@ -59,6 +67,13 @@ class Series:
             raise ValueError(f"series {self.figure!r} has no samples")
         if any(not (x >= 0 and math.isfinite(x)) for x in self.samples_s):
             raise ValueError(f"series {self.figure!r} has a negative or non-finite sample")
+        if all(x == 0 for x in self.samples_s):
+            raise ValueError(f"series {self.figure!r} has only samples of 0 s")
+        if any(0 < x < MIN_SAMPLE_S for x in self.samples_s):
+            # even a nanosecond timer over a million calls per sample gives more
+            raise ValueError(f"series {self.figure!r} has a sample shorter than a picosecond")
+        if any(x > MAX_SAMPLE_S for x in self.samples_s):
+            raise ValueError(f"series {self.figure!r} has a sample longer than a week")
         if self.calls_per_sample < 1:
             raise ValueError(f"series {self.figure!r} has {self.calls_per_sample} calls per sample")
 
@@ -175,9 +190,21 @@ class ResultBase:
     settings: Settings
     environment: dict[str, Any]
     diagnostics: tuple[Diagnostic, ...] = ()
-    analysis: dict[str, Any] = field(default_factory=dict)  # diagnosis passes, wall time
+    # What the pipeline's probes recorded (sections.py); each kind's result narrows the type.
+    analysis: Analysis = field(default_factory=Analysis)
     created_utc: str = field(default_factory=utc_now)
     infertime_version: str = __version__
 
     def with_diagnostics(self, extra: tuple[Diagnostic, ...]) -> Self:
         return replace(self, diagnostics=self.diagnostics + extra)
+
+    def __str__(self) -> str:
+        """The result as `infertime show` prints it (80 columns). Durations in results are
+        seconds (`Series.summary.median`, `_s` names); throughputs items per second."""
+        # By name: rendering sits above results in the layers (a kind renders its own).
+        text: str = importlib.import_module("infertime.reporting.show").render_text(self)
+        return text
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the same text, in a monospaced block."""
+        return f"<pre>{html.escape(str(self))}</pre>"

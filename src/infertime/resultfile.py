@@ -12,18 +12,20 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import InfertimeError, ResultFileError
+from .records import ResultBase
 from .serialization import DataError, dump, json_schema, load
+from .writing import check_writable, is_stream, write_text_atomic
+
+__all__ = ["check_writable", "is_stream", "write_text_atomic"]  # kept here for old imports
 
 SCHEMA_NAME = "infertime.result"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA_HISTORY = {
     1: "latency, throughput and pitfalls results; raw samples in seconds per call",
     2: "settings hold the workload spec, the measurement context read back from inside it, the "
@@ -36,6 +38,17 @@ SCHEMA_HISTORY = {
     4: "a new kind, `compare` (configurations interleaved in one process, in alternating "
     "fresh processes, or from saved files, with ratios); latency results may carry "
     "`processes`, the raw figures of each fresh process of `--processes`",
+    5: "compare records the copies of each model (`policy.copies`), the ballast and each "
+    "copy's agreement; version-4 comparisons built one copy",
+    6: "`analysis` is typed: the pipeline's probes write sections of declared types (wall "
+    "time, CUPTI state, model output, backend builds, the NVML watch, the kernel-time pass) "
+    "and each kind adds its own; throughput and compare carry the NVML watch too; the "
+    "`cuda-graph` backend is part of the workload spec. Version-5 analysis dicts load into "
+    "these types. Latency, throughput and compare results may carry `analysis.energy` "
+    "(`--energy`: the energy probe's method, windows, figures and findings; optional, so "
+    "version-6 files without it are unchanged). A new kind, `generate` (text generation: "
+    "raw device marks per timed call, the caller's path, a batch sweep), kept from version 6 "
+    "on (no older files of it exist)",
 }
 HEADER_KEYS = ("schema", "schema_version", "kind", "infertime_version", "created_utc")
 
@@ -61,12 +74,10 @@ class KindFormat:
 
 
 def kind_formats() -> dict[str, KindFormat]:
-    from .comparison.result import FORMAT as COMPARE
-    from .latency.result import FORMAT as LATENCY
-    from .pitfalls.result import FORMAT as PITFALLS
-    from .throughput.result import FORMAT as THROUGHPUT
+    """Every registered kind's file form (kinds/__init__.py), by kind."""
+    from . import kinds
 
-    return {f.kind: f for f in (LATENCY, THROUGHPUT, PITFALLS, COMPARE)}
+    return {k.name: k.format for k in kinds.all_kinds() if k.format_path is not None}
 
 
 def _finite(obj: Any) -> Any:
@@ -159,86 +170,19 @@ def document_schema(kind: str) -> dict[str, Any]:
     }
 
 
-def new_file_mode() -> int:
-    """The permissions a new file gets here (0666 less the umask), as open() would give."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _target(path: str | os.PathLike[str]) -> Path:
-    """Where a write to `path` lands: a symbolic link is followed to its target."""
-    p = Path(path)
-    return Path(os.path.realpath(p)) if p.is_symlink() else p
-
-
-def is_stream(p: Path) -> bool:
-    """An existing character device or pipe (/dev/null, /dev/stdout, a FIFO): written in
-    place, never replaced by the atomic rename (which would turn /dev/null into a file)."""
-    try:
-        mode = p.stat().st_mode
-    except OSError:
-        return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
-
-
-def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Fail before a long measurement, not after it, when the result cannot be written."""
-    p = _target(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    if is_stream(p):
-        if not os.access(p, os.W_OK):
-            raise ResultFileError(f"cannot write result to {p}: it is not writable")
-        return p
-    if p.exists() and not p.is_file():
-        kind = "a directory" if p.is_dir() else "not a regular file"
-        raise ResultFileError(f"cannot write result to {p}: it is {kind}")
-    if not parent.is_dir():
-        raise ResultFileError(f"cannot write result to {p}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ResultFileError(f"cannot write result to {p}: folder {parent} is not writable")
-    return p
-
-
 def save_json(result: Any, path: str | os.PathLike[str]) -> Path:
     """Write atomically: a temporary file in the same folder, flushed, then renamed over `path`
     (a symbolic link's target, not the link; a device or pipe is written in place)."""
     if not hasattr(result, "kind") or result.kind not in kind_formats():
         raise TypeError(
-            f"save_json() takes a result of measure_latency, measure_throughput, "
-            f"measure_pitfalls or compare, not {type(result).__name__}"
+            f"save_json() takes a result of one of infertime's kinds "
+            f"({', '.join(kind_formats())}), not {type(result).__name__}"
         )
     text = json.dumps(to_document(result), indent=1, allow_nan=False)
     return write_text_atomic(text + "\n", path)
 
 
-def write_text_atomic(text: str, path: str | os.PathLike[str], what: str = "result") -> Path:
-    """`text` to `path` as save_json writes: whole or not at all (module doc of save_json)."""
-    p = check_writable(path)
-    if is_stream(p):
-        try:
-            with open(p, "w", encoding="utf-8") as f:
-                f.write(text)
-        except OSError as exc:
-            raise ResultFileError(f"cannot write {what} to {p}: {exc.strerror or exc}") from exc
-        return p
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, p)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ResultFileError(f"cannot write {what} to {p}: {exc.strerror or exc}") from exc
-        raise
-    return p
-
-
-def load_result(path: str | os.PathLike[str]) -> Any:
+def load_result(path: str | os.PathLike[str]) -> ResultBase:
     """Read a result file written by infertime, of any kind, checking its schema version."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load_result() takes a path, not {type(path).__name__}")
@@ -249,9 +193,12 @@ def load_result(path: str | os.PathLike[str]) -> Any:
         raise ResultFileError(f"no such result file: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultFileError(f"cannot read {p}: {exc}") from None
+    except RecursionError:
+        raise ResultFileError(f"{p} is nested too deeply to be a result file") from None
     except json.JSONDecodeError as exc:
         raise ResultFileError(f"{p} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
-    return from_document(data, str(p))
+    result: ResultBase = from_document(data, str(p))
+    return result
 
 
 # -- reading version-1 files -------------------------------------------------------------------

@@ -381,7 +381,9 @@ def median_ci(
     if half is None:
         return iid
     center = quantile(s, 0.5)
-    return min(iid[0], center - half), max(iid[1], center + half)
+    # The batch-medians widening is symmetric and can pass the data (a few slow samples in
+    # one batch): no median of these samples can lie outside them, so neither can its CI.
+    return max(s[0], min(iid[0], center - half)), min(s[-1], max(iid[1], center + half))
 
 
 def relative_half_width(center: float, ci: tuple[float, float] | None) -> float | None:

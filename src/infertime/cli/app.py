@@ -1,61 +1,73 @@
 """The `infertime` command: thin commands over the library; errors become one line on stderr."""
 
-from __future__ import annotations
-
 import os
 import signal
 import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Annotated, Any
 
-import typer
-
 from ..errors import InfertimeError, Terminated, command_line
-from .compare import compare
-from .env import env
-from .pitfalls import pitfalls
-from .run import run
-from .show import show
-from .throughput import throughput
 
-app = typer.Typer(
-    name="infertime",
-    help="Measure deep-network inference time correctly: latency, throughput, memory.",
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+HELP = "Measure deep-network inference time correctly: latency, throughput, memory."
 
 
-def _version(value: bool) -> None:
-    if value:
-        from .._version import __version__
+@cache
+def build_app() -> Any:
+    """The typer app: every registered kind's command, then the commands that measure nothing.
+    Built on first use, so `--version` imports neither typer nor any kind."""
+    import typer
 
-        print(f"infertime {__version__}")
-        raise typer.Exit()
+    from .. import kinds
+    from . import env, report, show
+    from .commands import kind_command, typer_command
+
+    app = typer.Typer(
+        name="infertime",
+        help=HELP,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80},
+    )
+
+    def version(value: bool) -> None:
+        if value:
+            print_version()
+            raise typer.Exit()
+
+    @app.callback()
+    def top(
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", "-V", callback=version, is_eager=True, help="Print the version."
+            ),
+        ] = False,
+    ) -> None:
+        """Measure deep-network inference time correctly: latency, throughput, memory."""
+
+    for kind in kinds.all_kinds():
+        if kind.command is not None:
+            app.command(name=kind.command.name)(kind_command(kind))
+    app.command(name="show")(
+        typer_command(show.OPTIONS, show.show, show.show.__doc__ or "", "show")
+    )
+    app.command(name="report")(
+        typer_command(report.OPTIONS, report.report, report.report.__doc__ or "", "report")
+    )
+    app.command(name="env")(typer_command(env.OPTIONS, env.env, env.env.__doc__ or "", "env"))
+    return app
 
 
-@app.callback()
-def _top(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
-        ),
-    ] = False,
-) -> None:
-    """Measure deep-network inference time correctly: latency, throughput, memory."""
+def print_version() -> None:
+    from .._version import __version__
 
+    print(f"infertime {__version__}")
 
-app.command()(run)
-app.command()(throughput)
-app.command()(pitfalls)
-app.command()(compare)
-app.command()(show)
-app.command()(env)
 
 INTERNAL_ERROR = 70
 
@@ -80,12 +92,25 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 success, 2 bad usage, other codes per error kind)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    # A stream closed before the start (`>&-`, `2>&-`): Python sets it to None. Write to
+    # nowhere instead, measure and save the file, and say (exit 141) that stdout was closed.
+    stdout_closed = sys.stdout is None
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (lives as long as the process)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     # 'package.module:callable' models resolve from the working directory, as `python -m` would.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    if args in (["--version"], ["-V"]):
+        print_version()
+        return 0
     try:
         with terminate_cleanly(), command_line():
-            code = app(args=args, prog_name="infertime", standalone_mode=False)
+            code = build_app()(args=args, prog_name="infertime", standalone_mode=False)
+        if stdout_closed and not code:
+            _error("standard output was closed at the start; any result file was written")
+            return OUTPUT_CLOSED
         return code if isinstance(code, int) else 0
     except InfertimeError as exc:
         if debug:
@@ -109,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if kind == "usage":  # bad flag, missing argument, wrong value type
             if type(exc).__name__ == "NoArgsIsHelpError":
+                # click 8.2 raises it instead of printing: a bare `infertime` shows the help
+                print(exc.ctx.get_help())  # type: ignore[attr-defined]
                 return 0
             _error(exc.format_message())  # type: ignore[attr-defined]
             return 2

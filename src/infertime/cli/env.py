@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .options import Options, command
-from .output import stdout
+from ..kinds.base import Values
+
+OPTIONS = ("device", "debug")
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
@@ -42,8 +43,7 @@ def optional_packages() -> dict[str, str]:
     return out
 
 
-@command("device", "debug")
-def env(o: Options) -> None:
+def env(o: Values) -> None:
     """Show versions, device identity and state, numeric flags, threads and host state."""
     from rich.table import Table
 
@@ -51,7 +51,7 @@ def env(o: Options) -> None:
     from ..diagnose.host import check_environment
     from ..reporting.diagnostics import print_diagnostics
     from ..telemetry.environment import capture
-    from .output import stderr
+    from .output import stderr, stdout
 
     dev = resolve_device(o.device)
     data = {**capture(dev), "optional_packages": optional_packages()}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import io
 import json
+import os
+import stat
 import sys
 from collections.abc import Callable
 from functools import lru_cache
@@ -18,9 +20,10 @@ from typing import IO, Any, cast
 
 from rich.console import Console
 
-from ..errors import ConfigError
+from ..errors import ConfigError, OutputClosed
 from ..reporting.diagnostics import print_findings
-from ..resultfile import check_writable, save_json, to_document, write_text_atomic
+from ..resultfile import save_json, to_document
+from ..writing import check_writable, stream_fd, write_text_atomic
 
 SYMBOLS = "·–—±≤≥→←µ×°…─≈"
 ASCII = str.maketrans(
@@ -95,43 +98,97 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, "broken pipe")
 
 
-# A pipe or file gets a fixed 160 columns, wider than any table, so saved output is never
-# squeezed (rich would wrap cells to fit a narrower width).
-WIDTH = None if sys.stdout.isatty() else 160
-stdout = _Console(file=cast(IO[str], TextOut("stdout")), highlight=False, width=WIDTH)
-stderr = _Console(file=cast(IO[str], TextOut("stderr")), highlight=False)
+def _width(stream: Any) -> int | None:
+    """A terminal's own width; anything else gets a terminal's default of 80 columns, which
+    every table and line is laid out to fit."""
+    try:
+        return None if stream is not None and stream.isatty() else 80
+    except (ValueError, OSError):  # a closed stream
+        return 80
+
+
+stdout = _Console(file=cast(IO[str], TextOut("stdout")), highlight=False, width=_width(sys.stdout))
+stderr = _Console(file=cast(IO[str], TextOut("stderr")), highlight=False, width=_width(sys.stderr))
 
 
 def say(message: str) -> None:
-    """A line of chatter on stderr (never on stdout, which carries data)."""
-    stderr.print(message, soft_wrap=True, markup=False)
+    """A line of chatter on stderr (never on stdout, which carries data), wrapped at words."""
+    stderr.print(message, markup=False, highlight=False)
 
 
 def json_to_stdout(path: Path | None) -> bool:
-    """`--json -` writes the result document to stdout (and the table to stderr)."""
-    return path is not None and str(path) == "-"
+    """`--json -` (or /dev/stdout, /proc/self/fd/1) writes the result document to stdout, and
+    the table to stderr."""
+    return path is not None and (str(path) == "-" or stream_fd(path) == 1)
 
 
-def precheck_json(path: Path | None) -> None:
+def precheck_json(path: Path | None, what: str = "result") -> None:
     if path is not None and not json_to_stdout(path):
-        check_writable(path)
+        check_writable(path, what)
 
 
-def precheck_output(json_path: Path | None, fmt: str, exports: dict[str, Path]) -> None:
-    """Before measuring: a known format, writable files, and at most one thing on stdout."""
+def _identity(path: Path) -> tuple[str, object] | None:
+    """What a path writes to, to tell two outputs (or an output and an input) apart: a
+    stream's descriptor, or the file it resolves to; None for a device (two writers of
+    /dev/null harm nothing)."""
+    fd = stream_fd(path)
+    if fd is not None or str(path) == "-":
+        return ("fd", 1 if str(path) == "-" else fd)
+    p = Path(os.path.realpath(path))
+    try:
+        st = p.stat()
+        if stat.S_ISCHR(st.st_mode):
+            return None
+        return ("file", (st.st_dev, st.st_ino))
+    except OSError:
+        return ("path", str(p))
+
+
+def precheck_output(
+    json_path: Path | None,
+    fmt: str,
+    exports: dict[str, Path],
+    inputs: tuple[Path, ...] = (),
+    other: dict[str, Path] | None = None,
+) -> None:
+    """Before measuring: a known format, writable files, at most one thing on stdout, no two
+    outputs naming one file and no output naming an input (each would destroy data)."""
     from ..reporting.export import check_format
 
     if fmt != "table":
         check_format(fmt)
-    precheck_json(json_path)
-    for path in exports.values():
-        precheck_json(path)
+    if fmt == "html" or "html" in exports:
+        from ..reporting.html.svg import matplotlib
+
+        matplotlib()  # the HTML report draws with it: missing, fail before measuring
+    outputs = {"--json": json_path, **{f"--export-{f}": p for f, p in exports.items()}}
+    outputs.update(other or {})
+    given = {flag: path for flag, path in outputs.items() if path is not None}
+    for flag, path in given.items():
+        if flag == "--json":
+            precheck_json(path)
+        elif flag.startswith("--export-"):
+            precheck_json(path, f"the {flag.removeprefix('--export-')} export")
     on_stdout = [json_to_stdout(json_path), fmt != "table"]
     on_stdout += [json_to_stdout(p) for p in exports.values()]
     if sum(on_stdout) > 1:
         raise ConfigError(
             "only one of --json -, --format and --export-FORMAT - can use standard output"
         )
+    seen: dict[tuple[str, object], str] = {}
+    for flag, path in given.items():
+        key = _identity(path)
+        if key is None or key == ("fd", 1):  # devices; stdout is checked above
+            continue
+        if key in seen:
+            raise ConfigError(f"{seen[key]} and {flag} name the same file, {path}")
+        seen[key] = flag
+    for path in inputs:
+        key = _identity(path)
+        if key is not None and key in seen:
+            raise ConfigError(
+                f"{seen[key]} names {path}, which is also an input: it would be overwritten"
+            )
 
 
 def deliver(
@@ -161,14 +218,22 @@ def deliver(
             written.append(write_text_atomic(text, path, f"the {export_fmt} export"))
     if json_to_stdout(json_path):
         data = json.dumps(to_document(result), indent=1, allow_nan=False) + "\n"
-    if fmt != "table":
-        sys.stdout.write(export_text(result, fmt))
-    elif data is not None:
-        render(result, stderr, details)
-        sys.stdout.write(data)
-    else:
-        render(result, stdout, details)
-    sys.stdout.flush()  # the table first, then the findings, when both go to one terminal
+    try:
+        if fmt != "table":
+            sys.stdout.write(export_text(result, fmt))
+        elif data is not None:
+            render(result, stderr, details)
+            sys.stdout.write(data)
+        else:
+            render(result, stdout, details)
+        sys.stdout.flush()  # the table first, then the findings, when both go to one terminal
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise OutputClosed(
+            f"standard output could not be written ({exc.strerror or exc})"
+            + ("; the result file was written" if written else "")
+        ) from None
     if not quiet:
         print_findings(result.diagnostics, stderr, details)
         for path in written:

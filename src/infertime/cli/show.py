@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from ..reporting.show import render_result
-from ..resultfile import load_result
-from .options import Options, command
-from .output import deliver, precheck_output
+from ..kinds.base import Values
+
+OPTIONS = (
+    "path", "fmt", "export_csv", "export_markdown", "export_json", "export_html", "details",
+    "quiet", "debug",
+)  # fmt: skip
 
 
-@command("path", "fmt", "export_csv", "export_markdown", "export_json", "details", "quiet", "debug")
-def show(o: Options) -> None:
+def show(o: Values) -> None:
     """Render a saved result (any kind) as it was printed when measured, or export it."""
-    precheck_output(None, o.fmt, o.exports())
+    from ..reporting.show import render_result
+    from ..resultfile import load_result
+    from .commands import paths_of
+    from .output import deliver, precheck_output
+
+    precheck_output(None, o.fmt, o.exports(), *paths_of(o))
     result = load_result(o.path)
     deliver(result, None, o.quiet, render_result, o.details, o.fmt, o.exports())

@@ -16,13 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .. import kinds
 from ..errors import ConfigError
 from ..policies import ComparePolicy
 from ..records import ResultBase
 from ..resultfile import load_result
+from ..specs.text import spec_name
 from .checks import check_compare
-from .configs import distinct_names, spec_name
-from .result import Arm, CompareResult
+from .configs import distinct_names
+from .measure_common import different_batches
+from .result import Arm, CompareAnalysis, CompareResult
 
 # Keys of the environment that do not describe the machine's set-up (they change every run).
 VOLATILE = ("load_average", "temperature", "clock", "power", "utilization", "used", "free")
@@ -52,62 +55,55 @@ def compare_files(
     if len(items) < 2:
         raise ConfigError("compare needs at least two results (the first is the baseline)")
     loaded = load_items(items)
-    kinds = {str(getattr(r, "kind", "?")) for _, r in loaded}
-    if len(kinds) > 1:
+    found = {str(getattr(r, "kind", "?")) for _, r in loaded}
+    if len(found) > 1:
         raise ConfigError(
-            f"cannot compare results of different kinds ({', '.join(sorted(kinds))})",
+            f"cannot compare results of different kinds ({', '.join(sorted(found))})",
             advice="compare latency with latency, throughput with throughput",
         )
-    kind = kinds.pop()
-    if kind == "compare":
-        raise ConfigError("a comparison's file cannot be compared again; compare its sources")
-    if not allow_different:
-        refuse_incompatible(loaded, kind)
-    arms = tuple(arm_of(name, r, kind, policy.figure) for name, r in loaded)
+    kind = kinds.get(found.pop())
+    if kind.offline is None:
+        raise ConfigError(
+            f"a {kind.name} result cannot be compared offline"
+            + ("; a comparison's file cannot be compared again: compare its sources"
+               if kind.name == "compare" else "")
+        )  # fmt: skip
+    if not allow_different and kind.offline.per_call:
+        refuse_incompatible(loaded)
+    arms = tuple(arm_of(name, r, policy.figure) for name, r in loaded)
     base = loaded[0][1]
     result = CompareResult(
         settings=base.settings,
         environment=base.environment,
         mode="files",
-        figure=figure_name(kind, policy.figure),
+        figure=kind.offline.figure_name(policy.figure),
         arms=arms,
         policy=replace(policy, copies=1),  # nothing was built: the files were measured
-        analysis={"environment_differences": environment_differences(loaded)},
+        per_item=kind.offline.per_call and different_batches(arms),
+        analysis=CompareAnalysis(environment_differences=environment_differences(loaded)),
     )
     return result.with_diagnostics(tuple(check_compare(result)))
 
 
-def figure_name(kind: str, figure: str) -> str:
-    return {"throughput": "time_per_item_at_peak", "pitfalls": "latency"}.get(kind, figure)
+def arm_of(name: str, r: Any, figure: str) -> Arm:
+    """The arm of a saved result, as its kind says to read it (kinds/base.py OfflineArm)."""
+    kind = kinds.of(r)
+    if kind.offline is None:
+        raise ConfigError(f"results of kind {kind.name} cannot be compared offline")
+    saved = kind.offline.samples(name, r, figure)
+    return Arm(
+        name=name,
+        settings=r.settings,
+        source=name,
+        environment=r.environment,
+        groups=saved.groups,
+        calls_per_sample=saved.calls_per_sample,
+        verdict=saved.verdict,
+    )
 
 
-def arm_of(name: str, r: Any, kind: str, figure: str) -> Arm:
-    verdict = (r.analysis.get("launch") or {}).get("verdict")
-    common = {"name": name, "settings": r.settings, "source": name, "environment": r.environment}
-    if kind == "latency":
-        if figure not in r.figures:
-            raise ConfigError(f"{name} has no {figure} figure")
-        if r.processes:
-            groups = tuple(p.figures[figure].samples_s for p in r.processes)
-        else:
-            groups = (r.figures[figure].samples_s,)
-        k = r.figures[figure].calls_per_sample
-        return Arm(groups=groups, calls_per_sample=k, verdict=verdict, **common)
-    if kind == "throughput":
-        point = r.point(r.peak_batch)
-        if point.device_time is None:
-            raise ConfigError(f"{name} has no device time at its peak batch {r.peak_batch}")
-        per_item = tuple(x / r.peak_batch for x in point.device_time.samples_s)
-        k = point.device_time.calls_per_sample
-        return Arm(groups=(per_item,), calls_per_sample=k, **common)
-    row = r.row("correct")
-    return Arm(groups=(tuple(row.samples_s),), calls_per_sample=1, verdict=verdict, **common)
-
-
-def refuse_incompatible(loaded: list[tuple[str, ResultBase]], kind: str) -> None:
+def refuse_incompatible(loaded: list[tuple[str, ResultBase]]) -> None:
     """Per-call times at different batch sizes or input shapes are different quantities."""
-    if kind == "throughput":
-        return  # time per item at each one's peak: comparable across batch sizes by design
     base_name, base = loaded[0]
     for name, r in loaded[1:]:
         shapes = base.settings.inputs.item_shapes, r.settings.inputs.item_shapes
@@ -119,7 +115,8 @@ def refuse_incompatible(loaded: list[tuple[str, ResultBase]], kind: str) -> None
                 raise ConfigError(
                     f"{name} has {what} {b}, {base_name} has {a}: their times per call measure "
                     "different work",
-                    advice="pass --allow-different to compare them anyway",
+                    advice="pass --allow-different to compare them anyway (per item where the "
+                    "batch sizes differ)",
                 )
 
 

@@ -6,28 +6,29 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import replace
+from contextlib import contextmanager
+from dataclasses import asdict, replace
 from typing import Any
 
+from .. import stats
 from ..devices import Device
-from ..engine.interleave import InterleavedRun, build_order, interleave, per_round
+from ..energy.policy import EnergyPolicy
+from ..energy.records import EnergyRecord
+from ..engine.interleave import InterleavedRun, build_order, interleave
 from ..engine.progress import ProgressSink, no_progress
-from ..errors import InfertimeError, ModelCallError, OutOfMemoryError
-from ..isolation.repeat import measure_in_processes
-from ..latency.result import LatencyResult
+from ..errors import ConfigError, InfertimeError, ModelCallError, OutOfMemoryError, option
+from ..execution.repeat import measure_in_processes
+from ..pipeline.energy import IN_PROCESSES, EnergyTarget
+from ..pipeline.measurement import Measurement, ProfileTarget, child_spec
 from ..policies import ComparePolicy, MeasureConfig
-from ..telemetry.environment import capture
-from ..telemetry.kernel_time import cupti_attached
-from ..workload.backends import get_backend, opened, setup_of
-from ..workload.backends.cuda_graph import CUDA_GRAPH
-from ..workload.context import measurement_context
-from ..workload.prepare import PreparedModel, check_finite, prepare
+from ..sections import LaunchAnalysis, WallTimes
+from ..workload.backends import get_backend
+from ..workload.prepare import PreparedModel, prepare
 from .checks import check_compare
 from .configs import Config
-from .launch import kernel_pass
-from .ratios import paired_half_width, paired_ratio
-from .result import Arm, CompareResult
+from .measure_common import different_batches
+from .ratios import copy_ratio, interleaved_half_width
+from .result import Arm, Ballast, CompareAnalysis, CompareResult, CopyAgreement
 
 
 class ArmFailed(Exception):
@@ -68,20 +69,25 @@ def compare_live(
     *,
     processes: int | None = None,
     progress: ProgressSink = no_progress,
+    allow_different: bool = False,
+    diagnose: bool = True,
+    energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Interleaved in this process; in `processes` alternating fresh processes per configuration
     when asked, or (5 of them) when the configurations do not fit in memory together, even with
-    one copy each."""
+    one copy each. `diagnose`: the NVML watch and the CUPTI kernel pass on a GPU. `energy`: an
+    energy pass after the timing (see `interleaved`)."""
     for c in configs:
-        backend(c).check(device)  # e.g. onnxruntime: the CPU only; --cuda-graph: a GPU
+        get_backend(c.spec.backend).check(device)  # e.g. onnxruntime: the CPU only
     if processes is not None:
         one = replace(policy, copies=1)  # each process builds one model
-        return compare_in_processes(configs, device, config, one, processes, progress, None)
+        return compare_in_processes(configs, device, config, one, processes, progress, None, energy)
     why: str | None = None
     # Most protection first: two copies with a ballast, then without it, then one copy each.
     # Each attempt that does not fit (building, or running out of memory while timing) gives
     # way to the next; only the last accepts fewer copies than it asked for.
-    attempts = [(c, b) for c in sorted({policy.copies, 1}, reverse=True) for b in (True, False)]
+    fewer = {policy.copies, min(policy.copies, 2), 1}
+    attempts = [(c, b) for c in sorted(fewer, reverse=True) for b in (True, False)]
     for k, (copies, ballast) in enumerate(attempts):
         try:
             return interleaved(
@@ -94,6 +100,9 @@ def compare_live(
                 ballast=ballast,
                 ballast_why_not=None if ballast else why,
                 accept_fewer=k == len(attempts) - 1,
+                allow_different=allow_different,
+                diagnose=diagnose,
+                energy=energy,
             )
         except DoesNotFit as exc:
             why, hopeless = str(exc), exc.even_one_each
@@ -102,8 +111,15 @@ def compare_live(
         device.release_memory()
         if hopeless:
             break
+    if device.kind == "cpu":
+        # Host memory is not the GPU's: processes one after another would not give a model more
+        # of it, and a fallback nobody asked for hides a model that fails on its own.
+        raise OutOfMemoryError(
+            f"out of memory: {why}",
+            advice=f"lower {option('batch_size')}, or compare fewer configurations",
+        )
     return compare_in_processes(
-        configs, device, config, replace(policy, copies=1), 5, progress, why
+        configs, device, config, replace(policy, copies=1), 5, progress, why, energy
     )
 
 
@@ -170,48 +186,57 @@ def interleaved(
     ballast: bool = True,
     ballast_why_not: str | None = None,
     accept_fewer: bool = True,
+    allow_different: bool = False,
+    diagnose: bool = True,
+    energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Interleaved in this process; `fewer_because`: why this attempt has fewer copies than
-    asked (an attempt with more did not fit)."""
-    t_start = time.perf_counter()
-    cupti_before = cupti_attached()
-    kept, prepared, owners, fewer = prepare_with_ballast(
-        configs, device, policy.copies, ballast, accept_fewer
-    )
-    fewer = fewer or fewer_because
-    policy = replace(policy, copies=len(owners) // len(configs))
-    of_call = [configs[i] for i in owners]
-    with ExitStack() as stack:
-        measuring = [
-            stack.enter_context(measurement_context(p, pause_gc=config.timing.disable_gc))
-            for p in prepared
-        ]
-        with explaining(prepared, of_call, device):
-            built = [
-                stack.enter_context(opened(backend(c), p, batch_of(p)))
-                for c, p in zip(of_call, prepared, strict=True)
-            ]
-            calls = [guarded(j, call) for j, call in enumerate(built)]
-            t0 = time.perf_counter()
-            run = interleave(
-                calls,
-                device,
-                policy,
-                config.warmup,
-                config.timing,
-                lambda b, o: paired_half_width(b, o, policy.confidence),
-                progress,
-                owners,
+    asked (an attempt with more did not fit). With `energy`, after the timed rounds: each
+    configuration's energy per item of back-to-back calls, its windows interleaved with the
+    others' (its copies in turn), so that a GPU warming up weighs on all alike. `diagnose`: the
+    NVML watch and the CUPTI kernel pass on a GPU."""
+    with Measurement(device, config, diagnose=diagnose, progress=progress, energy=energy) as m:
+        kept, prepared, owners, fewer = prepare_with_ballast(
+            configs, device, policy.copies, ballast, accept_fewer
+        )
+        fewer = fewer or fewer_because
+        batches = {p.spec.batch_size for p in prepared}
+        if len(batches) > 1 and not allow_different:  # a model's own batch, now known
+            raise ConfigError(
+                f"the configurations run at different batch sizes "
+                f"({', '.join(str(b) for b in sorted(b or 0 for b in batches))}): their times "
+                "per call measure different work",
+                advice="pass --allow-different to compare them per item",
             )
-            engine_s = time.perf_counter() - t0
+        policy = replace(policy, copies=len(owners) // len(configs))
+        of_call = [configs[i] for i in owners]
+        measuring = [m.enter(p) for p in prepared]
+        with explaining(prepared, of_call, device):
+            built = [m.build(p, batch_of(p)) for p in prepared]
+            calls = [guarded(j, call) for j, call in enumerate(built)]
+            with m.engine():
+                run = interleave(
+                    calls,
+                    device,
+                    policy,
+                    config.warmup,
+                    config.timing,
+                    lambda b, o, i, c: interleaved_half_width(b, o, i, c, policy.confidence),
+                    progress,
+                    owners,
+                    copy_labels(configs, owners),
+                )
             # Outside the timed region: a model whose output is (or turned) NaN.
             for c, call in zip(of_call, calls, strict=True):
-                check_finite(call(), f"{c.name}, after the comparison,")
-            t1 = time.perf_counter()
-            launch = kernel_pass(configs, calls, owners, run, device)  # last: CUPTI slows launches
-            kernel_pass_s = time.perf_counter() - t1
-        env = capture(device)
+                m.check_finite(call(), f"{c.name}, after the comparison,")
+            m.measure_energy(
+                energy_targets(configs, prepared, calls, owners, run), interleaved=True
+            )
+            # Last: CUPTI slows every later launch in this process.
+            m.kernel_pass(profile_targets(configs, calls, owners, run))
+        env = m.environment()
         first = [owners.index(i) for i in range(len(configs))]  # each one's first copy
+        launch = tuple(m.launch) if m.launch else None
         arms = tuple(
             Arm(
                 name=c.name,
@@ -220,34 +245,26 @@ def interleaved(
                 calls_per_sample=run.starts[j].calls_per_sample,
                 warmup=run.starts[j].warmup,
                 memory=run.starts[j].memory,
-                verdict=(launch[i] or {}).get("verdict") if launch else None,
+                verdict=verdict_of(launch, i),
             )
             for i, (c, j) in enumerate(zip(configs, first, strict=True))
         )
-    analysis: dict[str, Any] = {
-        "wall_s": {"engine_s": engine_s, "total_s": time.perf_counter() - t_start},
-        "model_output_lines": sum(m.output.lines for m in measuring),
-    }
-    if launch is not None:
-        analysis["launch"] = launch
-        analysis["wall_s"]["kernel_pass_s"] = kernel_pass_s
-    builds = [setup_of(call) for call in built]
-    if any(b is not None for b in builds):  # a compile or an export per call, owners aligned
-        analysis["backend_builds"] = builds
-    if run.copy_samples:
-        analysis["copies"] = copy_agreement(configs, run, policy.confidence)
-        # `orders` lists calls: this says whose each call is (copies share a configuration)
-        analysis["owners"] = list(run.owners)
-    if fewer is not None:
-        analysis["one_copy_because"] = fewer
-    analysis["ballast"] = (
-        {"built": True, "of": configs[0].name}
-        if kept is not None
-        else {"built": False, "why_not": ballast_why_not or "not asked for"}
-    )
-    del kept  # held until now: built first, it kept every timed copy from being first
-    if cupti_before:  # an earlier kernel pass in this process: every launch costs more
-        analysis["cupti_attached_before"] = True
+        builds = tuple(m.builds)
+        analysis = m.analysis(
+            CompareAnalysis,
+            launch=launch,
+            # a compile or an export per call, aligned with `owners`
+            backend_builds=builds if any(b is not None for b in builds) else (),
+            copies=tuple(copy_agreement(configs, run, policy.confidence)),
+            owners=tuple(run.owners) if run.copy_samples else (),
+            one_copy_because=fewer,
+            ballast=(
+                Ballast(built=True, of=configs[0].name)
+                if kept is not None
+                else Ballast(built=False, why_not=ballast_why_not or "not asked for")
+            ),
+        )
+        del kept  # held until now: built first, it kept every timed copy from being first
     result = CompareResult(
         settings=arms[0].settings,
         environment=env,
@@ -258,6 +275,7 @@ def interleaved(
         stop=run.stop,
         orders=run.orders,
         timer_overhead_s=run.timer_overhead_s,
+        per_item=different_batches(arms),
         analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_compare(result)))
@@ -265,30 +283,81 @@ def interleaved(
 
 def copy_agreement(
     configs: Sequence[Config], run: InterleavedRun, confidence: float
-) -> list[dict[str, Any]]:
-    """For each configuration: its later copies' time against its first copy's, paired by
-    round. Copies of one model run the same code, so a ratio away from 1 is what the process
-    does to a copy (when it was built, where its memory lies), a floor under any comparison."""
-    out = []
+) -> list[CopyAgreement]:
+    """For each configuration: its later copies' time against its first copy's (paired by
+    round where both ran in every round). Copies of one model run the same code, so a ratio
+    away from 1 is what the process does to a copy (when it was built, where its memory
+    lies): their spread is a random effect in every ratio's CI (comparison/ratios.py)."""
+    out: list[CopyAgreement] = []
+    if not run.copy_samples:
+        return out
     for i, c in enumerate(configs):
         mine = [j for j, o in enumerate(run.owners) if o == i]
-        first = per_round(run.copy_samples[mine[0]])
+        first = run.copy_samples[mine[0]]
         for k, j in enumerate(mine[1:], start=2):
-            r = paired_ratio(first, per_round(run.copy_samples[j]), confidence)
-            out.append(
-                {
-                    "name": c.name,
-                    "copy": k,
-                    "time_ratio_to_first": r.value,
-                    "ci": list(r.ci) if r.ci else None,
-                    "confidence": confidence,
-                }
-            )
+            r = copy_ratio(first, run.copy_samples[j], confidence)
+            out.append(CopyAgreement(c.name, k, r.value, r.ci, confidence))
     return out
 
 
-def backend(c: Config) -> Any:
-    return CUDA_GRAPH if c.cuda_graph else get_backend(c.spec.backend)
+def copy_labels(configs: Sequence[Config], owners: Sequence[int]) -> list[str]:
+    """Each call's name on the progress line: its configuration's letter and name, its copy."""
+    seen: dict[int, int] = {}
+    out = []
+    for i in owners:
+        seen[i] = seen.get(i, 0) + 1
+        name = configs[i].name if len(configs[i].name) <= 30 else configs[i].name[:29] + "…"
+        out.append(f"{chr(65 + i) if i < 26 else i + 1} {name}, copy {seen[i]}")
+    return out
+
+
+def verdict_of(launch: tuple[LaunchAnalysis | None, ...] | None, i: int) -> str | None:
+    found = launch[i] if launch else None
+    return found.verdict if found is not None else None
+
+
+def profile_targets(
+    configs: Sequence[Config],
+    calls: Sequence[Callable[[], Any]],
+    owners: Sequence[int],
+    run: InterleavedRun,
+) -> list[ProfileTarget | None]:
+    """Each configuration's first copy for the kernel-time pass (latency figure only; None for
+    CUDA-graph replay, which launches once); why a host-paced ratio is what it is
+    (comparison/checks.py, check_host_paced)."""
+    if run.figure != "latency":
+        return []
+    targets: list[ProfileTarget | None] = []
+    for i, c in enumerate(configs):
+        if c.cuda_graph:
+            targets.append(None)
+            continue
+        latency_s = stats.median([x for r in run.samples[i] for x in r])
+        targets.append(
+            ProfileTarget(calls[owners.index(i)], latency_s, name=c.name, count_syncs=False)
+        )
+    return targets
+
+
+def energy_targets(
+    configs: Sequence[Config],
+    prepared: Sequence[PreparedModel],
+    calls: Sequence[Callable[[], Any]],
+    owners: Sequence[int],
+    run: InterleavedRun,
+) -> list[EnergyTarget]:
+    """Each configuration with its copies' calls, its batch, and its median time per call
+    from the rounds (an estimate the lead-in refines)."""
+    targets = []
+    for i, c in enumerate(configs):
+        mine = [j for j, o in enumerate(owners) if o == i]
+        per_call = stats.median([x for r in run.samples[i] for x in r])
+        targets.append(
+            EnergyTarget(
+                c.name, [calls[j] for j in mine], batch_of(prepared[mine[0]]), None, per_call
+            )
+        )
+    return targets
 
 
 def batch_of(p: PreparedModel) -> int:
@@ -332,22 +401,28 @@ def compare_in_processes(
     processes: int,
     progress: ProgressSink,
     why: str | None,
+    energy: EnergyPolicy | None = None,
 ) -> CompareResult:
     """Each configuration measured `processes` times in fresh processes, alternating: the
     order of the configurations is reversed every other pass (ABBA...), so a slow spell of the
-    host falls on both sides alike."""
+    host falls on both sides alike. With `energy`, each configuration's last process measures
+    its energy after its timed figures (one configuration after the other)."""
     t_start = time.perf_counter()
-    runs: list[list[LatencyResult]] = [[] for _ in configs]
+    runs: list[list[Any]] = [[] for _ in configs]
     for p in range(processes):
         order = range(len(configs)) if p % 2 == 0 else reversed(range(len(configs)))
         for i in order:
             c = configs[i]
+            last = p == processes - 1 and energy is not None
             (measured,) = measure_in_processes(
-                replace(c.spec, device=device.name),
+                "latency",
+                child_spec(c.spec, device, c.spec.threads),
                 config,
                 1,
-                cuda_graph=c.cuda_graph,
-                diagnose=False,
+                options={
+                    "diagnose": False,
+                    **({"energy": asdict(energy)} if last and energy else {}),
+                },
                 progress=lambda phase, fraction, text, p=p: progress(
                     "fresh processes", (p + (fraction or 0)) / processes, f"pass {p + 1}: {text}"
                 ),
@@ -364,9 +439,12 @@ def compare_in_processes(
         )
         for c, rs in zip(configs, runs, strict=True)
     )
-    analysis: dict[str, Any] = {"wall_s": {"total_s": time.perf_counter() - t_start}}
-    if why is not None:
-        analysis["fresh_processes_because"] = why
+    analysis = CompareAnalysis(
+        wall_s=WallTimes(total_s=time.perf_counter() - t_start),
+        fresh_processes_because=why,
+        model_output_lines=sum(r.analysis.printed for rs in runs for r in rs),
+        energy=energy_of_processes(configs, runs) if energy is not None else None,
+    )
     result = CompareResult(
         settings=arms[0].settings,
         environment=runs[0][0].environment,
@@ -374,6 +452,21 @@ def compare_in_processes(
         figure=policy.figure,
         arms=arms,
         policy=policy,
+        per_item=different_batches(arms),
         analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_compare(result)))
+
+
+def energy_of_processes(configs: Sequence[Config], runs: Sequence[Sequence[Any]]) -> EnergyRecord:
+    """Each configuration's energy section, from its last fresh process."""
+    records = [rs[-1].analysis.energy for rs in runs]
+    sections = tuple(r.sections[0] for r in records if r is not None and r.sections)
+    if len(sections) != len(configs):
+        raise ModelCallError("a fresh process answered without its energy section")
+    return EnergyRecord(
+        sections=sections,
+        names=tuple(c.name for c in configs),
+        arrangement=IN_PROCESSES,
+        seconds=sum(r.seconds for r in records if r is not None),
+    )

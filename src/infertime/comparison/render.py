@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 
-from ..latency.render import build_lines, input_words
 from ..records import FIGURE_LABELS
+from ..reporting.describe import build_lines, input_words
+from ..reporting.diagnostics import wrapped
+from ..reporting.energy import compare_lines, method_lines
 from ..reporting.units import duration, size_bytes
+from ..sections import BackendBuild
+from .ratios import ci_text, ratio_text
 from .result import CompareResult
 
 MODE_WORDS = {
@@ -38,16 +40,21 @@ def how(r: CompareResult) -> str:
 
 def headline_lines(r: CompareResult) -> list[str]:
     """Configurations with their figure and ratio, then one verdict per configuration."""
-    lines = [f"{FIGURE_WORDS.get(r.figure, r.figure)} · {how(r)} · {r.settings.device}"]
-    width = min(max(len(a.name) for a in r.arms), 40)
+    figure = FIGURE_WORDS.get(r.figure, r.figure)
+    if r.per_item:
+        figure = figure.replace("per call", "per item")
+        if "per item" not in figure:
+            figure += ", per item"
+    lines = [f"{figure} · {how(r)} · {r.settings.device}"]
+    width = min(max(len(a.name) for a in r.arms), 36)
     for i, arm in enumerate(r.arms):
         name = arm.name if len(arm.name) <= width else arm.name[: width - 1] + "…"
         if i == 0:
             tail = "baseline"
         else:
             x = r.ratio(i)
-            ci = f" [{x.ci[0]:.3f}–{x.ci[1]:.3f}]" if x.ci else " [no CI]"
-            tail = f"×{x.value:.3f}{ci}"
+            ci = f" [{ci_text(x.ci, x.value)}]" if x.ci else " [no CI]"
+            tail = f"×{ratio_text(x.value, x.ci)}{ci}"
         lines.append(f"  {letter(i)}  {name:<{width}}  {duration(r.value(i)):>10}  {tail}")
     for i in range(1, len(r.arms)):
         lines.append(r.verdict(i))
@@ -56,24 +63,29 @@ def headline_lines(r: CompareResult) -> list[str]:
             "caveat: each side is one process of a host-bound figure, so the difference may be "
             "the host; compare live or measure each with --processes"
         )
-    diffs = r.analysis.get("environment_differences") or {}
+    diffs = r.analysis.environment_differences
     if diffs:
         more = f" and {len(diffs) - 4} more" if len(diffs) > 4 else ""
         keys = ", ".join(list(diffs)[:4]) + more
         lines.append(f"environments differ in {keys} (--details)")
     conf = round(r.policy.confidence * 100)
     if r.mode == "interleaved":
-        lines.append(f"×: time ratio to A, {conf} % CI paired by round")
+        copies = ", copies' spread included" if r.analysis.copies else ""
+        lines.append(f"×: time ratio to A, {conf} % CI paired by round{copies}")
     elif r.mode == "processes":
         lines.append(f"×: time ratio to A with its {conf} % CI over pairs of fresh processes")
     else:
         lines.append(f"×: time ratio to A with its {conf} % CI from the files' own samples")
     if r.policy.fail_if_slower is not None:
-        state = "FAILED" if r.gate_failed else "passed"
+        state = {"regression": "FAILED", "inconclusive": "INCONCLUSIVE"}.get(
+            r.gate_state or "", "passed"
+        )
         lines.append(
             f"gate: {state} (fails when a configuration is slower than A by more than "
-            f"{r.policy.fail_if_slower:.1%} with {conf} % confidence)"
+            f"{r.policy.fail_if_slower:.1%} with {conf} % confidence; passes when none is)"
         )
+    if r.analysis.energy is not None:  # --energy: after the timing, never part of the gate
+        lines.extend(compare_lines(r.analysis.energy, [letter(i) for i in range(len(r.arms))]))
     return lines
 
 
@@ -97,51 +109,53 @@ def detail_lines(r: CompareResult) -> list[str]:
             w = arm.warmup
             lines.append(f"    cold call {duration(w.cold_call_s)}; warm-up: {w.message}")
         lines.extend(f"    {line.strip()}" for line in build_lines(build_of(r, i)))
-        launch = (r.analysis.get("launch") or [None] * len(r.arms))[i]
+        launch = (r.analysis.launch or (None,) * len(r.arms))[i]
         if launch is not None:
             lines.append(
-                f"    {launch['verdict']}: GPU busy {launch['busy_fraction']:.0%} of the latency "
-                f"(kernel time {duration(launch['kernel_time_s'])}, after timing)"
+                f"    {launch.verdict}: GPU busy {launch.busy_fraction:.0%} of the latency "
+                f"(kernel time {duration(launch.kernel_time_s)}, after timing)"
             )
         if arm.memory is not None and arm.memory.peak_allocated_bytes is not None:
             lines.append(
                 f"    memory: peak allocated {size_bytes(arm.memory.peak_allocated_bytes)} "
                 "(with every configuration loaded)"
             )
-    for c in r.analysis.get("copies") or []:
-        ci = f" (CI {c['ci'][0]:.3f}–{c['ci'][1]:.3f})" if c["ci"] else " (no CI)"
+    for c in r.analysis.copies:
+        ci = f" (CI {c.ci[0]:.3f}–{c.ci[1]:.3f})" if c.ci else " (no CI)"
         lines.append(
-            f"copies: {c['name']}: copy {c['copy']} ran ×{c['time_ratio_to_first']:.3f} the time "
+            f"copies: {c.name}: copy {c.copy} ran ×{c.time_ratio_to_first:.3f} the time "
             f"of copy 1{ci}"
         )
-    ballast = r.analysis.get("ballast")
-    if ballast:
+    ballast = r.analysis.ballast
+    if ballast is not None:
         lines.append(
-            f"ballast: a copy of {ballast['of']} built first and kept, never timed"
-            if ballast["built"]
-            else f"ballast: none ({ballast['why_not']})"
+            f"ballast: a copy of {ballast.of} built first and kept, never timed"
+            if ballast.built
+            else f"ballast: none ({ballast.why_not})"
         )
-    diffs = r.analysis.get("environment_differences") or {}
+    diffs = r.analysis.environment_differences
     for key, values in diffs.items():
         shown = " | ".join(f"{letter(i)}: {v}" for i, v in enumerate(values))
         lines.append(f"differs: {key}: {shown}")
+    if r.analysis.energy is not None:
+        lines.extend(method_lines(r.analysis.energy))
     return [line for line in lines if line]
 
 
-def build_of(r: CompareResult, i: int) -> dict[str, Any] | None:
+def build_of(r: CompareResult, i: int) -> BackendBuild | None:
     """What building configuration i's first copy cost (a compile, an export), if anything."""
-    builds = r.analysis.get("backend_builds") or []
-    owners = r.analysis.get("owners") or list(range(len(builds)))
+    builds = r.analysis.backend_builds
+    owners = r.analysis.owners or tuple(range(len(builds)))
     for build, owner in zip(builds, owners, strict=False):
         if owner == i:
-            return build  # type: ignore[no-any-return]
+            return build
     return None
 
 
 def print_compare(r: CompareResult, console: Console, details: bool = False) -> None:
     for line in headline_lines(r):
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        wrapped(console, line)
     if details:
         console.print()
         for line in detail_lines(r):
-            console.print(line, highlight=False, soft_wrap=True, markup=False)
+            wrapped(console, line)

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..records import Diagnostic, Series
-from ..telemetry.nvml import GpuReading, decode_reasons, is_throttled
+from ..sections import GpuReading, GpuState
+from ..telemetry.nvml import decode_reasons, is_throttled
 
 LOW_CLOCK_RATIO = 0.9
 
@@ -130,3 +131,12 @@ def check_gpu_state(
             )
         )
     return found
+
+
+def check_watched(state: GpuState, figures: Mapping[str, Series]) -> list[Diagnostic]:
+    """The NVML watch of a measurement against its timed series (by name): throttling, low
+    clocks, other processes, MIG."""
+    readings = state.readings
+    flagged = {name: len(throttled_samples(series, readings)) for name, series in figures.items()}
+    summary = timed_clock_summary(figures, readings)
+    return check_gpu_state(state.before, summary, flagged)

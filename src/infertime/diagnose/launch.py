@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..records import Diagnostic
+from ..sections import LaunchAnalysis
 
 LAUNCH_BOUND_BELOW = 0.5  # the GPU idles more than half of what the caller waits
 GPU_BOUND_ABOVE = 0.9
 
 ADVICE = {
     "launch-bound": "the host launches kernels slower than the GPU runs them: a larger batch "
-    "costs almost nothing in latency, and CUDA graphs (--cuda-graph) or "
+    "costs almost nothing in latency, and CUDA graphs (--backend cuda-graph) or "
     "torch.compile(mode='reduce-overhead') remove most of the launch overhead",
     "GPU-bound": "the GPU is busy for nearly the whole call: lower precision (bf16), "
     "channels-last, or a smaller model shorten it; batch size trades latency for throughput",
@@ -30,29 +29,28 @@ def verdict_for(busy_fraction: float) -> str:
 
 def launch_analysis(
     kernel_time_s: float, kernels_per_call: float, latency_s: float
-) -> dict[str, Any]:
+) -> LaunchAnalysis:
     busy = kernel_time_s / latency_s if latency_s > 0 else 0.0
-    return {
-        "kernel_time_s": kernel_time_s,
-        "kernels_per_call": kernels_per_call,
-        "latency_s": latency_s,
-        "busy_fraction": busy,
-        "verdict": verdict_for(busy),
-        "definition": "GPU busy fraction = CUPTI kernel time per call / median latency",
-    }
+    return LaunchAnalysis(
+        kernel_time_s=kernel_time_s,
+        kernels_per_call=kernels_per_call,
+        latency_s=latency_s,
+        busy_fraction=busy,
+        verdict=verdict_for(busy),
+    )
 
 
-def launch_diagnostic(analysis: dict[str, Any]) -> Diagnostic:
-    verdict = analysis["verdict"]
+def launch_diagnostic(analysis: LaunchAnalysis) -> Diagnostic:
+    verdict = analysis.verdict
     return Diagnostic(
         "launch_bound" if verdict == "launch-bound" else "regime",
         "warning" if verdict == "launch-bound" else "info",
-        f"{verdict}: the GPU is busy {analysis['busy_fraction']:.0%} of the latency "
-        f"(kernel time {analysis['kernel_time_s'] * 1e3:.3g} ms over "
-        f"{analysis['kernels_per_call']:.0f} kernels; "
-        f"latency {analysis['latency_s'] * 1e3:.3g} ms)",
+        f"{verdict}: the GPU is busy {analysis.busy_fraction:.0%} of the latency "
+        f"(kernel time {analysis.kernel_time_s * 1e3:.3g} ms over "
+        f"{analysis.kernels_per_call:.0f} kernels; "
+        f"latency {analysis.latency_s * 1e3:.3g} ms)",
         ADVICE[verdict],
-        {k: analysis[k] for k in ("busy_fraction", "verdict")},
+        {"busy_fraction": analysis.busy_fraction, "verdict": verdict},
     )
 
 
@@ -72,12 +70,12 @@ def check_cupti(attached_before: bool) -> list[Diagnostic]:
     return [CUPTI_ATTACHED] if attached_before else []
 
 
-def host_sync_diagnostic(analysis: dict[str, Any]) -> list[Diagnostic]:
+def host_sync_diagnostic(analysis: LaunchAnalysis) -> list[Diagnostic]:
     """The model makes the host wait for the GPU inside a call (telemetry/host_sync.py)."""
-    syncs = analysis.get("host_syncs_per_call")
+    syncs = analysis.host_syncs_per_call
     if not syncs:
         return []
-    device_s, kernel_s = analysis.get("device_time_s"), analysis["kernel_time_s"]
+    device_s, kernel_s = analysis.device_time_s, analysis.kernel_time_s
     idle = (
         f"; device time {device_s * 1e3:.3g} ms against {kernel_s * 1e3:.3g} ms of kernels"
         if device_s

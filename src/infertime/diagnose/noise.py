@@ -22,7 +22,8 @@ def check_series(series: Series, trend: bool = True) -> list[Diagnostic]:
                 "warning",
                 f"{name}: the IQR is {s.iqr_rel:.1%} of the median (over {IQR_WARN_REL:.0%})",
                 "other work on the machine, clock changes or a launch-bound model make calls "
-                "vary; close other programs and check the GPU state block",
+                "vary; close other programs (on a GPU, --details shows its clocks and "
+                "throttling)",
                 {"figure": series.figure, "iqr_rel": s.iqr_rel},
             )
         )
@@ -59,16 +60,25 @@ def check_series(series: Series, trend: bool = True) -> list[Diagnostic]:
     return found
 
 
-def check_drift(series: Series) -> Diagnostic | None:
+def check_drift(series: Series, preset: str = "default") -> Diagnostic | None:
     """A trend through the samples (rank correlation with time, allowing for serial
     correlation) that moves the level by more than stats.TREND_MIN_REL."""
     found = stats.significant_trend([series.samples_s])
     if found is None:
         return None
-    return trend_diagnostic(found, [series.figure], series.label)
+    return trend_diagnostic(found, [series.figure], series.label, preset)
 
 
-def trend_diagnostic(change: float, figures: list[str], label: str) -> Diagnostic:
+def longer_warmup(preset: str) -> str:
+    """What allows a longer warm-up from here: the rigorous preset, unless it is in use."""
+    if preset == "rigorous":
+        return "a longer --max-time (it bounds warm-up too)"
+    return "--preset rigorous (a longer warm-up) or a longer --max-time"
+
+
+def trend_diagnostic(
+    change: float, figures: list[str], label: str, preset: str = "default"
+) -> Diagnostic:
     if change < 0:  # still getting faster: warm-up ended before the figure settled
         return Diagnostic(
             "not_steady",
@@ -76,7 +86,8 @@ def trend_diagnostic(change: float, figures: list[str], label: str) -> Diagnosti
             f"{label} was not steady: calls kept getting faster while it was measured (the "
             f"second half {-change:.1%} faster than the first), so warm-up ended too early "
             "and the median is too slow",
-            "use --preset rigorous (longer warm-up) or a longer --max-time",
+            f"use {longer_warmup(preset)}, or look for what keeps speeding calls up (a CPU "
+            "clock ramping up, another process finishing)",
             {"figures": figures, "change_rel": change},
         )
     return Diagnostic(
@@ -90,27 +101,25 @@ def trend_diagnostic(change: float, figures: list[str], label: str) -> Diagnosti
     )
 
 
-def check_settling(figures: Mapping[str, Series]) -> list[Diagnostic]:
+def check_settling(figures: Mapping[str, Series], preset: str = "default") -> list[Diagnostic]:
     """Did the calls keep getting faster through all the figures, measured one after the
     other? (The engine already extended warm-up while the latency samples showed it.) Each
     figure is a segment of its own: their levels differ."""
     change = stats.significant_trend([s.samples_s for s in figures.values()])
     if change is None or change > 0:
         return []
-    return [trend_diagnostic(change, list(figures), "the measurement")]
+    return [trend_diagnostic(change, list(figures), "the measurement", preset)]
 
 
-def check_warmup(warmup: WarmupRecord) -> list[Diagnostic]:
+def check_warmup(warmup: WarmupRecord, preset: str = "default") -> list[Diagnostic]:
     if warmup.steady:
         return []
     return [
         Diagnostic(
             "warmup_unsteady",
             "warning",
-            f"the calls never became steady, so the figures may still be settling (warm-up: "
-            f"{warmup.message})",
-            "look for throttling or other load, or allow a longer warm-up (--preset rigorous, "
-            "or a longer --max-time when one was given)",
+            f"the figures may still be settling: warm-up {warmup.message}",
+            f"look for throttling or other load, or use {longer_warmup(preset)}",
             {"calls": warmup.calls, "seconds": warmup.seconds},
         )
     ]

@@ -29,13 +29,18 @@ from .. import stats
 from ..devices.base import Device, MemoryReading
 from ..policies import ComparePolicy, TimingPolicy, WarmupPolicy
 from ..records import StopRecord, WarmupRecord
-from .progress import ProgressSink, no_progress
+from .progress import CONTEXT, PLAN, ProgressSink, no_progress
 from .sampler import PROGRESS_INTERVAL_S, latency_calls_per_sample, pipelined_calls_per_sample
 from .timing import calibrate_timer_overhead, time_block
 from .warmup import warm_up
 
-# (per-round statistics of the baseline and of one other configuration) -> (ratio, CI or None)
-RatioCheck = Callable[[Sequence[float], Sequence[float]], float | None]
+# (per-round statistics of the baseline and of one other configuration, that configuration's
+# index, every configuration's copies' samples [config][copy][round]) -> the relative
+# half-width of the ratio's CI, or None where there is none yet
+RatioCheck = Callable[
+    [Sequence[float], Sequence[float], int, Sequence[Sequence[Sequence[Sequence[float]]]]],
+    float | None,
+]
 
 
 @dataclass(frozen=True)
@@ -109,13 +114,16 @@ def interleave(
     ratio_half_width: RatioCheck,
     progress: ProgressSink = no_progress,
     owners: Sequence[int] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> InterleavedRun:
     """Warm each call up alone, then time them in interleaved rounds (module doc).
 
     `owners[j]` is the configuration that call j times (copies of one configuration share
     it; default: one call each); the slots are the calls', the statistics the configurations'.
-    `ratio_half_width(baseline_rounds, other_rounds)` is the relative half-width of the
-    ratio's CI, or None where there is none yet: the stopping rule's evidence.
+    `labels[j]` names call j on the progress line ("B, copy 2").
+    `ratio_half_width(baseline_rounds, other_rounds, other_index, copies)` is the relative
+    half-width of the ratio's CI, or None where there is none yet: the stopping rule's
+    evidence (`copies[config][copy][round]`: each copy's samples, for the copies' spread).
     """
     owner = list(owners) if owners is not None else list(range(len(calls)))
     configs = max(owner) + 1 if owner else 0
@@ -124,8 +132,14 @@ def interleave(
     if configs < 2:
         raise ValueError("a comparison needs at least two configurations")
     overhead_s = calibrate_timer_overhead(device, timing.timer_calibration_pairs)
-    own = [start_arm(c, device, policy.figure, warmup, timing, policy, overhead_s, progress)
-           for c in calls]  # fmt: skip
+    own = []
+    for j, c in enumerate(calls):
+        progress(CONTEXT, None, labels[j] if labels else f"configuration {owner[j] + 1}")
+        own.append(
+            start_arm(c, device, policy.figure, warmup, timing, policy, overhead_s, progress)
+        )
+    progress(CONTEXT, None, f"{configs} configurations, interleaved")
+    progress(PLAN, policy.max_time_s, "interleaved rounds")
     copies_of = [[j for j, o in enumerate(owner) if o == i] for i in range(configs)]
     # Copies of one configuration take samples of one size (its first copy's): pooled samples
     # must be alike, each copy weighing the same in a round.
@@ -145,8 +159,12 @@ def interleave(
     reported = 0.0
     reason = "max_time"
     worst: float | None = None
+    # Each copy one slot a round: a round is the permutation and its reverse once per pair of
+    # copies (A1 B1 B2 A2 A3 B3 B4 A4 for four), so every copy runs in every round and copies
+    # can be paired by round.
+    pairs = max(1, math.ceil(max(len(c) for c in copies_of) / 2))
     while True:
-        order = calls_of_round(round_order(configs, rng), copies_of, len(orders))
+        order = calls_of_round(round_order(configs, rng) * pairs, copies_of, len(orders))
         taken: list[list[float]] = [[] for _ in range(configs)]
         taken_by_call: list[list[float]] = [[] for _ in calls]
         for arm in order:
@@ -169,10 +187,16 @@ def interleave(
         elapsed = (device.now_ns() - t0) * 1e-9
         if elapsed - reported >= PROGRESS_INTERVAL_S:
             reported = elapsed
-            progress("comparing", min(elapsed / policy.max_time_s, 1.0), f"{rounds} rounds")
+            progress(
+                "comparing", min(elapsed / policy.max_time_s, 1.0), round_detail(rounds, worst)
+            )
         if rounds >= policy.min_rounds:
             base = per_round(samples[0])
-            widths = [ratio_half_width(base, per_round(s)) for s in samples[1:]]
+            by_copy = [[per_call[j] for j in copies_of[i]] for i in range(configs)]
+            widths = [
+                ratio_half_width(base, per_round(s), i, by_copy)
+                for i, s in enumerate(samples[1:], start=1)
+            ]
             known = [w for w in widths if w is not None]
             worst = max(known) if len(known) == len(widths) else None
             met = worst is not None and worst <= policy.precision
@@ -196,6 +220,12 @@ def interleave(
         owners=tuple(owner) if configs < len(calls) else (),
         copy_samples=tuple(tuple(s) for s in per_call) if configs < len(calls) else (),
     )
+
+
+def round_detail(rounds: int, worst: float | None) -> str:
+    """The progress line while comparing: rounds so far and the widest ratio CI yet."""
+    ci = f", widest ratio CI ±{worst:.1%}" if worst is not None else ""
+    return f"{rounds} rounds{ci}"
 
 
 def calls_of_round(

@@ -17,7 +17,7 @@ from ..devices.base import Device, MemoryReading
 from ..errors import option
 from ..policies import MeasureConfig, WarmupPolicy
 from ..records import Series, WarmupRecord
-from .progress import NOTICE, ProgressSink, no_progress
+from .progress import NOTICE, PLAN, ProgressSink, no_progress
 from .sampler import pipelined_calls_per_sample, sample_device_time, sample_latency
 from .timing import calibrate_timer_overhead, gc_paused, time_block
 from .warmup import warm_up, window_calls
@@ -32,13 +32,22 @@ SETTLING_Z = 1.645
 SLOW_CALL_S = 0.5
 
 
+def expected_s(call_s: float, config: MeasureConfig) -> float:
+    """How long warm-up and sampling should take (the first call standing for all): the
+    minimum warm-up, not its cap, and the whole sampling budget."""
+    w = config.warmup
+    return max(w.min_time_s, w.min_calls * call_s) + max(config.stop.max_time_s, 2 * call_s)
+
+
 def slow_call_notice(call_s: float, config: MeasureConfig) -> str:
     """How long warm-up and sampling will take with calls this long (the first call, which is
     often the slowest, stands for all)."""
     w = config.warmup
-    warm_s = min(w.max_time_s, max(w.min_time_s, w.min_calls * call_s))
+    # Warm-up and sampling each end with a call already under way when their limit passes,
+    # and the output is checked once more at the end: a call each, besides the first.
+    warm_s = min(w.max_time_s, max(w.min_time_s, w.min_calls * call_s)) + call_s
     sample_s = max(config.stop.max_time_s, 2 * call_s) + call_s
-    total = warm_s + sample_s
+    total = call_s + warm_s + sample_s + call_s
     about = f"{total / 60:.0f} min" if total >= 120 else f"{total:.0f} s"
     return (
         f"the first call took {call_s:.2g} s: this measurement will take about {about} "
@@ -161,7 +170,8 @@ def measure_figures(
     on_first_output: Callable[[Any], None] | None = None,
     progress: ProgressSink = no_progress,
 ) -> FiguresRun:
-    """Latency (synchronous request) and pipelined device time per call of `call` on `device`.
+    """Latency (synchronous request) and pipelined device time per call of `call` on `device`
+    (on a CPU, where the two are one quantity, latency alone with the whole budget).
 
     `on_first_output` sees the first call's output (outside any timed region), e.g. to reject
     NaN; an exception from it or from the call propagates before anything else is timed.
@@ -178,6 +188,11 @@ def measure_figures(
         budget = config.stop.max_time_s
         if cold_s >= SLOW_CALL_S:
             progress(NOTICE, None, slow_call_notice(cold_s, config))
+        progress(PLAN, expected_s(cold_s, config), "warm-up and sampling")
+
+        # On a CPU a call runs synchronously: pipelined device time is the same quantity as
+        # latency, so the whole budget goes to latency and it is the one figure.
+        pipelined = device.kind != "cpu"
 
         def take_round(warm: WarmupRecord) -> dict[str, Series]:
             call_s = settled_call_s(warm, config.warmup)
@@ -189,9 +204,11 @@ def measure_figures(
                 overhead_s=overhead_s,
                 timing=config.timing,
                 policy=config.stop,
-                budget_s=budget * LATENCY_BUDGET_SHARE,
+                budget_s=budget * LATENCY_BUDGET_SHARE if pipelined else budget,
                 progress=progress,
             )
+            if not pipelined:
+                return {"latency": latency}
             # One untimed block moves the device into the pipelined regime and sizes blocks.
             settle_calls = pipelined_calls_per_sample(call_s, overhead_s, config.timing)
             pipe_s = time_block(

@@ -11,9 +11,10 @@ from .. import stats
 from ..devices.base import Device
 from ..policies import StopPolicy, TimingPolicy
 from ..records import Series, StopRecord
-from .progress import ProgressSink, no_progress
+from .progress import ProgressSink, no_progress, short_duration
 from .timing import time_block
 
+RECENT = 64  # samples the running estimate on the progress line is made of
 PROGRESS_INTERVAL_S = 0.1  # how often the progress sink hears from a sampling loop
 
 
@@ -154,7 +155,10 @@ def sample_series(
             if elapsed - reported >= PROGRESS_INTERVAL_S:  # slow calls report every sample
                 reported = elapsed
                 done = min(elapsed / budget_s, 1.0) if budget_s > 0 else 1.0
-                progress(figure, done, f"{n} samples")
+                # A running estimate from the latest samples only: a constant cost, outside
+                # every timed region.
+                recent = stats.median(samples[-RECENT:])  # seconds per call
+                progress(figure, done, f"{n} samples, ≈{short_duration(recent)} a call")
             if not reason and elapsed >= budget_s:
                 reason = "max_time"
             if not reason and n >= policy.max_samples:

@@ -23,7 +23,7 @@ from .curve import (
     refine_peak,
     remeasure_dips,
 )
-from .progress import ProgressSink, no_progress
+from .progress import CONTEXT, ProgressSink, no_progress
 from .sampler import sample_series
 from .timing import calibrate_timer_overhead, gc_paused
 
@@ -78,7 +78,7 @@ def _measure(
         overhead = calibrate_timer_overhead(device, config.timing.timer_calibration_pairs)
 
     def measure(batch: int, reason: str) -> CurvePoint:
-        progress("curve", None, f"batch {batch}")
+        progress(CONTEXT, None, f"batch {batch}")
         return measure_point(make_call, device, batch, config, overhead, reason, progress)
 
     points = [measure(b, "grid") for b in geometric_grid(search.max_fit)]
@@ -90,6 +90,8 @@ def _measure(
     remeasure_dips(points, measure)
     refine_peak(points, measure, policy.max_refine)
     refine_knee(points, measure, policy.knee_fraction, 3)
+    # Refinement adds points: each is checked like the grid's before any choice is made.
+    remeasure_dips(points, measure)
     budget = None
     if policy.latency_budget_s is not None:
         budget = choose_under_budget(

@@ -109,11 +109,15 @@ def _not_steady(
     policy: WarmupPolicy,
     last: stats.Steadiness | None,
 ) -> WarmupRecord:
-    why = (
-        f"; last windows differ by {last.spread_rel:.1%} (allowed {last.allowed_rel:.1%})"
-        if last is not None
-        else ""
-    )
+    if last is None:
+        why = ""
+    elif last.spread_rel > last.allowed_rel:
+        why = f"; last windows differ by {last.spread_rel:.1%} (allowed {last.allowed_rel:.1%})"
+    else:  # the windows agreed, but the calls were still getting faster through them
+        why = (
+            f"; the last windows agree within {last.spread_rel:.1%}, but the calls were still "
+            "getting faster through them"
+        )
     cap = "call cap" if len(samples) >= policy.max_calls else f"{policy.max_time_s:g} s cap"
     return WarmupRecord(
         calls=len(samples),

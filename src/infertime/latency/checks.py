@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..diagnose.gpu import check_gpu_state, throttled_samples, timed_clock_summary
+from ..diagnose.gpu import check_watched
 from ..diagnose.host import (
     check_context,
     check_environment,
@@ -16,37 +14,40 @@ from ..diagnose.launch import check_cupti, host_sync_diagnostic, launch_diagnost
 from ..diagnose.noise import check_drift, check_series, check_settling, check_warmup
 from ..engine.latency import device_time_above_latency
 from ..records import Diagnostic
-from ..telemetry.gpu_monitor import readings_of
 from .result import LatencyResult
 
 
 def check_latency(result: LatencyResult) -> list[Diagnostic]:
-    found = check_cupti(bool(result.analysis.get("cupti_attached_before")))
+    found = check_cupti(bool(result.analysis.cupti_attached_before))
     found.extend(check_processes(result))
     found.extend(check_consistency(result))
-    launch = result.analysis.get("launch")
-    if launch:
+    launch = result.analysis.launch
+    if launch is not None:
         found.append(launch_diagnostic(launch))
         found.extend(host_sync_diagnostic(launch))
-    found.extend(check_warmup(result.warmup))
+    preset = result.settings.method.preset
     for series in result.figures.values():
         found.extend(check_series(series, trend=False))
     # Calls still getting faster through warm-up and sampling: the whole measurement is
-    # flagged; otherwise each figure is checked for a drift of its own.
-    settling = check_settling(result.figures)
+    # flagged (and says why warm-up ended unsettled); otherwise each figure is checked for a
+    # drift of its own, and an unsettled warm-up on its own.
+    settling = check_settling(result.figures, preset)
     found.extend(settling)
     if not settling:
-        drifts = (check_drift(series) for series in result.figures.values())
+        found.extend(check_warmup(result.warmup, preset))
+        drifts = (check_drift(series, preset) for series in result.figures.values())
         found.extend(d for d in drifts if d is not None)
-    state = result.analysis.get("gpu_state")
-    if state:
-        found.extend(check_state(result, state))
+    state = result.analysis.gpu_state
+    if state is not None:
+        found.extend(check_watched(state, result.figures))
     found.extend(check_model_output(result.analysis))
-    found.extend(check_memory_growth(result.analysis))
+    found.extend(check_memory_growth(result.analysis.memory_growth))
     found.extend(check_context(result.settings.context))
     found.extend(check_precision_support(result.settings, result.environment))
     device_kind = result.settings.device.split(":")[0]
     found.extend(check_environment(result.environment, device_kind))
+    if result.analysis.energy is not None:  # withheld or flagged energy is never quiet
+        found.extend(result.analysis.energy.diagnostics)
     return found
 
 
@@ -74,17 +75,10 @@ def check_processes(result: LatencyResult) -> list[Diagnostic]:
     ]
 
 
-def check_state(result: LatencyResult, state: dict[str, Any]) -> list[Diagnostic]:
-    readings = readings_of(state)
-    flagged = {
-        name: len(throttled_samples(series, readings)) for name, series in result.figures.items()
-    }
-    summary = timed_clock_summary(result.figures, readings)
-    return check_gpu_state(state.get("before", {}), summary, flagged)
-
-
 def check_consistency(result: LatencyResult) -> list[Diagnostic]:
     """The figures must agree with each other before either is headlined."""
+    if "device_time" not in result.figures:
+        return []
     lat, dev = result.latency, result.device_time
     if not device_time_above_latency(lat, dev):
         return []

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
 
 from rich import box
 from rich.console import Console
@@ -12,9 +12,12 @@ from rich.table import Table
 
 from .. import stats
 from ..diagnose.gpu import timed_clock_summary
-from ..records import Series, Settings
+from ..records import Series
+from ..reporting.describe import build_lines, input_words
+from ..reporting.diagnostics import wrapped
+from ..reporting.energy import ci_footnote, method_lines, print_lines, section_headline
 from ..reporting.units import duration, duration_in, percent, rate, size_bytes, unit_of
-from ..telemetry.gpu_monitor import readings_of
+from ..sections import GpuState, WallTimes
 from .result import LatencyResult
 
 SHORT_LABELS = {
@@ -44,52 +47,6 @@ def describe_run(r: LatencyResult) -> str:
     return " · ".join(parts)
 
 
-def backend_words(s: Settings) -> list[str]:
-    """The backend, when it is not eager: "compile reduce-overhead dynamic", "onnxruntime"."""
-    w = s.workload
-    if w.backend == "compile":
-        mode = "" if w.compile_mode in (None, "default") else f" {w.compile_mode}"
-        return [f"compile{mode}" + (" dynamic" if w.dynamic else "")]
-    return [] if w.backend == "eager" else [w.backend]
-
-
-def build_lines(built: dict[str, Any] | None) -> list[str]:
-    """Headline rows for what building the call cost: a compile, an export."""
-    built = built or {}
-    lines = []
-    if "compile_s" in built:
-        lines.append(
-            f"  compile       {duration(built['compile_s']):>11}  first call, compiling; "
-            "not in the figures"
-        )
-    if str(built.get("exporter", "")).startswith("none"):  # an onnx: file, not exported
-        lines.append(
-            f"  session       {duration(built['session_s']):>11}  ONNX Runtime loading the file; "
-            "not in the figures"
-        )
-    elif "export_s" in built:
-        lines.append(
-            f"  export        {duration(built['export_s']):>11}  to ONNX, and "
-            f"{duration(built['session_s'])} for the session; not in the figures"
-        )
-    return lines
-
-
-def input_words(s: Settings) -> list[str]:
-    """How the model runs and what its inputs are, in a word or two each: the backend when it
-    is not eager, memory format of images, tokens per item."""
-    words = backend_words(s)
-    if s.model.startswith("hf:"):
-        tokens = [shape[0] for shape in s.inputs.item_shapes if len(shape) == 1]
-        if tokens:
-            words.append(f"seq {tokens[0]}")
-        if s.workload.hf_config:  # listed in full by --details
-            words.append(f"{len(s.workload.hf_config)} config changes")
-    if any(len(shape) == 4 for shape in s.input_shapes):
-        words.append("channels-last" if s.channels_last else "NCHW")
-    return words
-
-
 def ci_text(center: float, ci: tuple[float, float] | None) -> str:
     if ci is None:
         return "n/a (too few samples)"
@@ -99,44 +56,43 @@ def ci_text(center: float, ci: tuple[float, float] | None) -> str:
 
 
 def figure_row(series: Series) -> list[str]:
+    """A figure's row of the details table: what fits 80 columns (spread is in `spread_line`)."""
     s = series.summary
     blocks = "" if s.per_call else " †"  # spread of block means, not of single calls
     return [
         SHORT_LABELS.get(series.figure, series.figure),
         duration(s.median),
         ci_text(s.median, s.median_ci),
-        f"{duration_in(s.mean, s.mean)} ± {duration_in(s.std, s.mean)} {unit_of(s.mean)}{blocks}",
         percent(s.iqr_rel) + blocks,
-        f"{duration_in(s.min, s.median)}–{duration_in(s.max, s.median)} {unit_of(s.median)}"
-        + blocks,
         f"{s.n}×{series.calls_per_sample}",
     ]
+
+
+def spread_line(series: Series) -> str:
+    """Mean ± std and min–max of a figure (a line of its own: the table would pass 80 columns)."""
+    s = series.summary
+    blocks = "" if s.per_call else " †"
+    return (
+        f"{SHORT_LABELS.get(series.figure, series.figure)}: mean "
+        f"{duration_in(s.mean, s.mean)} ± {duration_in(s.std, s.mean)} {unit_of(s.mean)}{blocks}, "
+        f"min–max {duration_in(s.min, s.median)}–{duration_in(s.max, s.median)} "
+        f"{unit_of(s.median)}{blocks}"
+    )
 
 
 def details_table(r: LatencyResult) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     conf = round(r.latency.confidence * 100)
-    for col in (
-        "per call",
-        "median",
-        f"{conf} % CI",
-        "mean ± std",
-        "IQR/med",
-        "min–max",
-        "n×calls",
-    ):
-        table.add_column(col, justify="left" if col == "per call" else "right")
+    for col in ("per call", "median", f"{conf} % CI", "IQR/med", "n×calls"):
+        table.add_column(col, justify="left" if col == "per call" else "right", no_wrap=True)
     for series in r.figures.values():
-        row = figure_row(series)
-        table.add_row(*row)
+        table.add_row(*figure_row(series))
     tp = r.throughput_ci
-    tp_ci = f"{rate(tp[0], '').strip()}–{rate(tp[1], 'items/s')}" if tp else ""
+    tp_ci = f"{rate(tp[0], '').strip()}–{rate(tp[1], '').strip()}" if tp else ""
     table.add_row(
-        f"throughput (b={r.settings.batch_size})",
-        rate(r.throughput_items_per_s, "items/s"),
+        f"items/s (b={r.settings.batch_size})",
+        rate(r.throughput_items_per_s, "").strip(),
         tp_ci,
-        "",
-        "",
         "",
         "",
     )
@@ -182,6 +138,19 @@ def flagged_figures(r: LatencyResult) -> set[str]:
     return out
 
 
+# A figure whose CI is wider than this (relative half-width) is not headlined as a number.
+HEADLINE_CI_MAX = 0.5
+
+
+def too_wide(median: float, ci: tuple[float, float] | None) -> str:
+    """A headline cell for a figure whose CI is too wide to quote as a number."""
+    assert ci is not None
+    return (
+        f"unsettled: 95 % CI {duration(ci[0])}–{duration(ci[1])} around "
+        f"{duration(median)}, wider than ±50 %"
+    )
+
+
 def headline_lines(r: LatencyResult) -> list[str]:
     """The answer: each figure's median with its CI, throughput, tails; one line each."""
     if r.processes:
@@ -191,9 +160,13 @@ def headline_lines(r: LatencyResult) -> list[str]:
     unsteady = flagged_figures(r)
     for name, series in r.figures.items():
         if on_cpu and name == "device_time":
-            continue  # on a CPU the same quantity as latency: shown with --details
+            continue  # older files: on a CPU the same quantity as latency (--details)
         s = series.summary
         rel = s.median_ci_rel
+        label = SHORT_LABELS.get(name, name)
+        if rel is not None and rel > HEADLINE_CI_MAX:
+            lines.append(f"  {label:<13} {too_wide(s.median, s.median_ci)}")
+            continue
         ci = f"±{percent(rel)}" if rel is not None else "CI n/a"
         k = series.calls_per_sample
         if name == "device_time":
@@ -201,22 +174,43 @@ def headline_lines(r: LatencyResult) -> list[str]:
         else:
             what = f"median of {s.n} samples" if k == 1 else f"median, {s.n} × {k} calls"
         mark = "  NOT STEADY" if name in unsteady else ""
-        label = SHORT_LABELS.get(name, name)
         lines.append(f"  {label:<13} {duration(s.median):>11}  {ci:>8}  {what}{mark}")
     if any(d.code == INCONSISTENT for d in r.diagnostics):
         lines.append("  throughput    withheld: device time came out above latency (see below)")
     else:
         tp = r.throughput_items_per_s
         half = stats.relative_half_width(tp, r.throughput_ci)
-        ci = f"±{percent(half)}" if half is not None else "CI n/a"
-        lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / device time per call")
+        source = (
+            "batch / device time per call"
+            if r.throughput_figure == "device_time"
+            else "batch / latency (CPU)"
+        )
+        if half is not None and half > HEADLINE_CI_MAX:
+            lines.append("  throughput    withheld: its CI is wider than ±50 % (see latency)")
+        else:
+            ci = f"±{percent(half)}" if half is not None else "CI n/a"
+            lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  {source}")
     lines.append(f"  tails         {tails_text(r.latency, with_ci=False)}")
-    lines.extend(build_lines(r.analysis.get("backend")))
+    lines.extend(build_lines(r.analysis.backend))
+    lines.extend(energy_lines(r))
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the median in this process; "
         "fresh processes can differ more"
     )
+    lines.extend(energy_footnote(r))
     return lines
+
+
+def energy_lines(r: LatencyResult) -> list[str]:
+    """--energy: energy per item of back-to-back calls at this batch, or why there is none."""
+    record = r.analysis.energy
+    return [line for s in record.sections for line in section_headline(s)] if record else []
+
+
+def energy_footnote(r: LatencyResult) -> list[str]:
+    record = r.analysis.energy
+    note = ci_footnote(record) if record is not None else None
+    return [note] if note else []
 
 
 def processes_lines(r: LatencyResult) -> list[str]:
@@ -238,7 +232,8 @@ def processes_lines(r: LatencyResult) -> list[str]:
         lines.append(f"  {label:<13} {duration(over.typical):>11}  {ci:>8}  {new}")
     tp = r.throughput_items_per_s
     ci = across_ci_text(tp, r.throughput_ci)
-    lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / typical device time")
+    source = "device time" if r.throughput_figure == "device_time" else "latency"
+    lines.append(f"  throughput    {rate(tp):>18}  {ci:>8}  batch / typical {source}")
     lat = r.across("latency")
     if lat is not None:
         low, high = min(lat.medians), max(lat.medians)
@@ -248,11 +243,13 @@ def processes_lines(r: LatencyResult) -> list[str]:
         )
         within = f"; within one process ±{percent(lat.within_se * 1.96)}" if lat.within_se else ""
         lines.append(f"  spread        between processes {percent(lat.between_cv)} (CV){within}")
-    lines.extend(build_lines(r.analysis.get("backend")))  # the last process's
+    lines.extend(build_lines(r.analysis.backend))  # the last process's
+    lines.extend(energy_lines(r))  # measured in the last process
     lines.append(
         f"±: {round(r.latency.confidence * 100)} % CI of the typical figure (geometric mean of "
         f"the {k} processes' medians)"
     )
+    lines.extend(energy_footnote(r))
     if any("×÷" in line for line in lines):
         lines.append("×÷F: a CI from the figure ÷ F to the figure × F (too wide for ±)")
     return lines
@@ -285,11 +282,9 @@ def detail_lines(r: LatencyResult) -> list[str]:
             "below: the last of the processes (it also ran the diagnosis passes); wall time "
             "per process " + ", ".join(f"{p.wall_s:.1f} s" for p in r.processes)
         )
+    lines.extend(spread_line(series) for series in r.figures.values())
     if any(not s.summary.per_call for s in r.figures.values()):
-        lines.append(
-            "† over samples that each average n×calls calls (the n×calls column), not over "
-            "single calls"
-        )
+        lines.append("† over samples that each average n×calls calls, not over single calls")
     lines.append(
         "throughput = batch / median device time per call; CV: "
         + ", ".join(
@@ -315,10 +310,15 @@ def detail_lines(r: LatencyResult) -> list[str]:
             lines.append(
                 f"stopped ({SHORT_LABELS.get(series.figure, series.figure)}): {series.stop.message}"
             )
+    pipelined = (
+        f"device-time samples hold {r.device_time.calls_per_sample} back-to-back calls"
+        if "device_time" in r.figures
+        else "on a CPU a call runs synchronously, so device time is the same quantity as "
+        "latency and is not measured apart"
+    )
     lines.append(
         f"timer: {r.settings.timer}, overhead {duration(r.timer_overhead_s)} per sample; latency "
-        f"samples hold {r.latency.calls_per_sample} call(s), each synchronized; device-time "
-        f"samples hold {r.device_time.calls_per_sample} back-to-back calls"
+        f"samples hold {r.latency.calls_per_sample} call(s), each synchronized; {pipelined}"
     )
     m = r.memory
     if m.peak_allocated_bytes is not None:
@@ -336,34 +336,49 @@ def detail_lines(r: LatencyResult) -> list[str]:
 
 def analysis_lines(r: LatencyResult) -> list[str]:
     lines = []
-    launch = r.analysis.get("launch")
-    if launch:
+    launch = r.analysis.launch
+    if launch is not None:
         lines.append(
-            f"kernel time (CUPTI) per call: {duration(launch['kernel_time_s'])} over "
-            f"{launch['kernels_per_call']:.0f} kernels; GPU busy "
-            f"{percent(launch['busy_fraction'])} of latency → {launch['verdict']}"
+            f"kernel time (CUPTI) per call: {duration(launch.kernel_time_s)} over "
+            f"{launch.kernels_per_call:.0f} kernels; GPU busy "
+            f"{percent(launch.busy_fraction)} of latency → {launch.verdict}"
         )
-    state = r.analysis.get("gpu_state")
-    if state:
-        lines.append(gpu_state_line(r, state))
-    wall = r.analysis.get("wall_s")
-    if wall:
-        names = {
-            "prepare_s": "model and inputs",
-            "engine_s": "measurement",
-            "graph_pass_s": "graph pass",
-            "kernel_pass_s": "kernel-time pass",
-        }
-        parts = ", ".join(f"{label} {wall[k]:.2f} s" for k, label in names.items() if k in wall)
-        lines.append(f"took {wall.get('total_s', 0):.2f} s: {parts}")
+    state = r.analysis.gpu_state
+    if state is not None:
+        lines.append(gpu_state_line(r.figures, state))
+    if r.analysis.energy is not None:
+        lines.extend(method_lines(r.analysis.energy))
+    wall = r.analysis.wall_s
+    if wall is not None:
+        lines.append(wall_line(wall))
     return lines
 
 
-def gpu_state_line(r: LatencyResult, state: dict[str, Any]) -> str:
-    before = state.get("before", {})
+WALL_PHASES = {
+    "prepare_s": "model and inputs",
+    "search_s": "batch search",
+    "engine_s": "measurement",
+    "graph_pass_s": "graph pass",
+    "energy_s": "energy pass",
+    "kernel_pass_s": "kernel-time pass",
+}
+
+
+def wall_line(wall: WallTimes) -> str:
+    """How long the measurement took, by phase."""
+    parts = ", ".join(
+        f"{label} {getattr(wall, k):.2f} s"
+        for k, label in WALL_PHASES.items()
+        if getattr(wall, k) is not None
+    )
+    return f"took {wall.total_s:.2f} s: {parts}"
+
+
+def gpu_state_line(figures: Mapping[str, Series], state: GpuState) -> str:
+    before = state.before
     if "error" in before:
         return f"GPU state: not read ({before['error']})"
-    c = timed_clock_summary(r.figures, readings_of(state))
+    c = timed_clock_summary(figures, state.readings)
     if not c["readings"]:
         return "GPU state during timing: no NVML readings arrived"
     reasons = ", ".join(c["reasons_seen"]) or "none"
@@ -380,11 +395,10 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def print_latency(r: LatencyResult, console: Console, details: bool = False) -> None:
-    for line in headline_lines(r):
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    print_lines(console, headline_lines(r))
     if not details:
         return
     console.print()
     console.print(details_table(r))
     for line in detail_lines(r):
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        wrapped(console, line)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
 from ..devices.base import MemoryReading
+from ..energy.records import EnergyRecord, EnergySection
 from ..records import ResultBase, Series, WarmupRecord
 from ..repeats import AcrossProcesses, across_processes
 from ..resultfile import (
@@ -19,6 +20,7 @@ from ..resultfile import (
     stop_rule_from_v2,
     unchanged,
 )
+from ..sections import Analysis, LaunchAnalysis, MemoryGrowth
 
 
 def ratio_ci(numerator: float, ci: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -37,11 +39,20 @@ class ProcessRun:
     wall_s: float  # the process's whole measurement, model build included
 
 
+@dataclass(frozen=True)
+class LatencyAnalysis(Analysis):
+    """The probes' sections, the kernel-time pass (GPU) and the memory a call leaves behind."""
+
+    launch: LaunchAnalysis | None = None
+    memory_growth: MemoryGrowth | None = None
+    energy: EnergyRecord | None = None  # --energy: one section, at the run's batch
+
+
 @dataclass(frozen=True, kw_only=True)
 class LatencyResult(ResultBase):
     """Latency and device time of one configuration, with warm-up, memory and environment.
 
-    `analysis` holds the kernel-time pass ("launch"), GPU state ("gpu_state") and wall time.
+    `analysis` holds the kernel-time pass (`launch`), GPU state (`gpu_state`) and wall time.
     Repeated in fresh processes (`processes` not empty), the other fields are those of the
     last process, the one that also ran the diagnosis passes, and `across(figure)` gives the
     typical figure over all of them with its intervals.
@@ -54,6 +65,15 @@ class LatencyResult(ResultBase):
     timer_overhead_s: float
     memory: MemoryReading
     processes: tuple[ProcessRun, ...] = ()
+    analysis: LatencyAnalysis = field(default_factory=LatencyAnalysis)
+
+    def __post_init__(self) -> None:
+        for i, p in enumerate(self.processes, start=1):
+            missing = [
+                f for f in ("latency", "device_time") if f in self.figures and f not in p.figures
+            ]
+            if missing:
+                raise ValueError(f"process {i} of {len(self.processes)} has no {missing[0]} figure")
 
     def across(self, figure: str) -> AcrossProcesses | None:
         """The figure over every process (None for a single process)."""
@@ -72,23 +92,45 @@ class LatencyResult(ResultBase):
         return over.typical if over is not None else self.figures[figure].summary.median
 
     @property
+    def energy(self) -> EnergySection | None:
+        """Energy per call and per item of back-to-back calls at this batch (`energy=True`);
+        None when energy was not asked for."""
+        record = self.analysis.energy
+        return record.sections[0] if record is not None and record.sections else None
+
+    @property
     def latency(self) -> Series:
         return self.figures["latency"]
 
     @property
     def device_time(self) -> Series:
+        if "device_time" not in self.figures:
+            raise KeyError(
+                "this result has no device-time figure: on a CPU a call runs synchronously, so "
+                "device time is the same quantity as latency (use .latency)"
+            )
         return self.figures["device_time"]
+
+    @property
+    def throughput_figure(self) -> str:
+        """What throughput is made of: pipelined device time, or latency where that is the
+        same quantity (a CPU, where device time is not measured apart)."""
+        return "device_time" if "device_time" in self.figures else "latency"
 
     @property
     def throughput_items_per_s(self) -> float:
         """Items per second in the pipelined regime: batch / median device time per call
-        (over processes: batch / their typical device time)."""
-        return self.settings.batch_size / self.typical("device_time")
+        (over processes: batch / their typical device time); on a CPU batch / latency."""
+        return self.settings.batch_size / self.typical(self.throughput_figure)
 
     @property
     def throughput_ci(self) -> tuple[float, float] | None:
-        over = self.across("device_time")
-        ci = over.typical_ci if over is not None else self.device_time.summary.median_ci
+        over = self.across(self.throughput_figure)
+        ci = (
+            over.typical_ci
+            if over is not None
+            else self.figures[self.throughput_figure].summary.median_ci
+        )
         return ratio_ci(self.settings.batch_size, ci)
 
 
@@ -191,7 +233,9 @@ def _derived(r: LatencyResult) -> Document:
         "throughput": {
             "items_per_s": r.throughput_items_per_s,
             "ci": list(r.throughput_ci) if r.throughput_ci else None,
-            "definition": "batch_size / median device time per call (pipelined)",
+            "definition": "batch_size / median device time per call (pipelined)"
+            if r.throughput_figure == "device_time"
+            else "batch_size / median latency per call (a CPU: the same quantity)",
         },
         "across_processes": {
             k: processes_record(a) for k in r.figures if (a := r.across(k)) is not None
@@ -204,5 +248,5 @@ FORMAT = KindFormat(
     LatencyResult,
     _derived,
     LatencyDerived,
-    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged},
+    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged, 5: unchanged},
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import MissingDependencyError, ResultFileError
-from ..resultfile import new_file_mode
+from ..writing import new_file_mode
 from .result import SHORT_LABELS, PitfallsResult
 
 

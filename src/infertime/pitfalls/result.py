@@ -69,15 +69,39 @@ class PitfallsResult(ResultBase):
 
     @property
     def reference_s(self) -> float:
-        """The correct method's median: what every mistake is compared with."""
+        """The correct method's median: what every mistake's median is compared with."""
         return self.row("correct").summary.median
 
+    def reference(self, statistic: str = "median") -> float:
+        """The correct method's mean or median: each mistake is compared like for like."""
+        summary = self.row("correct").summary
+        return summary.mean if statistic == "mean" else summary.median
+
     def error(self, code: str, statistic: str = "mean") -> float | None:
+        """A method's mean (or median) against the correct method's mean (or median)."""
         r = self.row(code)
         if not r.applies:
             return None
         value = r.summary.mean if statistic == "mean" else r.summary.median
-        return value / self.reference_s - 1
+        return value / self.reference(statistic) - 1
+
+    def reference_spread(self, statistic: str = "median") -> float | None:
+        """The correct method's own uncertainty, relative (its 95 % CI's half-width): an error
+        smaller than this cannot be told from the reference's noise."""
+        correct = self.row("correct")
+        if statistic == "median":
+            rel: float | None = correct.summary.median_ci_rel
+            return rel
+        xs = correct.samples_s
+        if len(xs) < 2:
+            return None
+        half: float = stats.t_quantile(0.975, len(xs) - 1) * stats.sample_std(xs) / len(xs) ** 0.5
+        return half / stats.mean(xs)
+
+    def within_noise(self, code: str, statistic: str = "median") -> bool:
+        """The error is no larger than the correct method's own spread: not a finding."""
+        err, spread = self.error(code, statistic), self.reference_spread(statistic)
+        return err is not None and (spread is None or abs(err) <= spread)
 
     def single_sample_errors(self) -> dict[str, float]:
         """How far one sample falls from the median: typical (median) and 95th-percentile error."""
@@ -100,7 +124,7 @@ class Errors(TypedDict):
 
 class PitfallsDerived(TypedDict):
     reference_s: float
-    errors_vs_correct_median: dict[str, Errors]
+    errors_vs_correct_median: dict[str, Errors]  # like for like: mean vs mean, median vs median
     single_sample_errors: dict[str, float]
 
 
@@ -120,5 +144,5 @@ FORMAT = KindFormat(
     PitfallsResult,
     _derived,
     PitfallsDerived,
-    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged},
+    upgrades={1: settings_from_v1, 2: stop_rule_from_v2, 3: unchanged, 4: unchanged, 5: unchanged},
 )

@@ -3,10 +3,11 @@ rest; with details, every warning and note with its advice."""
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.markup import escape
 
 from ..records import Diagnostic
 
@@ -46,6 +47,34 @@ def rank(d: Diagnostic) -> int:
     return PRIORITY.index(d.code) if d.code in PRIORITY else len(PRIORITY)
 
 
+_KEEP = re.compile(r"\d [µmnkKMG]?(?:s|B|iB|Hz|W|J)\b|\d %|\d °C")
+
+
+def wrapped(console: Console, text: str, first: str = "", indent: str = "  ") -> None:
+    """`text` wrapped at words to the console's width, later lines indented (a terminal
+    would break words where the line ends)."""
+    width = max(console.width, 40)
+    # A number and its unit stay on one line ("95 %", "12 ms"): \0 is no space to textwrap.
+    text = _KEEP.sub(lambda m: m.group(0).replace(" ", "\0"), text)
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    for line in lines or [first]:
+        console.print(line.replace("\0", " "), markup=False, highlight=False, soft_wrap=True)
+
+
+def finding(console: Console, d: Diagnostic, more: str = "") -> None:
+    tag = "warning" if d.severity == "warning" else "note"
+    wrapped(console, f"{tag} [{d.code}]: {d.message}{more}", indent="  ")
+    if d.advice:
+        wrapped(console, d.advice, first="  → ", indent="    ")
+
+
 def print_diagnostics(
     diagnostics: Sequence[Diagnostic], console: Console, *, include_info: bool = True
 ) -> None:
@@ -53,10 +82,7 @@ def print_diagnostics(
     for d in diagnostics:
         if d.severity != "warning" and not include_info:
             continue
-        tag = "[yellow]warning[/]" if d.severity == "warning" else "[cyan]note[/]"
-        console.print(f"{tag} \\[{escape(d.code)}]: {escape(d.message)}", soft_wrap=True)
-        if d.advice:
-            console.print(f"  → {escape(d.advice)}", soft_wrap=True, highlight=False)
+        finding(console, d)
 
 
 def print_findings(diagnostics: Sequence[Diagnostic], console: Console, details: bool) -> None:
@@ -70,12 +96,10 @@ def print_findings(diagnostics: Sequence[Diagnostic], console: Console, details:
     top, rest = warnings[0], warnings[1:]
     more = ""
     if rest:
-        codes = list(dict.fromkeys(d.code for d in rest))
-        more = f" (and {len(rest)} more: {', '.join(codes)})"
-    console.print(
-        f"[yellow]warning[/] \\[{escape(top.code)}]: {escape(top.message)}{escape(more)}",
-        soft_wrap=True,
-    )
-    if top.advice:
-        console.print(f"  → {escape(top.advice)}", soft_wrap=True, highlight=False)
+        counts: dict[str, int] = {}
+        for d in rest:
+            counts[d.code] = counts.get(d.code, 0) + 1
+        named = ", ".join(c if n == 1 else f"{c} ×{n}" for c, n in counts.items())
+        more = f" (and {len(rest)} more: {named})"
+    finding(console, top, more)
     console.print("  every finding, and how each figure was measured: --details", highlight=False)

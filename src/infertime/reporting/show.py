@@ -1,26 +1,23 @@
-"""Render a result of any kind to the terminal."""
+"""Render a result of any kind to the terminal, as its kind renders it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 
-
-def _renderers() -> dict[str, Callable[[Any, Console, bool], None]]:
-    from ..comparison.render import print_compare
-    from ..latency.render import print_latency
-    from ..pitfalls.render import print_pitfalls
-    from ..throughput.render import print_throughput
-
-    return {
-        "latency": print_latency,
-        "throughput": print_throughput,
-        "pitfalls": print_pitfalls,
-        "compare": print_compare,
-    }
+from .. import kinds
 
 
 def render_result(result: Any, console: Console, details: bool = False) -> None:
-    _renderers()[result.kind](result, console, details)
+    kinds.of(result).render(result, console, details)
+
+
+def render_text(result: Any, details: bool = False, width: int = 80) -> str:
+    """What `infertime show` prints for a result, as text (80 columns)."""
+    import io
+
+    out = io.StringIO()
+    console = Console(file=out, width=width, highlight=False, color_system=None)
+    render_result(result, console, details)
+    return out.getvalue()

@@ -18,8 +18,8 @@ from types import TracebackType
 from typing import Any
 
 from ..devices.base import Device
+from ..sections import GpuReading, GpuState
 from . import nvml
-from .nvml import GpuReading
 
 
 class GpuWatch:
@@ -42,7 +42,7 @@ class GpuWatch:
         return self
 
     def _start_sampler(self) -> None:
-        from ..isolation.runner import start_script
+        from ..processes import start_script
 
         fd, name = tempfile.mkstemp(prefix="infertime-gpu-", suffix=".jsonl")
         os.close(fd)
@@ -71,24 +71,19 @@ class GpuWatch:
         if exc_type is None:
             self.after = nvml.snapshot(self.uuid, self.index)
 
-    def record(self) -> dict[str, Any]:
-        """What the result keeps (analysis["gpu_state"])."""
-        return {
-            "before": self.before,
-            "after": self.after,
-            "interval_s": self.interval_s,
-            "readings": [vars(r) for r in self.readings],
-        }
+    def record(self) -> GpuState:
+        """What the result keeps (its `gpu_state` section)."""
+        return GpuState(
+            before=self.before,
+            after=self.after,
+            interval_s=self.interval_s,
+            readings=tuple(self.readings),
+        )
 
 
 def watch_gpu(device: Device) -> GpuWatch:
     info = device.describe()
     return GpuWatch(info.get("uuid"), int(info.get("index", 0)))
-
-
-def readings_of(state: dict[str, Any]) -> list[GpuReading]:
-    """The readings of a saved `GpuWatch.record()`."""
-    return [GpuReading(**r) for r in state.get("readings", [])]
 
 
 def _read(path: Path) -> list[GpuReading]:

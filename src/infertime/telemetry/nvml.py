@@ -8,9 +8,11 @@ CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER can make torch's and NVML's indices d
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+
+# Run as a script by the NVML sampler (gpu_monitor.py), outside the package: this module imports
+# nothing of infertime. Readings are plain dicts with the fields of sections.GpuReading.
 
 # Clock-event ("throttle") reason bits, from nvml.h (nvmlClocksEventReason*).
 CLOCK_EVENT_REASONS: dict[int, str] = {
@@ -70,34 +72,22 @@ def _text(value: Any) -> Any:
     return value.decode() if isinstance(value, bytes) else value
 
 
-@dataclass(frozen=True)
-class GpuReading:
-    """One sample of the GPU's dynamic state."""
-
-    t_ns: int  # time.perf_counter_ns() of the reading (CLOCK_MONOTONIC on Linux)
-    sm_clock_mhz: int | None
-    mem_clock_mhz: int | None
-    temperature_c: int | None
-    power_w: float | None
-    utilization_pct: int | None
-    reasons: int  # clock-event reason bits
-
-
-def read_dynamic(nvml: ModuleType, handle: Any, t_ns: int) -> GpuReading:
+def read_dynamic(nvml: ModuleType, handle: Any, t_ns: int) -> dict[str, Any]:
+    """One reading of the GPU's dynamic state: the fields of sections.GpuReading."""
     power_mw = _try(nvml.nvmlDeviceGetPowerUsage, handle)
     util = _try(nvml.nvmlDeviceGetUtilizationRates, handle)
     reasons_fn = getattr(nvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
     if reasons_fn is None:  # nvidia-ml-py before 12.535 names them "throttle reasons"
         reasons_fn = nvml.nvmlDeviceGetCurrentClocksThrottleReasons
-    return GpuReading(
-        t_ns=t_ns,
-        sm_clock_mhz=_try(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_SM),
-        mem_clock_mhz=_try(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_MEM),
-        temperature_c=_try(nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU),
-        power_w=power_mw / 1000 if power_mw is not None else None,
-        utilization_pct=util.gpu if util is not None else None,
-        reasons=int(_try(reasons_fn, handle) or 0),
-    )
+    return {
+        "t_ns": t_ns,
+        "sm_clock_mhz": _try(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_SM),
+        "mem_clock_mhz": _try(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_MEM),
+        "temperature_c": _try(nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU),
+        "power_w": power_mw / 1000 if power_mw is not None else None,
+        "utilization_pct": util.gpu if util is not None else None,
+        "reasons": int(_try(reasons_fn, handle) or 0),
+    }
 
 
 def snapshot(uuid: str | None, index: int = 0) -> dict[str, Any]:
@@ -125,16 +115,16 @@ def snapshot(uuid: str | None, index: int = 0) -> dict[str, Any]:
         "persistence_mode": _enabled(nvml, _try(nvml.nvmlDeviceGetPersistenceMode, h)),
         "mig_mode": _enabled(nvml, mig[0]) if isinstance(mig, (list, tuple)) else None,
         "performance_state": _try(nvml.nvmlDeviceGetPerformanceState, h),
-        "sm_clock_mhz": reading.sm_clock_mhz,
+        "sm_clock_mhz": reading["sm_clock_mhz"],
         "sm_clock_max_mhz": _try(nvml.nvmlDeviceGetMaxClockInfo, h, nvml.NVML_CLOCK_SM),
-        "mem_clock_mhz": reading.mem_clock_mhz,
+        "mem_clock_mhz": reading["mem_clock_mhz"],
         "mem_clock_max_mhz": _try(nvml.nvmlDeviceGetMaxClockInfo, h, nvml.NVML_CLOCK_MEM),
-        "temperature_c": reading.temperature_c,
-        "power_w": reading.power_w,
+        "temperature_c": reading["temperature_c"],
+        "power_w": reading["power_w"],
         "power_limit_w": limit_mw / 1000 if limit_mw is not None else None,
-        "utilization_pct": reading.utilization_pct,
-        "clock_event_reasons": decode_reasons(reading.reasons),
-        "clock_event_bits": reading.reasons,
+        "utilization_pct": reading["utilization_pct"],
+        "clock_event_reasons": decode_reasons(reading["reasons"]),
+        "clock_event_bits": reading["reasons"],
         "memory_used_bytes": getattr(memory, "used", None),
         "other_processes": [
             {"pid": p.pid, "used_memory_bytes": getattr(p, "usedGpuMemory", None)}
@@ -169,7 +159,7 @@ def _sample_forever(argv: list[str]) -> int:
     with open(ns.out, "a", encoding="utf-8") as f:
         while True:
             reading = read_dynamic(nvml, handle, time.perf_counter_ns())
-            f.write(json.dumps(vars(reading)) + "\n")
+            f.write(json.dumps(reading) + "\n")
             f.flush()
             time.sleep(ns.interval)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..diagnose.gpu import check_watched
 from ..diagnose.host import (
     check_context,
     check_environment,
@@ -9,15 +10,16 @@ from ..diagnose.host import (
     check_precision_support,
 )
 from ..diagnose.launch import check_cupti
+from ..engine.curve import differ
 from ..records import Diagnostic
 from .result import ThroughputResult
 
 
 def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
-    found = check_cupti(bool(r.analysis.get("cupti_attached_before")))
+    found = check_cupti(bool(r.analysis.cupti_attached_before))
     peak = r.point(r.peak_batch)
     max_fit = [p for p in r.points if p.batch == r.max_fit_batch and p.ok]
-    if max_fit and max_fit[0].batch != peak.batch:
+    if max_fit and max_fit[0].batch != peak.batch and differ(max_fit[0], peak):
         m = max_fit[0]
         loss = 1 - m.items_per_s / peak.items_per_s
         mem_peak = peak.memory.peak_reserved_bytes if peak.memory else None
@@ -66,6 +68,18 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
                 {"batches": dipped},
             )
         )
+    unsteady = [p.batch for p in r.points if p.measured and p.warmup_steady is False]
+    if unsteady:
+        found.append(
+            Diagnostic(
+                "points_unsteady",
+                "warning",
+                f"batches {unsteady} were still getting faster or slower when sampled (their "
+                "warm-up never settled): their throughput is marked unsteady",
+                "rerun with a longer --max-time, or when the machine is idle",
+                {"batches": unsteady},
+            )
+        )
     loose = [
         p.batch
         for p in r.points
@@ -95,8 +109,14 @@ def check_throughput(r: ThroughputResult) -> list[Diagnostic]:
                 "is checked with an upper confidence bound, not a point estimate",
             )
         )
+    state = r.analysis.gpu_state
+    if state is not None:
+        timed = {f"at batch {p.batch}": p.device_time for p in r.points if p.device_time}
+        found.extend(check_watched(state, timed))
     found.extend(check_model_output(r.analysis))
     found.extend(check_context(r.settings.context))
     found.extend(check_precision_support(r.settings, r.environment))
     found.extend(check_environment(r.environment, r.settings.device.split(":")[0]))
+    if r.analysis.energy is not None:  # withheld or flagged energy is never quiet
+        found.extend(r.analysis.energy.diagnostics)
     return found

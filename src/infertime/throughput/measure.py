@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from typing_extensions import Unpack
 
+from ..energy.estimate import Estimate
+from ..energy.policy import EnergyPolicy, energy_policy
+from ..engine.curve import CurvePoint
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.throughput import run_throughput
 from ..errors import option
-from ..isolation.probe import isolated_prober
+from ..pipeline.energy import EnergyTarget
+from ..pipeline.measurement import Measurement
 from ..policies import SAMPLING_OPTION_NAMES, SamplingOptions, ThroughputPolicy, sampling_config
-from ..telemetry.environment import capture
-from ..telemetry.kernel_time import cupti_attached
-from ..workload.backends import build_call, setup_of
-from ..workload.context import measurement_context
-from ..workload.prepare import check_finite, notify_slow_precision, prepare_workload
-from ..workload.spec import DEFAULT_MODEL, WorkloadOptions, split_options
+from ..specs.spec import DEFAULT_MODEL, WorkloadOptions, split_options
+from ..workload.backends import build_call
+from ..workload.prepare import notify_slow_precision, prepare_workload
 from .checks import check_throughput
-from .result import ThroughputResult
+from .probe import isolated_prober
+from .result import ThroughputAnalysis, ThroughputResult
 
 
 class ThroughputOptions(WorkloadOptions, SamplingOptions, total=False):
@@ -37,6 +39,8 @@ def measure_throughput(
     latency_budget_s: float | None = None,
     budget_stat: str = "p99",
     knee_fraction: float = 0.95,
+    diagnose: bool = True,
+    energy: bool | EnergyPolicy = False,
     progress: ProgressSink = no_progress,
     **options: Unpack[ThroughputOptions],
 ) -> ThroughputResult:
@@ -45,9 +49,14 @@ def measure_throughput(
     Reports the peak batch (highest throughput), the knee (smallest batch within
     `knee_fraction` of the peak), the max-fit batch (the article's choice) and, with
     `latency_budget_s`, the highest-throughput batch whose p99 (or median) latency meets it.
-    The batch size varies, so `batch_size` is not an option here.
+    The batch size varies, so `batch_size` is not an option here. On a GPU, `diagnose` watches
+    its clocks and throttling through NVML while the curve is measured.
+
+    `energy` adds an energy pass after the curve (`result.energy_curve`): joules per item of
+    back-to-back calls at every batch of the curve, total and above idle, with CIs over
+    windows, and the energy-optimal batch beside the throughput peak (NVML's energy counter on
+    a GPU, RAPL on a CPU; "not measured" with the reason where there is none).
     """
-    t_start = time.perf_counter()
     workload, sampling = split_options(options, SAMPLING_OPTION_NAMES, "measure_throughput")
     policy = ThroughputPolicy(
         max_batch=max_batch,
@@ -58,7 +67,7 @@ def measure_throughput(
         isolate=isolate,
     )
     sampling_config(sampling)  # flags are checked before anything slow happens
-    cupti_before = cupti_attached()
+    energy_asked = energy_policy(energy)
     prepared = prepare_workload(
         model,
         example_inputs,
@@ -70,34 +79,40 @@ def measure_throughput(
     notify_slow_precision(prepared, progress)
     cfg = sampling_config(sampling, dev.kind)
     what = f"{prepared.reference} ({prepared.spec.dtype_label})"
+    with Measurement(dev, cfg, diagnose=diagnose, progress=progress, energy=energy_asked) as m:
 
-    setups: list[dict[str, Any]] = []
+        def make_call(batch: int) -> Any:
+            call = build_call(prepared, batch)
+            m.record_build(call)  # a compile per batch size (or one dynamic one)
+            return call
 
-    def make_call(batch: int) -> Any:
-        call = build_call(prepared, batch)
-        setup = setup_of(call)
-        if setup is not None:  # a compile per batch size (or one dynamic one), each recorded
-            setups.append(setup)
-        return call
-
-    with (
-        measurement_context(prepared, pause_gc=cfg.timing.disable_gc) as measuring,
-        prepared.explaining_failures(1),
-    ):
-        check_finite(make_call(1)(), f"{what} at batch 1")
-        # Probes in fresh processes get the threads this process runs with, whatever was asked.
-        prober = (
-            isolated_prober(
-                replace(prepared.spec, threads=measuring.record.threads), memory_fraction
-            )
-            if isolate
-            else None
-        )
-        run = run_throughput(make_call, dev, cfg, policy, prober, progress)
+        measuring = m.enter(prepared, 1)
+        m.check_finite(make_call(1)(), f"{what} at batch 1")
+        prober = isolated_prober(m.child_spec(prepared.spec), memory_fraction) if isolate else None
+        with m.engine():
+            run = run_throughput(make_call, dev, cfg, policy, prober, progress)
         # Outside any timed region: a model whose output turns NaN after its first calls.
-        check_finite(make_call(run.peak_batch)(), f"{what} at batch {run.peak_batch}, at the end,")
-        printed = measuring.output.lines
-        env = capture(dev)
+        m.check_finite(
+            make_call(run.peak_batch)(), f"{what} at batch {run.peak_batch}, at the end,"
+        )
+        m.wall["search_s"] = run.search.seconds
+
+        @contextmanager
+        def energy_call(batch: int) -> Iterator[Any]:
+            with m.scoped(prepared, batch) as call:  # one batch's inputs in memory at a time
+                yield call
+            dev.release_memory()
+
+        ok = sorted((p for p in run.points if p.ok), key=lambda p: p.batch)
+        m.measure_energy(
+            [energy_target(p, energy_call) for p in ok],
+            throughput={p.batch: items_per_s(p) for p in ok},
+            peak_batch=run.peak_batch,
+        )
+        analysis = m.analysis(
+            ThroughputAnalysis, backend_builds=tuple(b for b in m.builds if b is not None)
+        )
+        env = m.environment()
     result = ThroughputResult(
         settings=prepared.settings(measuring.record, cfg),
         policy=policy,
@@ -108,11 +123,24 @@ def measure_throughput(
         budget=run.budget,
         timer_overhead_s=run.timer_overhead_s,
         environment=env,
-        analysis={
-            "model_output_lines": printed,
-            "cupti_attached_before": cupti_before,
-            "wall_s": {"search_s": run.search.seconds, "total_s": time.perf_counter() - t_start},
-            **({"backend_builds": setups} if setups else {}),
-        },
+        analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_throughput(result)))
+
+
+def energy_target(point: CurvePoint, opener: Any) -> EnergyTarget:
+    """A curve point for the energy pass: its call built when its turn comes."""
+    assert point.device_time is not None
+    return EnergyTarget(
+        f"batch {point.batch}",
+        (),
+        point.batch,
+        call_s=point.device_time.summary.median,
+        opener=lambda: opener(point.batch),
+    )
+
+
+def items_per_s(point: CurvePoint) -> Estimate:
+    """The curve's own throughput at a point, as the energy curve reads it."""
+    assert point.device_time is not None
+    return Estimate(point.items_per_s, point.items_per_s_ci, point.device_time.summary.n)

@@ -3,11 +3,12 @@ chosen batches. The engine's records (probes, points, budget choice) are kept as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
+from ..energy.records import EnergyCurve, EnergyRecord, EnergySection
 from ..engine.batch_search import SearchResult
 from ..engine.budget import BudgetChoice
 from ..engine.curve import CurvePoint
@@ -21,6 +22,14 @@ from ..resultfile import (
     stop_rule_from_v2,
     unchanged,
 )
+from ..sections import Analysis
+
+
+@dataclass(frozen=True)
+class ThroughputAnalysis(Analysis):
+    """The probes' sections; with energy, one section per batch of the curve and the curve."""
+
+    energy: EnergyRecord | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,10 +48,24 @@ class ThroughputResult(ResultBase):
     knee_batch: int
     budget: BudgetChoice | None
     timer_overhead_s: float
+    analysis: ThroughputAnalysis = field(default_factory=ThroughputAnalysis)
 
     @property
     def max_fit_batch(self) -> int:
         return self.search.max_fit
+
+    @property
+    def energy_curve(self) -> EnergyCurve | None:
+        """Energy per item against batch size and the energy-optimal batch beside the
+        throughput peak (`energy=True`); None when energy was not asked for."""
+        record = self.analysis.energy
+        return record.curve if record is not None else None
+
+    def energy_at(self, batch: int) -> EnergySection:
+        """The energy section of one batch of the curve (KeyError without one)."""
+        if self.analysis.energy is None:
+            raise KeyError("this result has no energy figures: measure with energy=True")
+        return self.analysis.energy.section(f"batch {batch}")
 
     def point(self, batch: int) -> CurvePoint:
         return next(p for p in self.points if p.batch == batch)
@@ -68,6 +91,8 @@ class PointThroughput(TypedDict):
     batch: int
     items_per_s: float | None
     items_per_s_ci: list[float] | None
+    status: str  # ok, oom, dip (left out of the choices)
+    steady: bool | None  # False: its warm-up never settled
 
 
 class ThroughputDerived(TypedDict):
@@ -99,6 +124,8 @@ def _derived(r: ThroughputResult) -> Document:
                 "batch": p.batch,
                 "items_per_s": p.items_per_s if p.measured else None,
                 "items_per_s_ci": list(p.items_per_s_ci or []) if p.measured else None,
+                "status": p.status,
+                "steady": p.warmup_steady,
             }
             for p in r.points
         ],
@@ -128,5 +155,5 @@ FORMAT = KindFormat(
     ThroughputResult,
     _derived,
     ThroughputDerived,
-    upgrades={1: _from_v1, 2: _from_v2, 3: unchanged, 4: unchanged},
+    upgrades={1: _from_v1, 2: _from_v2, 3: unchanged, 4: unchanged, 5: unchanged},
 )

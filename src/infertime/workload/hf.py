@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from .inputs import InputSpec
 from .loaded import LoadedModel
 
 DEFAULT_SEQ_LEN = 128
+# Config keys that are sizes or counts (layers, heads, widths, vocabulary, positions).
+_COUNT = re.compile(r"(^num_|^n_|_size$|_layers$|_heads$|^max_position|_dim$|^n_embd$|_groups$)")
 
 
 def is_local(name: str) -> bool:
@@ -65,6 +68,16 @@ def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedM
         if name not in known:
             close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
             hint = f"close matches: {', '.join(f'hf:{c}' for c in close)}" if close else None
+            longest_first = sorted(known, key=len, reverse=True)
+            base = next((k for k in longest_first if name.startswith(k)), None)
+            if "-" in name or ("_" in name and base):
+                # A Hub checkpoint's name (bert-base-uncased): nothing is downloaded here.
+                hint = (
+                    f"hf: takes a model type (hf:{base or 'bert'}) with random weights and "
+                    f"--hf-config changes, or a folder holding a checkpoint's config.json "
+                    f"(hf:./dir); infertime downloads nothing, so Hub names such as {name} are "
+                    "not loaded"
+                )
             raise ModelNotFoundError(f"transformers has no model type {name!r}", advice=hint)
         config = AutoConfig.for_model(name)
     for key, value in changes.items():
@@ -72,6 +85,21 @@ def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedM
             close = difflib.get_close_matches(key, list(config.to_dict()), n=3)
             hint = f"close matches: {', '.join(close)}" if close else None
             raise ConfigError(f"hf:{name}'s config has no setting {key!r}", advice=hint)
+        current = getattr(config, key)
+        if (
+            _COUNT.search(key)
+            and isinstance(current, int)
+            and not isinstance(current, bool)
+            and current > 0
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+            and value < 1
+        ):
+            # transformers builds a model with -1 layers without a word (and times nothing).
+            raise ConfigError(
+                f"hf:{name}'s {key} is a size or a count: it must be a whole number of at least "
+                f"1 (its default is {current}), got {value!r}"
+            )
         try:
             setattr(config, key, value)
         except Exception as exc:  # transformers checks types and refuses read-only keys

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import replace
 from typing import Any
 
@@ -18,43 +19,20 @@ from ..errors import (
     InputShapeError,
     ModelCallError,
     ModelNotFoundError,
-    NonFiniteOutputError,
     OutOfMemoryError,
     first_line,
     option,
 )
 from ..policies import MeasureConfig
 from ..records import ContextRecord, InputsRecord, Settings
+from ..specs.spec import WorkloadSpec
 from .inputs import Inputs, describe_inputs, full_shapes, make_inputs, torch_dtype
 from .loaded import LoadedModel
 from .references import from_module, load_reference
-from .spec import WorkloadSpec
 
 _SHAPE_WORDS = re.compile(
     r"size|shape|dimension|expected|channels|mat1|mat2|must match|input type|too small", re.I
 )
-
-
-def _tensors(obj: Any) -> Iterator[torch.Tensor]:
-    """Every tensor inside a model output (tensor, sequence, mapping, dataclass-like object)."""
-    if isinstance(obj, torch.Tensor):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _tensors(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _tensors(v)
-
-
-def check_finite(output: Any, what: str) -> None:
-    """Refuse to time a model whose output holds NaN or inf: its arithmetic is broken."""
-    for t in _tensors(output):
-        if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all()):
-            raise NonFiniteOutputError(
-                f"{what} produced NaN or inf in its output",
-                advice="check the model in fp32; fp16 overflows easily, bf16 rarely does",
-            )
 
 
 class PreparedModel:
@@ -76,6 +54,11 @@ class PreparedModel:
         self.autocast = spec.autocast
         self.float_dtype = torch.float32 if self.autocast else torch_dtype(spec.dtype)
         module = loaded.module
+        # A caller's module is moved and cast in place (like .to()); restore() puts it back.
+        first = next(iter(module.parameters()), None)
+        self._original = (
+            (first.device, first.dtype) if first is not None and first.is_floating_point() else None
+        )
         try:
             if not self.autocast and spec.dtype != "fp32":
                 module = module.to(dtype=self.float_dtype)
@@ -89,6 +72,16 @@ class PreparedModel:
                     advice=f"use a smaller model or {option('dtype')} bf16",
                 ) from None
             raise
+
+    def restore(self) -> None:
+        """A caller's module back on the device and in the dtype it came in (the memory
+        format follows: contiguous again). A model built from a reference has no caller."""
+        if self.rebuildable or self._original is None:
+            return
+        device, dtype = self._original
+        self.module.to(device=device, dtype=dtype)
+        if self.spec.channels_last:
+            self.module.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
     @contextmanager
     def in_eval_mode(self) -> Iterator[None]:
@@ -118,9 +111,11 @@ class PreparedModel:
         return full_shapes(self.loaded.inputs, batch)
 
     def describe_inputs(self) -> InputsRecord:
-        return describe_inputs(
+        record = describe_inputs(
             self.loaded.inputs, self.float_dtype, self.spec.seed, self.device.name
         )
+        # Where the shapes came from says what runs too (an hf: encoder-decoder: its encoder).
+        return replace(record, source=f"{record.source}; shapes from {self.loaded.shape_source}")
 
     def settings(self, context: ContextRecord, method: MeasureConfig) -> Settings:
         """What a result records of this model: its spec, the context it ran in, its inputs."""
@@ -225,7 +220,20 @@ def prepare(
     """Load the model (from the spec's reference, or the module given) and put it on `device`.
 
     `vary_batch`: the measurement chooses batch sizes itself (throughput): the spec keeps none.
+    A model factory that prints must not write into stdout, which carries data (`--json -`,
+    `--format csv`): what it prints while the model is built goes to stderr.
     """
+    with redirect_stdout(sys.stderr):
+        return _prepare(spec, device, module, example_inputs, vary_batch)
+
+
+def _prepare(
+    spec: WorkloadSpec,
+    device: Device,
+    module: torch.nn.Module | None,
+    example_inputs: Any,
+    vary_batch: bool,
+) -> PreparedModel:
     if module is None:
         if example_inputs is not None:
             raise ConfigError("example_inputs go with a module, not with a model reference")

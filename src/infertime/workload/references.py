@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ..errors import InputShapeError, ModelCallError, ModelNotFoundError
+from ..errors import InputShapeError, ModelCallError, ModelNotFoundError, from_command_line
 from .inputs import InputSpec, specs_from_examples
 from .loaded import LoadedModel
 from .zoo import load_timm, load_torchvision
@@ -59,6 +59,11 @@ def from_module(
     if not isinstance(module, torch.nn.Module):
         raise ModelNotFoundError(f"expected a torch.nn.Module, got {type(module).__name__}")
     if example_inputs is None:
+        if from_command_line():
+            raise InputShapeError(
+                f"{reference or 'the model'} returned no example inputs",
+                advice="pass --input-shape C,H,W, or return (model, example_inputs)",
+            )
         raise InputShapeError(
             "a module needs example inputs",
             advice="pass example_inputs=torch.randn(1, 3, 224, 224)",
@@ -68,14 +73,23 @@ def from_module(
     return LoadedModel(label, module, specs, "example inputs", default_batch=batch)
 
 
+ZOOS = ("timm", "torchvision", "hf", "onnx")
+
+
 def _load_callable(ref: str, input_shape: tuple[int, ...] | None) -> LoadedModel:
     module_path, attr_path = ref.split(":", 1)
     try:
         mod = importlib.import_module(module_path)
     except ImportError as exc:
+        # 'timmm:resnet18' is a typo of a zoo more often than a package of that name.
+        zoo = difflib.get_close_matches(module_path, ZOOS, n=1, cutoff=0.75)
+        advice = (
+            f"did you mean {zoo[0]}:{attr_path}?"
+            if zoo
+            else "check the package is installed and on PYTHONPATH"
+        )
         raise ModelNotFoundError(
-            f"cannot import {module_path!r} for model {ref!r}: {exc}",
-            advice="check the package is installed and on PYTHONPATH",
+            f"cannot import {module_path!r} for model {ref!r}: {exc}", advice=advice
         ) from None
     obj: Any = mod
     for part in attr_path.split("."):

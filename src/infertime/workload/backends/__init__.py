@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import ConfigError
+from ...sections import BackendBuild
 
 if TYPE_CHECKING:
     from ...devices.base import Device
@@ -36,10 +37,10 @@ def build_call(prepared: PreparedModel, batch: int) -> Callable[[], Any]:
     return get_backend(prepared.spec.backend).build(prepared, batch)
 
 
-def setup_of(call: Callable[[], Any]) -> dict[str, Any] | None:
+def setup_of(call: Callable[[], Any]) -> BackendBuild | None:
     """What building the call cost and chose (a compile's time), where the backend says."""
     setup = getattr(call, "setup", None)
-    return dict(setup) if isinstance(setup, dict) else None
+    return setup if isinstance(setup, BackendBuild) else None
 
 
 def close_call(call: Callable[[], Any]) -> None:

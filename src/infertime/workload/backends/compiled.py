@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConfigError, ModelCallError, RecompileError, first_line, option
+from ...sections import BackendBuild
 from .eager import bind_call
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from ..prepare import PreparedModel
 
 
-def live_call(run: Callable[[], Any], setup: dict[str, Any]) -> Callable[[], Any]:
+def live_call(run: Callable[[], Any], setup: BackendBuild) -> Callable[[], Any]:
     """The compiled call itself (no wrapper frame in the timed loop), with `setup` (how it was
     compiled, how long that took) and `close()` (the recompile check off again) attached."""
     token = object()
@@ -107,16 +108,16 @@ class Compiled:
         finally:
             _check_recompiles()
         compile_s = time.perf_counter() - t0
-        setup = {
-            "backend": "compile",
-            "mode": mode,
-            "dynamic": spec.dynamic,
-            "batch": batch,
-            "compile_s": compile_s,
-            "fresh_compile": fresh,
-            "definition": "first call of the compiled module at this batch (compilation "
+        setup = BackendBuild(
+            backend="compile",
+            mode=mode,
+            dynamic=spec.dynamic,
+            batch=batch,
+            compile_s=compile_s,
+            fresh_compile=fresh,
+            definition="first call of the compiled module at this batch (compilation "
             "included), synchronized; not part of warm-up or samples",
-        }
+        )
         return live_call(run, setup)
 
 

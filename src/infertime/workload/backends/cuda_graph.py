@@ -47,7 +47,7 @@ class GraphReplay:
             raise CaptureError(
                 f"the model cannot be captured in a CUDA graph: {first_line(exc, limit=None)}",
                 advice="models that synchronize with the host or have data-dependent shapes "
-                "cannot be captured; drop --cuda-graph, or try "
+                "cannot be captured; use the eager backend, or try "
                 "torch.compile(mode='reduce-overhead')",
             ) from exc
         self._replay = self._graph.replay
@@ -76,7 +76,10 @@ class CudaGraph:
 
     def check(self, device: Device) -> None:
         if device.kind != "cuda":
-            raise ConfigError(f"{option('cuda_graph')} needs a CUDA device, not {device.name}")
+            raise ConfigError(
+                f"CUDA graphs ({option('backend')} cuda-graph, {option('graph_replay')}) need a "
+                f"CUDA device, not {device.name}"
+            )
 
     def build(self, prepared: PreparedModel, batch: int) -> Callable[[], Any]:
         return GraphReplay(EAGER.build(prepared, batch), prepared.torch_device)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConfigError, MissingDependencyError, ModelCallError, first_line, option
+from ...sections import BackendBuild
 
 if TYPE_CHECKING:
     from ...devices.base import Device
@@ -116,16 +117,16 @@ class OnnxRuntime:
             run_with_binding(binding)
             return as_tensors
 
-        setup = {
-            "backend": "onnxruntime",
-            "onnxruntime": ort.__version__,
-            "provider": "CPUExecutionProvider",
-            "exporter": exporter,
-            "batch": batch,
-            "export_s": export_s,
-            "export_reused": reused,  # this batch was exported for an earlier call
-            "session_s": session_s,
-            "session_options": {
+        setup = BackendBuild(
+            backend="onnxruntime",
+            onnxruntime=ort.__version__,
+            provider="CPUExecutionProvider",
+            exporter=exporter,
+            batch=batch,
+            export_s=export_s,
+            export_reused=reused,  # this batch was exported for an earlier call
+            session_s=session_s,
+            session_options={
                 "graph_optimization_level": "ORT_ENABLE_ALL",
                 "execution_mode": "ORT_SEQUENTIAL",
                 "intra_op_num_threads": options.intra_op_num_threads,
@@ -134,11 +135,11 @@ class OnnxRuntime:
                 "intra_op_allow_spinning": entry("session.intra_op.allow_spinning") == "1",
                 "force_spinning_stop": entry("session.force_spinning_stop") == "1",
             },
-            "max_abs_diff_vs_eager": max_diff,
-            "inputs_bound": bound,
-            "definition": "export and session creation at this batch, before warm-up; timed "
+            max_abs_diff_vs_eager=max_diff,
+            inputs_bound=bound,
+            definition="export and session creation at this batch, before warm-up; timed "
             "calls are run_with_iobinding on inputs and outputs bound once",
-        }
+        )
         # The arrays and tensors live in the closure: the bound memory must outlive the session.
         run.keep = (arrays, outputs, session)  # type: ignore[attr-defined]
         run.setup = setup  # type: ignore[attr-defined]
@@ -165,11 +166,11 @@ def _against_eager(
     import numpy as np
     import torch
 
-    from ..prepare import _tensors
+    from ..outputs import tensors_in
 
     with torch.inference_mode():
         expected = [
-            t.detach().float().cpu().numpy() for t in _tensors(prepared.module(*args, **kwargs))
+            t.detach().float().cpu().numpy() for t in tensors_in(prepared.module(*args, **kwargs))
         ]
     if [e.shape for e in expected] != [np.shape(g) for g in got]:
         return None
