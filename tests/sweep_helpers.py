@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from infertime.devices.base import MemoryReading
-from infertime.latency.result import LatencyResult
+from infertime.latency.result import LatencyAnalysis, LatencyResult
 from infertime.records import Series, WarmupRecord
 from infertime.resultfile import to_document
+from infertime.sections import WallTimes
 from infertime.sweep.cliargs import parse_grid_args
 from infertime.sweep.fingerprint import Gpu, HostProbe
 from infertime.sweep.runner import PointOutcome, PointTask
@@ -52,7 +53,7 @@ def latency_document(
         },
         timer_overhead_s=1e-7,
         memory=MemoryReading(None, None, None, "test"),
-        analysis={"wall_s": {"total_s": 0.05}},
+        analysis=LatencyAnalysis(wall_s=WallTimes(total_s=0.05)),
     )
     return to_document(result)
 

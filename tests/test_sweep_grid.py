@@ -33,14 +33,14 @@ def test_switches_shapes_and_pairs() -> None:
     grid = parse_grid_args(
         "run",
         ["m:f", "--channels-last", "true,false", "--input-shape", "3,32,32", "--input-shape",
-         "3,64,64", "--no-diagnose", "--cuda-graph"],
+         "3,64,64", "--no-diagnose", "--graph-replay"],
     )  # fmt: skip
     points = grid.points()
     assert len(points) == 4
     assert {p.get("input_shape") for p in points} == {(3, 32, 32), (3, 64, 64)}
-    assert grid.fixed["diagnose"] is False and grid.fixed["cuda_graph"] is True
+    assert grid.fixed["diagnose"] is False and grid.fixed["graph_replay"] is True
     argv = to_argv("run", points[0].values)
-    assert argv[0] == "m:f" and "--no-diagnose" in argv and "--cuda-graph" in argv
+    assert argv[0] == "m:f" and "--no-diagnose" in argv and "--graph-replay" in argv
     assert "--input-shape" in argv and "3,32,32" in argv
 
 
@@ -68,11 +68,13 @@ def test_throughput_varies_the_batch_itself() -> None:
         parse_grid_args("throughput", ["m:f", "--batch-size", "8"])
 
 
-def test_unknown_kind_and_future_kind() -> None:
+def test_unknown_kind_and_generate() -> None:
     with pytest.raises(ConfigError, match="unknown sweep kind"):
         parse_grid_args("latency", [])
-    with pytest.raises(ConfigError, match="generate command"):
-        parse_grid_args("generate", [])
+    grid = parse_grid_args("generate", ["hf:gpt2", "--new-tokens", "8,16", "--no-caller"])
+    assert len(grid.points()) == 2 and grid.fixed["caller"] is False
+    with pytest.raises(ConfigError, match="unknown option 'input_shape'"):
+        parse_grid_args("generate", ["hf:gpt2", "--input-shape", "3,8,8"])
 
 
 SPEC = """\

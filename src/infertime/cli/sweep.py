@@ -4,8 +4,8 @@
     infertime sweep spec.toml -o out/ --rounds 2
     infertime sweep spec.toml -o out/ --resume
 
-Register with `register(app)` (the command takes the grid's options itself, so it needs
-typer's extra-arguments settings); `python -m infertime.cli.sweep ...` runs it alone.
+Registered by cli/app.py with `register(app)`: the command takes the grid's options itself
+(typer's extra-arguments settings). Not a kind: its result is a folder of the kinds' results.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def sweep(
     target: Annotated[
         str,
         typer.Argument(
-            help="A kind (run, throughput, pitfalls) followed by list-valued options "
+            help="A kind (run, throughput, pitfalls, generate) followed by list-valued options "
             "(--batch-size 1,8,64 --dtype fp32,bf16 ...), or a TOML sweep file."
         ),
     ],
@@ -177,27 +177,3 @@ def _gpu_list(text: str | None) -> tuple[int, ...] | None:
 def register(app: typer.Typer) -> None:
     """Add `sweep` to an infertime typer app."""
     app.command(context_settings=CONTEXT)(sweep)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run `sweep` alone (before it is registered in the main app); returns the exit code."""
-    from . import app as main_app
-
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    register(app)
-
-    @app.callback()
-    def _top() -> None:
-        """infertime sweep."""
-
-    args = sys.argv[1:] if argv is None else argv
-    saved = main_app.app
-    main_app.app = app  # main()'s error handling, on this app
-    try:
-        return main_app.main(["sweep", *args])
-    finally:
-        main_app.app = saved
-
-
-if __name__ == "__main__":
-    sys.exit(main())

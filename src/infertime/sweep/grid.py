@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError, InfertimeError
-from ..workload.spec import WorkloadSpec
+from ..specs.spec import WorkloadSpec
 from .options import check_kind, options_of
 
 _CUDA_INDEX = re.compile(r"^cuda:\d+$")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..serialization import dump
-from ..workload.spec import WorkloadSpec
+from ..specs.spec import WorkloadSpec
 from .fingerprint import digest
 from .grid import Point
 from .options import options_of

@@ -1,8 +1,9 @@
 """The options a sweep point may set, per kind: their types, how they read, how they become flags.
 
-Each kind is the command a point runs (`infertime run`, `throughput`, `pitfalls`); its options
-are the workload fields (WorkloadSpec) plus the kind's own. Values are read from command-line
-text or from TOML values and checked here, before anything runs.
+Each kind is the command a point runs (`infertime run`, `throughput`, `pitfalls`,
+`generate`); its options are the workload fields it takes (WorkloadSpec) plus the kind's own.
+Values are read from command-line text or from TOML values and checked here, before anything
+runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from ..workload.spec import BACKENDS, COMPILE_MODES, DTYPES
+from ..specs.spec import BACKENDS, COMPILE_MODES, DTYPES
 
 # value types: "int", "float", "str", "bool", "shape" (C,H,W), "pairs" (key=value list)
 
@@ -55,9 +56,11 @@ SAMPLING_OPTIONS = (
 KIND_EXTRAS = {
     "run": (
         OptionInfo("min_samples", "int"),
+        OptionInfo("runs", "int"),
         OptionInfo("processes", "int"),
-        OptionInfo("cuda_graph", "bool"),
+        OptionInfo("graph_replay", "bool"),
         OptionInfo("diagnose", "bool"),
+        OptionInfo("energy", "bool"),
     ),
     "throughput": (
         OptionInfo("max_batch", "int"),
@@ -66,30 +69,46 @@ KIND_EXTRAS = {
         OptionInfo("latency_budget", "str"),
         OptionInfo("budget_stat", "str", choices=("p99", "median")),
         OptionInfo("knee", "float"),
+        OptionInfo("diagnose", "bool"),
+        OptionInfo("energy", "bool"),
     ),
-    "pitfalls": (OptionInfo("samples", "int"),),
+    "pitfalls": (OptionInfo("samples", "int"), OptionInfo("diagnose", "bool")),
+    "generate": (
+        OptionInfo("prompt_len", "int"),
+        OptionInfo("new_tokens", "int"),
+        OptionInfo("cache", "str"),
+        OptionInfo("max_cache_len", "int"),
+        OptionInfo("slo", "str"),
+        OptionInfo("max_batch", "int"),
+        OptionInfo("min_samples", "int"),
+        OptionInfo("caller", "bool"),
+        OptionInfo("marks_cost", "bool"),
+        OptionInfo("diagnose", "bool"),
+    ),
 }
 KINDS = tuple(KIND_EXTRAS)
-# Kinds the issue names that this infertime does not have yet; the registry will add them.
-FUTURE_KINDS = ("generate",)
-# Options whose flag is a switch on the command line (`--cuda-graph`, not `--cuda-graph true`);
-# `diagnose` is a pair (--diagnose/--no-diagnose).
-PAIRED_SWITCHES = {"diagnose": "--no-diagnose"}
+# Workload fields a kind's command does not take (tests/test_sweep_options.py checks this
+# table against each kind's registered command, so a new flag cannot drift unseen).
+NOT_TAKEN = {
+    "throughput": ("batch_size",),
+    "generate": ("input_shape", "seq_len", "dynamic", "autocast", "channels_last"),
+}
+# Options whose flag is a pair on the command line (--x/--no-x): False is written --no-x.
+PAIRED_SWITCHES = {"diagnose": "--no-diagnose", "caller": "--no-caller"}
 
 
 def check_kind(kind: str) -> str:
     if kind in KINDS:
         return kind
-    if kind in FUTURE_KINDS:
-        raise ConfigError(f"sweeps of {kind!r} need the {kind} command, which this infertime lacks")
     raise ConfigError(f"unknown sweep kind {kind!r}", advice=f"choose one of: {', '.join(KINDS)}")
 
 
 def options_of(kind: str) -> dict[str, OptionInfo]:
     """Every option a point of `kind` may set, by key."""
     check_kind(kind)
-    workload = [o for o in WORKLOAD_OPTIONS if not (kind == "throughput" and o.key == "batch_size")]
-    return {o.key: o for o in (*workload, *SAMPLING_OPTIONS, *KIND_EXTRAS[kind])}
+    workload = [o for o in WORKLOAD_OPTIONS if o.key not in NOT_TAKEN.get(kind, ())]
+    sampling = SAMPLING_OPTIONS if kind != "pitfalls" else ()  # pitfalls samples by --samples
+    return {o.key: o for o in (*workload, *sampling, *KIND_EXTRAS[kind])}
 
 
 def normal_key(name: str) -> str:

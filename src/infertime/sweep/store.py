@@ -33,7 +33,12 @@ from .identity import PlannedPoint, file_name, parse_file_name
 
 MANIFEST_SCHEMA = "infertime.sweep.manifest"
 MANIFEST_VERSION = 1
-RESULT_KIND = {"run": "latency", "throughput": "throughput", "pitfalls": "pitfalls"}
+RESULT_KIND = {
+    "run": "latency",
+    "throughput": "throughput",
+    "pitfalls": "pitfalls",
+    "generate": "generate",
+}
 STAGED = ".child.json"  # a child's own result file in staging/
 
 
@@ -228,10 +233,13 @@ def result_matches(document: dict[str, Any], point: PlannedPoint, where: str) ->
     except InfertimeError:
         return False
     spec = result.settings.workload
+    # generate: each run's own spec (GenerationSpec) holds what the command was given
+    runs = getattr(result, "runs", None)
+    specs = [spec, *(r.spec for r in runs or () if hasattr(r, "spec"))]
     for key, value in point.point.workload().items():
         if key == "device":
             if not str(spec.device).startswith(point.device_kind):
                 return False
-        elif getattr(spec, key, None) != value:
+        elif not any(getattr(s, key, None) == value for s in specs):
             return False
     return True

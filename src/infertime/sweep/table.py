@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..reporting.export import Table, to_csv, to_markdown
+from ..reporting.table import Table, to_csv, to_markdown
 from ..reporting.units import duration, rate
 from .driver import SweepReport
 from .summary import Group, Row, Slo, build_groups, build_rows
