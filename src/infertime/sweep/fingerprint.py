@@ -78,7 +78,10 @@ class HostProbe:
     gpu_source: str  # "nvml", "nvidia-smi" or "none"
 
     def for_cpu(self) -> Fingerprint:
-        return Fingerprint({**self.software, "cpu_model": self.cpu_model, "gpu": None})
+        # the same keys as a GPU place (one schema); a driver change does not touch CPU points
+        return Fingerprint(
+            {**self.software, "cpu_model": self.cpu_model, "driver": None, "gpu": None}
+        )
 
     def for_gpu(self, gpu: Gpu) -> Fingerprint:
         return Fingerprint(
