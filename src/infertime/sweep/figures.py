@@ -46,7 +46,22 @@ def read_figures(document: dict[str, Any]) -> PointFigures:
         return _latency(result, warnings)
     if result.kind == "throughput":
         return _throughput(result, warnings)
+    if result.kind == "generate":
+        return _generate(result, warnings)
     return _pitfalls(result, warnings)
+
+
+def _generate(r: Any, warnings: int) -> PointFigures:
+    """Generation: the headline is the median device TTFT of its (first) batch; tokens/s are
+    batch / median device TPOT (decode, pipelined within the sequence)."""
+    figures = r.device_figures()
+    ttft, tpot = figures["ttft_s"].summary, figures["tpot_s"].summary
+    ci = tuple(ttft.median_ci) if ttft.median_ci else None
+    batch = r.run.spec.batch_size
+    tokens_s = batch / tpot.median if tpot.median > 0 else None
+    cand = Candidate(batch, ttft.median, _p99(ttft), tokens_s)
+    return PointFigures("TTFT", ttft.median, ci, batch, ttft.median, ci, tokens_s, None,
+                        (cand,), warnings)  # fmt: skip
 
 
 def _p99(summary: Any) -> float | None:

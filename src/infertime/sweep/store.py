@@ -242,4 +242,8 @@ def result_matches(document: dict[str, Any], point: PlannedPoint, where: str) ->
                 return False
         elif not any(getattr(s, key, None) == value for s in specs):
             return False
+    for key, value in point.point.values.items():  # the kind's own (generate: prompt_len ...)
+        own = [getattr(s, key) for s in specs[1:] if hasattr(s, key)]
+        if own and value not in own:
+            return False
     return True

@@ -27,9 +27,10 @@ SHORT = {
 SUMMARY_SCHEMA = "infertime.sweep.summary"
 DEFINITIONS = {
     "latency_s": "median latency per call (synchronous request: start, call, synchronize) at "
-    "the point's batch; throughput kind: at the peak batch; pitfalls: the correct method",
+    "the point's batch; throughput kind: at the peak batch; pitfalls: the correct method; "
+    "generate: median time to first token (device)",
     "items_per_s": "batch / median device time per call (pipelined calls); throughput kind: "
-    "the peak of the curve",
+    "the peak of the curve; generate: batch / median time per output token (decode)",
     "ci": "95 % CI of the median; over rounds, from the lowest to the highest round's CI end",
     "rounds": "agree: every two rounds' CIs of the headline figure overlap",
     "pareto": "no other configuration of the group has both lower latency and higher throughput",
