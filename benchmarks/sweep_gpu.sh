@@ -15,6 +15,7 @@ out=${2:?usage: sweep_gpu.sh one|two OUT}
 mkdir -p "$out"
 export PYTHONPATH="src:tests${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 py=${PYTHON:-python3}
+rounds=${SWEEP_ROUNDS:-2}  # a shorter check: SWEEP_ROUNDS=1
 nvidia-smi --query-gpu=index,name,uuid,driver_version --format=csv > "$out/gpus.txt" 2>&1
 
 grid() {  # $1: the TOML file; $2: extra [[include]] points (text)
@@ -38,7 +39,7 @@ one() {
   grid "$out/one.toml" ""
   folder="$out/one"
   rm -rf "$folder"
-  $py -m infertime sweep "$out/one.toml" -o "$folder" --rounds 2 > "$out/one_first.txt" \
+  $py -m infertime sweep "$out/one.toml" -o "$folder" --rounds "$rounds" > "$out/one_first.txt" \
     2> "$out/one_first.err" &
   driver=$!
   until [ "$(files "$folder")" -ge 5 ] || ! kill -0 "$driver" 2>/dev/null; do sleep 1; done
@@ -46,12 +47,12 @@ one() {
   wait "$driver" 2>/dev/null
   sleep 2  # its child dies with it (PR_SET_PDEATHSIG)
   start=$(date +%s)
-  $py -m infertime sweep "$out/one.toml" -o "$folder" --rounds 2 --resume \
+  $py -m infertime sweep "$out/one.toml" -o "$folder" --rounds "$rounds" --resume \
     --export-csv "$out/one.csv" --export-markdown "$out/one.md" > "$out/one_table.txt" \
     2> "$out/one_resume.err"
   echo "resume: exit $? in $(( $(date +%s) - start )) s"
   cat "$out/one_table.txt"
-  $py benchmarks/sweep_check.py "$folder" --expect 24 --failed 0 --out "$out/one_check.json"
+  $py benchmarks/sweep_check.py "$folder" --expect $(( 12 * rounds )) --failed 0 --out "$out/one_check.json"
 }
 
 two_local() {
