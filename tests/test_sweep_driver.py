@@ -21,6 +21,7 @@ from infertime.sweep.identity import file_name, plan_point
 from infertime.sweep.local import LocalExecutor
 from infertime.sweep.progress import SweepProgress
 from infertime.sweep.rounds import round_order
+from infertime.sweep.table import render_text
 from sweep_helpers import FakeRunner, host, latency_document
 
 ARGS = ["m:f", "--batch-size", "1,2,4", "--dtype", "fp32,bf16", "--device", "cpu"]
@@ -99,6 +100,10 @@ def test_a_failed_point_is_a_result_and_is_not_retried(tmp_path: Path) -> None:
     assert document["kind"] == "failed-point" and document["exit_code"] == 4
     assert document["message"] == "infertime: error: out of memory at batch 4 (bf16)"
     assert "loading" in document["stderr_tail"]
+    text = render_text(report)  # the failed row leaves every column of the others in place
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert text.splitlines()[1].split()[:5] == ["#", "batch", "dtype", "latency", "±"]
+    assert "FAILED out-of-memory" in text and sum("±0." in x for x in text.splitlines()) == 5
     again = FakeRunner()
     sweep(folder, again, resume=True)
     assert again.runs == []

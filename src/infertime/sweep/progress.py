@@ -78,12 +78,14 @@ class SweepProgress:
             self.failed += 1
         if self.quiet and status == "ok":
             return
-        mark = "ok    " if status == "ok" else f"FAILED ({outcome.reason}: {outcome.message})"
+        mark = "ok    " if status == "ok" else "FAILED"
         where = placement.where
         self.write(
             f"  {mark} r{job.task.round} {point.point.label()} · {duration(outcome.wall_s)}"
             f"{' on ' + where if where else ''} · {self.counts(running)}"
         )
+        if status != "ok":  # why, on its own line: the message can be long
+            self.write(f"         {outcome.reason or 'no-result'}: {outcome.message}")
 
     def stopped(self, job: Job, point: PlannedPoint) -> None:
         if not self.quiet:

@@ -103,7 +103,8 @@ def render_text(report: SweepReport, slo: Slo | None = None) -> str:
     widths = [len(label) for label in labels]
     for entry, cells in table:
         if entry is not None:
-            widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=False)]
+            # a failed row has fewer cells: the columns past them keep their widths
+            widths = [max(w, len(cells[i])) if i < len(cells) else w for i, w in enumerate(widths)]
     fixed = sum(widths[len(axes) + 1 :]) + len(labels) + 8  # marks need about 8
     room = WIDTH - fixed - widths[0]
     while axes and sum(widths[1 : 1 + len(axes)]) > room:
