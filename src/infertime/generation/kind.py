@@ -49,6 +49,7 @@ KIND = Kind(
     offline_path="infertime.generation.offline:OFFLINE",
     figures_path="infertime.generation.report:figures",
     report_path="infertime.generation.report:REPORT",
+    live_compare_path="infertime.generation.compare:compare_generation",
     command=Command(
         name="generate",
         help="Time text generation of a causal LM: TTFT, TPOT, ITL, end to end, tokens/s "

@@ -1,0 +1,219 @@
+"""`compare` of generate configurations live: one decode loop per configuration in this
+process, each warmed up alone, then timed in interleaved rounds (a random slot order and its
+reverse, ABBA for two) until every ratio to the baseline has a CI within the precision, or the
+time budget. Called by comparison/api.py through the generate kind's `live_compare`.
+
+Order: build every model -> one decode loop each -> compile priming (compiled ones; dynamo is
+reset once, before the first, never between arms: their graphs are alive together) -> from
+here recompiles are errors and the GC is paused: each loop's cold call and warm-up (whole
+sequences) -> interleaved rounds -> every timed call checked to hold N new tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from ..comparison.configs import Config
+from ..comparison.result import Ballast, CompareAnalysis, CompareResult
+from ..devices.base import Device
+from ..energy.policy import EnergyPolicy
+from ..engine.progress import ProgressSink, no_progress
+from ..engine.timing import gc_paused, time_block
+from ..engine.warmup import warm_up
+from ..errors import ConfigError, option
+from ..pipeline.measurement import Measurement
+from ..policies import ComparePolicy
+from ..records import InputsRecord, Settings
+from .api import INPUTS_SOURCE, generation_context
+from .compare_arms import INTERLEAVE_FIGURE, ONE_COPY, figure_of, generation_compare_result
+from .energy import energy_targets
+from .interleave import interleave_sequences
+from .lengths import check_lengths
+from .options import GenerateOptions, generation_policy, generation_spec, method_of, workload_of
+from .spec import GenerationSpec
+
+
+def specs_of(configs: Sequence[Config], device: Device) -> list[GenerationSpec]:
+    """Each generate configuration's GenerationSpec on `device` (checked before building)."""
+    out = []
+    for c in configs:
+        own = GenerateOptions(**dict(c.generate or ()))
+        spec = replace(c.spec, batch_size=c.spec.batch_size or 1, device=device.name)
+        try:
+            out.append(generation_spec(spec, own))
+        except ConfigError as exc:
+            exc.message = f"{c.name}: {exc.message}"
+            raise
+    return out
+
+
+def compare_generation(
+    configs: Sequence[Config],
+    device: Device,
+    policy: ComparePolicy,
+    *,
+    preset: str = "default",
+    precision: float | None = None,
+    max_time_s: float | None = None,
+    processes: int | None = None,
+    diagnose: bool = True,
+    energy: EnergyPolicy | None = None,
+    per_item: bool = False,
+    progress: ProgressSink = no_progress,
+) -> CompareResult:
+    """Generate configurations timed against each other in interleaved rounds (module doc):
+    a compare result whose figure is TTFT, TPOT or the whole sequence per call (device path),
+    its ratios paired by round. `energy`: each configuration's energy per sequence and per
+    token after the rounds, its windows interleaved with the others'."""
+    figure = figure_of(policy.figure)
+    policy = replace(policy, figure=figure)
+    if processes is not None:
+        raise ConfigError(
+            f"{option('processes')} is not offered for generate configurations: they are "
+            "timed interleaved in one process (infertime generate --processes N --json, then "
+            "compare the files, for fresh processes)"
+        )
+    if policy.copies != 1:
+        raise ConfigError(f"generate configurations are built once each ({option('copies')} 1)")
+    specs = specs_of(configs, device)
+    threads = configs[0].spec.threads
+    gen_policy = generation_policy(
+        preset, precision=precision, max_time_s=max_time_s, device_kind=device.kind, caller=False
+    )
+    method = method_of(gen_policy, preset)
+    with (
+        Measurement(device, method, diagnose=diagnose, progress=progress, energy=energy) as m,
+        generation_context(device, threads) as measuring,
+    ):
+        m.contexts.append(measuring)
+        loops, warmups = _prepared_loops(configs, specs, device, gen_policy, progress)
+        with m.engine(), _timed_region(specs, device):
+            calls = [
+                _arm_call(c, s, loop, device)
+                for c, s, loop in zip(configs, specs, loops, strict=True)
+            ]
+            run = interleave_sequences(
+                calls,
+                device,
+                min_rounds=policy.min_rounds,
+                max_time_s=policy.max_time_s,
+                precision=policy.precision,
+                figures=(INTERLEAVE_FIGURE[figure],),
+                seed=policy.seed,
+                max_rounds=policy.max_rounds,
+            )
+            memory = device.memory()
+        for c, spec, rounds in zip(configs, specs, run.rounds, strict=True):
+            counts = [len(s.step_s) + 1 for calls in rounds for s in calls]
+            check_lengths(counts, spec.new_tokens, f"{c.name}, device path")
+        m.measure_energy(energy_targets(configs, specs, loops, run), interleaved=True)
+        analysis = m.analysis(
+            CompareAnalysis,
+            one_copy_because=ONE_COPY,
+            ballast=Ballast(built=False, why_not="generate configurations: one model each"),
+        )
+        env = m.environment()
+    settings = [
+        Settings(
+            workload=workload_of(s, measuring.record.threads),
+            context=measuring.record,
+            inputs=InputsRecord(((s.prompt_len,),), ("int64",), INPUTS_SOURCE),
+            timer=device.timer_name,
+            method=method,
+        )
+        for s in specs
+    ]
+    return generation_compare_result(
+        run,
+        [c.name for c in configs],
+        [s.new_tokens for s in specs],
+        settings,
+        warmups,
+        [memory] * len(configs),
+        policy,
+        analysis,
+        env,
+        per_item=per_item,
+    )
+
+
+def _prepared_loops(
+    configs: Sequence[Config],
+    specs: Sequence[GenerationSpec],
+    device: Device,
+    policy: Any,
+    progress: ProgressSink,
+) -> tuple[list[Any], list[Any]]:
+    """Every configuration's model and decode loop, compiled ones primed, each warmed up."""
+    import torch
+
+    from .loop import DecodeLoop
+    from .measure import _guarded, _prime_compiled
+    from .model import build_model
+
+    loops = []
+    with torch.inference_mode(), device.activate():
+        for c, spec in zip(configs, specs, strict=True):
+            progress("building", None, c.name)
+            built = build_model(spec, device)
+            with _guarded(spec, device, kv=built.kv, where="preparing the prompt and cache"):
+                loops.append(DecodeLoop(built, spec, device))
+        reset = True  # once, before the first compiled arm (measure.py `_prime_compiled`)
+        for c, spec, loop in zip(configs, specs, loops, strict=True):
+            if spec.backend == "compile":
+                progress("compiling", None, c.name)
+                with _guarded(spec, device, kv=loop.built.kv, where="compiling the decode step"):
+                    _prime_compiled(loop, spec, device, reset=reset)
+                reset = False
+        warmups = []
+        with _timed_region(specs, device):
+            for c, loop in zip(configs, loops, strict=True):
+                progress("warm-up", None, c.name)
+                timer = device.new_timer()
+                whole = partial(loop.run, True)
+                cold = time_block(whole, device, timer, 1, sync_each=True)
+                warmups.append(warm_up(whole, device, policy.warmup, cold, progress))
+    return loops, warmups
+
+
+def _arm_call(config: Config, spec: GenerationSpec, loop: Any, device: Device) -> Any:
+    """One timed call of a configuration; a failure is one clear error naming it."""
+    from ..errors import InfertimeError
+    from .measure import _guarded
+
+    def call() -> Any:
+        try:
+            with _guarded(spec, device, kv=loop.built.kv, where="in the interleaved rounds"):
+                return loop.record(0)
+        except InfertimeError as exc:
+            exc.message = f"{config.name}: {exc.message}"
+            raise
+
+    return call
+
+
+class _timed_region:
+    """Inference mode, the device current, the GC paused, recompiles errors (compiled arms),
+    and a model failure as one clear error (OOM naming the batch and KV cache)."""
+
+    def __init__(self, specs: Sequence[GenerationSpec], device: Device) -> None:
+        from contextlib import ExitStack
+
+        self.specs, self.device, self.stack = specs, device, ExitStack()
+
+    def __enter__(self) -> None:
+        import torch
+
+        from .measure import _recompiles_are_errors
+
+        compiled = any(s.backend == "compile" for s in self.specs)
+        self.stack.enter_context(torch.inference_mode())
+        self.stack.enter_context(self.device.activate())
+        self.stack.enter_context(_recompiles_are_errors(compiled))
+        self.stack.enter_context(gc_paused(True))
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.__exit__(*exc)  # type: ignore[arg-type]

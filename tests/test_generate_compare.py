@@ -1,0 +1,168 @@
+"""`compare` of generate configurations live: configuration text, refusals in one line, the
+decision machinery on interleaved arms from the fake device (verdict words, undecided, the
+gate), and the whole path on a tiny gpt2 on the CPU (API and CLI, result file, show, exports)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+import infertime
+from infertime import kinds, resultfile
+from infertime.cli.app import main
+from infertime.comparison.configs import config_of, parse_config
+from infertime.comparison.result import CompareAnalysis, CompareResult
+from infertime.devices.fake import FakeDevice
+from infertime.generation.compare_arms import ONE_COPY, generation_compare_result
+from infertime.generation.interleave import interleave_sequences
+from infertime.generation.records import SequenceRecord
+from infertime.policies import ComparePolicy
+from infertime.reporting.export import export_text
+
+GOLDEN = Path(__file__).parent / "golden" / "v6_generate_cpu.json"
+TINY = "hf:gpt2 " + " ".join(
+    f"--hf-config {c}" for c in ("n_layer=2", "n_embd=64", "n_head=4", "vocab_size=1000")
+)
+A = f"{TINY} --prompt-len 8 --new-tokens 4"
+
+
+def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- configurations ---------------------------------------------------------------------------
+
+
+def test_generate_flags_make_a_generate_configuration() -> None:
+    c = parse_config(f"{TINY} --prompt-len 32 --new-tokens=16 --cache static --dtype bf16")
+    assert c.is_generate and dict(c.generate or ()) == {
+        "cache": "static",
+        "new_tokens": 16,
+        "prompt_len": 32,
+    }
+    assert c.spec.dtype == "bf16" and c.spec.model == "hf:gpt2"
+    assert not parse_config("hf:gpt2 --dtype bf16").is_generate
+    d = config_of({"model": "hf:gpt2", "prompt_len": 8, "new_tokens": 4}, {"threads": None})
+    assert d.is_generate and d.name == "hf:gpt2 --prompt-len 8 --new-tokens 4"
+
+
+@pytest.mark.parametrize(
+    ("items", "args", "words"),
+    [
+        ((A, "hf:gpt2"), [], "latency one"),
+        (("hf:gpt2", "hf:gpt2 --dtype bf16"), ["--figure", "tpot"], "generate figure"),
+        ((A, A), ["--figure", "device_time"], "ttft, tpot or e2e"),
+        ((A, A), ["--processes", "2"], "not offered"),
+        ((A, A), ["--copies", "2"], "once each"),
+        ((A, f"{A} --slo ttft=1ms"), [], "one batch per configuration"),
+        ((A, f"{A} --prompt-len"), [], "needs a value"),
+        ((A, f"{A} --new-tokens 1"), [], "new"),
+        ((A, f"{A} --backend onnxruntime"), [], "eager or compile"),
+    ],
+)
+def test_bad_generate_comparisons_are_refused_in_one_line(
+    items: tuple[str, str], args: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(["compare", *items, "--device", "cpu", *args], capsys)
+    assert code == 2, err
+    assert words.lower() in err.lower() and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) <= 2
+
+
+# -- the decision machinery on the fake device ------------------------------------------------
+
+
+def settings() -> Any:
+    return resultfile.load_result(GOLDEN).settings
+
+
+def arm(factor: float, count: list[int], spread: float = 0.01) -> Any:
+    def call() -> SequenceRecord:
+        count[0] += 1
+        j = 1 + spread * ((count[0] * 7) % 5)
+        return SequenceRecord(0, 1e-3 * factor * j, 4e-3 * factor * j, 5e-3 * factor * j)
+
+    return call
+
+
+def fake_result(factor: float, policy: ComparePolicy, spread: float = 0.01) -> CompareResult:
+    count = [0]
+    run = interleave_sequences(
+        [arm(1.0, count, spread), arm(factor, count, spread)],
+        FakeDevice(),
+        min_rounds=policy.min_rounds,
+        max_time_s=policy.max_time_s,
+        precision=policy.precision,
+        figures=("decode",),
+        max_rounds=policy.max_rounds,
+    )
+    s = settings()
+    return generation_compare_result(
+        run, ["A", "B"], [5, 5], [s, s], [None, None], [None, None], policy,
+        CompareAnalysis(one_copy_because=ONE_COPY), {},
+    )  # fmt: skip
+
+
+def test_a_slower_configuration_is_said_slower_and_fails_the_gate() -> None:
+    policy = ComparePolicy(figure="tpot", precision=0.02, copies=1, fail_if_slower=0.05,
+                           max_rounds=64)  # fmt: skip
+    r = fake_result(1.1, policy)
+    assert r.mode == "interleaved" and r.figure == "tpot"
+    assert r.ratio(1).value == pytest.approx(1.1, rel=0.02)
+    assert r.decision(1).text.startswith("B is slower than A")
+    assert r.gate_state == "regression"
+    # TPOT = decode time / (N - 1): 4 ms x j / 4
+    assert r.value(0) == pytest.approx(1e-3, rel=0.05)
+
+
+def test_equal_configurations_pass_and_too_few_rounds_stay_undecided() -> None:
+    same = fake_result(1.0, ComparePolicy(figure="ttft", precision=0.02, copies=1,
+                                          fail_if_slower=0.05, max_rounds=64))  # fmt: skip
+    assert "no difference" in same.verdict(1) and same.gate_state == "passed"
+    two = ComparePolicy(figure="e2e", precision=0.001, copies=1, min_rounds=2, max_rounds=2,
+                        fail_if_slower=0.01)  # fmt: skip
+    noisy = fake_result(1.02, two, spread=0.2)
+    assert "undecided" in noisy.verdict(1) and noisy.gate_state == "inconclusive"
+
+
+# -- the whole path on the CPU ----------------------------------------------------------------
+
+
+def test_api_compares_generate_configurations_live(tmp_path: Path) -> None:
+    r = infertime.compare(A, f"{A} --cache static", device="cpu", figure="tpot", max_time_s=0.5)
+    # How many rounds fit in 0.5 s is the host's business: at least one, each balanced.
+    assert r.mode == "interleaved" and r.figure == "tpot" and len(r.orders) >= 1
+    assert all(sorted(o) == [0, 0, 1, 1] for o in r.orders)  # ABBA or BAAB, every round
+    assert all(len(g) == 2 for a in r.arms for g in a.groups)  # two calls a round each
+    assert r.analysis.one_copy_because == ONE_COPY
+    assert r.ratio(1).value > 0 and r.verdict(1)
+    path = tmp_path / "c.json"
+    resultfile.save_json(r, path)
+    again: Any = resultfile.load_result(path)
+    assert again.kind == "compare" and again.ratio(1).value == pytest.approx(r.ratio(1).value)
+    for fmt in ("csv", "markdown", "json"):
+        assert "tpot" in export_text(again, fmt)
+    out = io.StringIO()
+    kinds.get("compare").render(again, Console(file=out, width=80, color_system=None), True)
+    assert "tpot" in out.getvalue()
+
+
+def test_cli_compares_ttft_and_writes_a_compare_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.json"
+    code, out, err = cli(["compare", A, A, "--device", "cpu", "--figure", "ttft", "--max-time",
+                          "0.3", "--json", str(path), "-q"], capsys)  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(path.read_text())
+    assert doc["kind"] == "compare" and doc["figure"] == "ttft"
+    assert "ttft" in out
+    code, out, _ = cli(["show", str(path)], capsys)
+    assert code == 0 and "ttft" in out
