@@ -18,7 +18,7 @@ from infertime.cli.app import main
 from infertime.comparison.configs import config_of, parse_config
 from infertime.comparison.result import CompareAnalysis, CompareResult
 from infertime.devices.fake import FakeDevice
-from infertime.generation.compare_arms import ONE_COPY, generation_compare_result
+from infertime.generation.compare_arms import ONE_COPY, generation_compare_result, stop_width
 from infertime.generation.interleave import interleave_sequences
 from infertime.generation.records import SequenceRecord
 from infertime.policies import ComparePolicy
@@ -60,7 +60,7 @@ def test_generate_flags_make_a_generate_configuration() -> None:
         (("hf:gpt2", "hf:gpt2 --dtype bf16"), ["--figure", "tpot"], "generate figure"),
         ((A, A), ["--figure", "device_time"], "ttft, tpot or e2e"),
         ((A, A), ["--processes", "2"], "not offered"),
-        ((A, A), ["--copies", "2"], "once each"),
+        ((A, A), ["--copies", "5"], "1 to 4"),
         ((A, f"{A} --slo ttft=1ms"), [], "one batch per configuration"),
         ((A, f"{A} --prompt-len"), [], "needs a value"),
         ((A, f"{A} --new-tokens 1"), [], "new"),
@@ -92,21 +92,27 @@ def arm(factor: float, count: list[int], spread: float = 0.01) -> Any:
     return call
 
 
-def fake_result(factor: float, policy: ComparePolicy, spread: float = 0.01) -> CompareResult:
+def fake_result(
+    factor: float, policy: ComparePolicy, spread: float = 0.01, owners: tuple[int, ...] = (0, 1)
+) -> CompareResult:
     count = [0]
+    factors = (1.0, factor)
+    figure = {"ttft": "ttft", "tpot": "decode", "e2e": "whole"}[policy.figure]
+    width = stop_width(owners, policy.figure, [5, 5], policy.confidence)
     run = interleave_sequences(
-        [arm(1.0, count, spread), arm(factor, count, spread)],
+        [arm(factors[o], count, spread) for o in owners],
         FakeDevice(),
         min_rounds=policy.min_rounds,
         max_time_s=policy.max_time_s,
         precision=policy.precision,
-        figures=("decode",),
+        figures=(figure,),
         max_rounds=policy.max_rounds,
+        width=width if len(owners) > 2 else None,
     )
     s = settings()
     return generation_compare_result(
         run, ["A", "B"], [5, 5], [s, s], [None, None], [None, None], policy,
-        CompareAnalysis(one_copy_because=ONE_COPY), {},
+        CompareAnalysis(one_copy_because=ONE_COPY), {}, owners=owners,
     )  # fmt: skip
 
 
@@ -132,6 +138,18 @@ def test_equal_configurations_pass_and_too_few_rounds_stay_undecided() -> None:
     assert "undecided" in noisy.verdict(1) and noisy.gate_state == "inconclusive"
 
 
+def test_copies_are_pooled_by_round_and_their_agreement_kept() -> None:
+    policy = ComparePolicy(figure="tpot", precision=0.02, copies=2, max_rounds=64)
+    r = fake_result(1.1, policy, owners=(0, 1, 1, 0))
+    assert all(sorted(o) == [0, 0, 1, 1, 2, 2, 3, 3] for o in r.orders)
+    assert all(len(g) == 4 for a in r.arms for g in a.groups)  # 2 copies x 2 calls a round
+    assert r.analysis.owners == (0, 1, 1, 0) and r.analysis.one_copy_because is None
+    assert [(c.name, c.copy) for c in r.analysis.copies] == [("A", 2), ("B", 2)]
+    assert all(c.time_ratio_to_first == pytest.approx(1.0, abs=0.03) for c in r.analysis.copies)
+    assert r.policy.copies == 2 and r.ratio(1).value == pytest.approx(1.1, rel=0.02)
+    assert "copies" in r.ratio(1).method
+
+
 # -- the whole path on the CPU ----------------------------------------------------------------
 
 
@@ -139,9 +157,13 @@ def test_api_compares_generate_configurations_live(tmp_path: Path) -> None:
     r = infertime.compare(A, f"{A} --cache static", device="cpu", figure="tpot", max_time_s=0.5)
     # How many rounds fit in 0.5 s is the host's business: at least one, each balanced.
     assert r.mode == "interleaved" and r.figure == "tpot" and len(r.orders) >= 1
-    assert all(sorted(o) == [0, 0, 1, 1] for o in r.orders)  # ABBA or BAAB, every round
-    assert all(len(g) == 2 for a in r.arms for g in a.groups)  # two calls a round each
-    assert r.analysis.one_copy_because == ONE_COPY
+    # two copies of each, built A B B A; every round a permutation of the copies and its reverse
+    assert r.analysis.owners == (0, 1, 1, 0) and r.policy.copies == 2
+    assert all(sorted(o) == [0, 0, 1, 1, 2, 2, 3, 3] for o in r.orders)
+    assert all(len(g) == 4 for a in r.arms for g in a.groups)
+    one = infertime.compare(A, A, device="cpu", figure="e2e", copies=1, max_time_s=0.2)
+    assert one.analysis.one_copy_because == ONE_COPY and one.analysis.owners == ()
+    assert all(sorted(o) == [0, 0, 1, 1] for o in one.orders)
     assert r.ratio(1).value > 0 and r.verdict(1)
     path = tmp_path / "c.json"
     resultfile.save_json(r, path)

@@ -180,7 +180,7 @@ def measure_generation(
         if target is not None and energy_asked is not None:  # after the timing, before CUPTI
             from .energy import energy_target
 
-            m.measure_energy([energy_target(gspec.model, loop, gspec, target.latency_s)])
+            m.measure_energy([energy_target(gspec.model, [loop], gspec, target.latency_s)])
         if target is not None:  # last: CUPTI slows every later launch in this process
             m.kernel_pass([target])
         analysis = m.analysis(GenerateAnalysis, launch=m.launch[0] if m.launch else None)

@@ -11,6 +11,7 @@ sequences) -> interleaved rounds -> every timed call checked to hold N new token
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
@@ -23,17 +24,21 @@ from ..energy.policy import EnergyPolicy
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.timing import gc_paused, time_block
 from ..engine.warmup import warm_up
-from ..errors import ConfigError, option
+from ..errors import ConfigError, OutOfMemoryError, option
 from ..pipeline.measurement import Measurement
 from ..policies import ComparePolicy
 from ..records import InputsRecord, Settings
 from .api import INPUTS_SOURCE, generation_context
-from .compare_arms import INTERLEAVE_FIGURE, ONE_COPY, figure_of, generation_compare_result
+from .compare_arms import ONE_COPY, figure_of, generation_compare_result, stop_width
 from .energy import energy_targets
 from .interleave import interleave_sequences
 from .lengths import check_lengths
 from .options import GenerateOptions, generation_policy, generation_spec, method_of, workload_of
 from .spec import GenerationSpec
+
+NO_BALLAST = (
+    "generate configurations: no untimed ballast copy (a causal LM and its KV cache are large)"
+)
 
 
 def specs_of(configs: Sequence[Config], device: Device) -> list[GenerationSpec]:
@@ -76,8 +81,6 @@ def compare_generation(
             "timed interleaved in one process (infertime generate --processes N --json, then "
             "compare the files, for fresh processes)"
         )
-    if policy.copies != 1:
-        raise ConfigError(f"generate configurations are built once each ({option('copies')} 1)")
     specs = specs_of(configs, device)
     threads = configs[0].spec.threads
     gen_policy = generation_policy(
@@ -89,31 +92,32 @@ def compare_generation(
         generation_context(device, threads) as measuring,
     ):
         m.contexts.append(measuring)
-        loops, warmups = _prepared_loops(configs, specs, device, gen_policy, progress)
+        loops, owners, fewer = _built_loops(configs, specs, device, policy.copies, progress)
+        warmups = _warmed(configs, specs, loops, owners, device, gen_policy, progress)
+        new_tokens = [s.new_tokens for s in specs]
         with m.engine(), _timed_region(specs, device):
-            calls = [
-                _arm_call(c, s, loop, device)
-                for c, s, loop in zip(configs, specs, loops, strict=True)
-            ]
+            calls = [_arm_call(configs[i], specs[i], loop, device)
+                     for loop, i in zip(loops, owners, strict=True)]  # fmt: skip
             run = interleave_sequences(
                 calls,
                 device,
                 min_rounds=policy.min_rounds,
                 max_time_s=policy.max_time_s,
                 precision=policy.precision,
-                figures=(INTERLEAVE_FIGURE[figure],),
                 seed=policy.seed,
                 max_rounds=policy.max_rounds,
+                width=stop_width(owners, figure, new_tokens, policy.confidence),
             )
             memory = device.memory()
-        for c, spec, rounds in zip(configs, specs, run.rounds, strict=True):
+        for arm, rounds in enumerate(run.rounds):
+            c, spec = configs[owners[arm]], specs[owners[arm]]
             counts = [len(s.step_s) + 1 for calls in rounds for s in calls]
             check_lengths(counts, spec.new_tokens, f"{c.name}, device path")
-        m.measure_energy(energy_targets(configs, specs, loops, run), interleaved=True)
+        m.measure_energy(energy_targets(configs, specs, loops, owners, run), interleaved=True)
         analysis = m.analysis(
             CompareAnalysis,
-            one_copy_because=ONE_COPY,
-            ballast=Ballast(built=False, why_not="generate configurations: one model each"),
+            one_copy_because=fewer,
+            ballast=Ballast(built=False, why_not=NO_BALLAST),
         )
         env = m.environment()
     settings = [
@@ -129,54 +133,86 @@ def compare_generation(
     return generation_compare_result(
         run,
         [c.name for c in configs],
-        [s.new_tokens for s in specs],
+        new_tokens,
         settings,
-        warmups,
+        [warmups[owners.index(i)] for i in range(len(configs))],  # each one's first copy
         [memory] * len(configs),
         policy,
         analysis,
         env,
         per_item=per_item,
+        owners=owners,
     )
 
 
-def _prepared_loops(
+def _built_loops(
     configs: Sequence[Config],
     specs: Sequence[GenerationSpec],
     device: Device,
-    policy: Any,
+    copies: int,
     progress: ProgressSink,
-) -> tuple[list[Any], list[Any]]:
-    """Every configuration's model and decode loop, compiled ones primed, each warmed up."""
+) -> tuple[list[Any], list[int], str | None]:
+    """`copies` models and decode loops of each configuration, built in balanced order (A B
+    B A): (the loops, whose each is, why fewer copies than asked). A later copy that does not
+    fit leaves one copy of each; a first one that does not fit is the error. Compiled loops
+    are primed, dynamo reset once before the first, never between arms."""
     import torch
 
+    from ..engine.interleave import build_order
     from .loop import DecodeLoop
     from .measure import _guarded, _prime_compiled
     from .model import build_model
 
-    loops = []
+    loops: list[Any] = []
+    owners: list[int] = []
+    fewer = ONE_COPY if copies == 1 else None
     with torch.inference_mode(), device.activate():
-        for c, spec in zip(configs, specs, strict=True):
+        for i in build_order(len(configs), copies):
+            c, spec = configs[i], specs[i]
             progress("building", None, c.name)
-            built = build_model(spec, device)
-            with _guarded(spec, device, kv=built.kv, where="preparing the prompt and cache"):
-                loops.append(DecodeLoop(built, spec, device))
+            try:
+                built = build_model(spec, device)
+                with _guarded(spec, device, kv=built.kv, where="preparing the prompt and cache"):
+                    loops.append(DecodeLoop(built, spec, device))
+            except OutOfMemoryError:
+                if len(loops) < len(configs):
+                    raise
+                del loops[len(configs) :], owners[len(configs) :]
+                fewer = f"a second copy of {c.name} did not fit; {ONE_COPY}"
+                break
+            owners.append(i)
+        if fewer is not None and copies > 1:
+            gc.collect()
+            device.release_memory()
         reset = True  # once, before the first compiled arm (measure.py `_prime_compiled`)
-        for c, spec, loop in zip(configs, specs, loops, strict=True):
-            if spec.backend == "compile":
-                progress("compiling", None, c.name)
-                with _guarded(spec, device, kv=loop.built.kv, where="compiling the decode step"):
-                    _prime_compiled(loop, spec, device, reset=reset)
+        for i, loop in zip(owners, loops, strict=True):
+            if specs[i].backend == "compile":
+                progress("compiling", None, configs[i].name)
+                with _guarded(specs[i], device, kv=loop.built.kv, where="compiling"):
+                    _prime_compiled(loop, specs[i], device, reset=reset)
                 reset = False
-        warmups = []
-        with _timed_region(specs, device):
-            for c, loop in zip(configs, loops, strict=True):
-                progress("warm-up", None, c.name)
-                timer = device.new_timer()
-                whole = partial(loop.run, True)
-                cold = time_block(whole, device, timer, 1, sync_each=True)
-                warmups.append(warm_up(whole, device, policy.warmup, cold, progress))
-    return loops, warmups
+    return loops, owners, fewer
+
+
+def _warmed(
+    configs: Sequence[Config],
+    specs: Sequence[GenerationSpec],
+    loops: Sequence[Any],
+    owners: Sequence[int],
+    device: Device,
+    policy: Any,
+    progress: ProgressSink,
+) -> list[Any]:
+    """Each loop's cold call and warm-up (whole sequences), alone, in the timed region's
+    conditions: its WarmupRecord."""
+    warmups = []
+    with _timed_region(specs, device):
+        for i, loop in zip(owners, loops, strict=True):
+            progress("warm-up", None, configs[i].name)
+            whole = partial(loop.run, True)
+            cold = time_block(whole, device, device.new_timer(), 1, sync_each=True)
+            warmups.append(warm_up(whole, device, policy.warmup, cold, progress))
+    return warmups
 
 
 def _arm_call(config: Config, spec: GenerationSpec, loop: Any, device: Device) -> Any:

@@ -1,20 +1,24 @@
 """A live comparison of generate configurations as a `compare` result; torch-free.
 
-The interleaved rounds (interleave.py) hold each configuration's timed calls per round; each
-becomes an `Arm` of a CompareResult in "interleaved" mode whose groups are the rounds and whose
-samples are the chosen figure per call (TTFT, TPOT or the whole sequence, device path), so that
-the ratio to the baseline, its CI paired by round, the verdict and the gate are compare's own
-(comparison/result.py and ratios.py), and show, exports and the report read it as any compare
-result.
+The interleaved rounds (interleave.py) hold each timed call per arm and round, an arm being
+one copy of one configuration (`owners[arm]`: its configuration). Each configuration becomes
+an `Arm` of a CompareResult in "interleaved" mode whose groups are the rounds and whose
+samples are the chosen figure per call of all its copies (TTFT, TPOT or the whole sequence,
+device path); each later copy's time against its first copy is a `CopyAgreement`, so that the
+ratio to the baseline, its CI paired by round with the copies' spread as a random effect, the
+verdict and the gate are compare's own (comparison/result.py and ratios.py), and show, exports
+and the report read it as any compare result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from .. import stats
 from ..comparison.checks import check_compare
-from ..comparison.result import Arm, CompareAnalysis, CompareResult
+from ..comparison.ratios import copy_ratio, interleaved_half_width
+from ..comparison.result import Arm, CompareAnalysis, CompareResult, CopyAgreement
 from ..devices.base import MemoryReading
 from ..errors import ConfigError
 from ..policies import ComparePolicy
@@ -22,25 +26,24 @@ from ..records import Settings, WarmupRecord
 from .interleave import InterleavedSequences
 from .records import SequenceRecord
 
-# compare's figure -> the name interleave.py's stopping rule uses (its ratios are scale-free:
-# the TPOT ratio's relative CI is the decode time's, whatever N - 1 divides it by).
-INTERLEAVE_FIGURE = {"ttft": "ttft", "tpot": "decode", "e2e": "whole", "latency": "whole"}
+FIGURES = ("ttft", "tpot", "e2e")
 
 ONE_COPY = (
-    "generate configurations are built once each: a copy of a causal LM with its KV cache "
-    "doubles the memory, and copies are not implemented for them yet, so the spread between "
-    "copies of one model (docs/statistics.md) is not in the ratio's CI"
+    "one copy of each generate configuration: the spread between copies of one model "
+    "(docs/statistics.md) is not in the ratio's CI"
 )
 
 
 def figure_of(figure: str) -> str:
     """compare's --figure for generate configurations: ttft, tpot or e2e (latency = e2e)."""
-    if figure not in INTERLEAVE_FIGURE:
+    if figure == "latency":
+        return "e2e"
+    if figure not in FIGURES:
         raise ConfigError(
             f"generate configurations are compared by --figure ttft, tpot or e2e (latency: "
             f"e2e; device path, per call), not {figure}"
         )
-    return "e2e" if figure == "latency" else figure
+    return figure
 
 
 def call_value(record: SequenceRecord, figure: str, new_tokens: int) -> float:
@@ -50,6 +53,43 @@ def call_value(record: SequenceRecord, figure: str, new_tokens: int) -> float:
     if figure == "tpot":
         return record.decode_s / (new_tokens - 1)
     return record.whole_s
+
+
+def by_copy(
+    run: InterleavedSequences, owners: Sequence[int], config: int, figure: str, new_tokens: int
+) -> list[list[list[float]]]:
+    """A configuration's figure per call, [copy][round][call], copies in build order."""
+    return [
+        [[call_value(s, figure, new_tokens) for s in calls] for calls in run.rounds[arm]]
+        for arm, owner in enumerate(owners)
+        if owner == config
+    ]
+
+
+def pooled(copies: Sequence[Sequence[Sequence[float]]]) -> tuple[tuple[float, ...], ...]:
+    """Each round's calls of every copy together (one group per round)."""
+    rounds = len(copies[0])
+    return tuple(tuple(x for c in copies for x in c[r]) for r in range(rounds))
+
+
+def stop_width(
+    owners: Sequence[int], figure: str, new_tokens: Sequence[int], confidence: float
+) -> Callable[[InterleavedSequences], float | None]:
+    """The stopping rule's evidence: the widest relative half-width of the ratios to the
+    baseline, each as the result will compute it (paired by round, copies' spread in)."""
+    configs = len(new_tokens)
+
+    def width(run: InterleavedSequences) -> float | None:
+        copies = [by_copy(run, owners, i, figure, new_tokens[i]) for i in range(configs)]
+        base = [stats.median(g) for g in pooled(copies[0])]
+        widths = []
+        for i in range(1, configs):
+            other = [stats.median(g) for g in pooled(copies[i])]
+            widths.append(interleaved_half_width(base, other, i, copies, confidence))
+        known = [w for w in widths if w is not None]
+        return max(known) if len(known) == len(widths) else None
+
+    return width
 
 
 def generation_compare_result(
@@ -63,22 +103,35 @@ def generation_compare_result(
     analysis: CompareAnalysis,
     environment: dict[str, object],
     per_item: bool = False,
+    owners: Sequence[int] | None = None,
 ) -> CompareResult:
-    """The compare result of interleaved generate arms (`policy.figure`: ttft, tpot, e2e)."""
+    """The compare result of interleaved generate arms (`policy.figure`: ttft, tpot, e2e);
+    `owners[arm]`: the configuration each arm is a copy of (default: one arm each)."""
     figure = figure_of(policy.figure)
+    owners = list(owners) if owners is not None else list(range(len(names)))
+    copies = [by_copy(run, owners, i, figure, new_tokens[i]) for i in range(len(names))]
+    agreement = [
+        CopyAgreement(names[i], k, r.value, r.ci, policy.confidence)
+        for i, cs in enumerate(copies)
+        for k, r in ((k, copy_ratio(cs[0], c, policy.confidence)) for k, c in enumerate(cs[1:], 2))
+    ]
     arms = tuple(
         Arm(
             name=names[i],
             settings=settings[i],
-            groups=tuple(
-                tuple(call_value(s, figure, new_tokens[i]) for s in calls)
-                for calls in run.rounds[i]
-            ),
+            groups=pooled(copies[i]),
             calls_per_sample=1,
             warmup=warmups[i],
             memory=memory[i],
         )
         for i in range(len(names))
+    )
+    several = len(owners) > len(names)
+    analysis = replace(
+        analysis,
+        copies=tuple(agreement),
+        owners=tuple(owners) if several else (),
+        one_copy_because=analysis.one_copy_because if not several else None,
     )
     result = CompareResult(
         settings=arms[0].settings,
@@ -86,7 +139,7 @@ def generation_compare_result(
         mode="interleaved",
         figure=figure,
         arms=arms,
-        policy=replace(policy, figure=figure),
+        policy=replace(policy, figure=figure, copies=len(owners) // len(names)),
         stop=run.stop,
         orders=run.orders,
         per_item=per_item,

@@ -6,6 +6,7 @@ generated token (B x N tokens a call): total and above idle, CIs over windows.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from .. import stats
@@ -15,12 +16,14 @@ from .interleave import InterleavedSequences
 from .spec import GenerationSpec
 
 
-def energy_target(name: str, loop: Any, spec: GenerationSpec, whole_s: float) -> EnergyTarget:
-    """One decode loop's whole calls, B sequences and B x N new tokens each; `whole_s`: a
-    call's median time from the timed figures."""
+def energy_target(
+    name: str, loops: Sequence[Any], spec: GenerationSpec, whole_s: float
+) -> EnergyTarget:
+    """Decode loops' whole calls (a comparison's copies, in turn), B sequences and B x N new
+    tokens each; `whole_s`: a call's median time from the timed figures."""
     return EnergyTarget(
         name,
-        [lambda: loop.run(False)],
+        [partial(loop.run, False) for loop in loops],
         spec.batch_size,
         tokens_per_call=spec.batch_size * spec.new_tokens,
         call_s=whole_s,
@@ -31,12 +34,14 @@ def energy_targets(
     configs: Sequence[Config],
     specs: Sequence[GenerationSpec],
     loops: Sequence[Any],
+    owners: Sequence[int],
     run: InterleavedSequences,
 ) -> list[EnergyTarget]:
-    """A comparison's targets: each configuration's loop, with its median whole call."""
-    return [
-        energy_target(
-            c.name, loop, spec, stats.median([s.whole_s for calls in rounds for s in calls])
-        )
-        for c, spec, loop, rounds in zip(configs, specs, loops, run.rounds, strict=True)
-    ]
+    """A comparison's targets: each configuration's loops (its copies), with the median whole
+    call of all of them."""
+    out = []
+    for i, (c, spec) in enumerate(zip(configs, specs, strict=True)):
+        mine = [arm for arm, owner in enumerate(owners) if owner == i]
+        whole = stats.median([s.whole_s for a in mine for calls in run.rounds[a] for s in calls])
+        out.append(energy_target(c.name, [loops[a] for a in mine], spec, whole))
+    return out
