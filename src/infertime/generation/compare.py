@@ -93,7 +93,7 @@ def compare_generation(
     ):
         m.contexts.append(measuring)
         loops, owners, fewer = _built_loops(configs, specs, device, policy.copies, progress)
-        warmups = _warmed(configs, specs, loops, owners, device, gen_policy, progress)
+        warmups, memories = _warmed(configs, specs, loops, owners, device, gen_policy, progress)
         new_tokens = [s.new_tokens for s in specs]
         with m.engine(), _timed_region(specs, device):
             calls = [_arm_call(configs[i], specs[i], loop, device)
@@ -108,7 +108,6 @@ def compare_generation(
                 max_rounds=policy.max_rounds,
                 width=stop_width(owners, figure, new_tokens, policy.confidence),
             )
-            memory = device.memory()
         for arm, rounds in enumerate(run.rounds):
             c, spec = configs[owners[arm]], specs[owners[arm]]
             counts = [len(s.step_s) + 1 for calls in rounds for s in calls]
@@ -136,7 +135,7 @@ def compare_generation(
         new_tokens,
         settings,
         [warmups[owners.index(i)] for i in range(len(configs))],  # each one's first copy
-        [memory] * len(configs),
+        [memories[owners.index(i)] for i in range(len(configs))],
         policy,
         analysis,
         env,
@@ -202,17 +201,20 @@ def _warmed(
     device: Device,
     policy: Any,
     progress: ProgressSink,
-) -> list[Any]:
+) -> tuple[list[Any], list[Any]]:
     """Each loop's cold call and warm-up (whole sequences), alone, in the timed region's
-    conditions: its WarmupRecord."""
-    warmups = []
+    conditions: its WarmupRecord, and the peak memory while it ran (every model built is
+    resident: the peak holds them all, plus this loop's KV cache and activations)."""
+    warmups, memories = [], []
     with _timed_region(specs, device):
         for i, loop in zip(owners, loops, strict=True):
             progress("warm-up", None, configs[i].name)
+            device.reset_peak_memory()
             whole = partial(loop.run, True)
             cold = time_block(whole, device, device.new_timer(), 1, sync_each=True)
             warmups.append(warm_up(whole, device, policy.warmup, cold, progress))
-    return warmups
+            memories.append(device.memory())
+    return warmups, memories
 
 
 def _arm_call(config: Config, spec: GenerationSpec, loop: Any, device: Device) -> Any:
