@@ -18,7 +18,7 @@ from infertime.cli.app import main
 from infertime.comparison.configs import config_of, parse_config
 from infertime.comparison.result import CompareAnalysis, CompareResult
 from infertime.devices.fake import FakeDevice
-from infertime.generation.compare_arms import ONE_COPY, generation_compare_result, stop_width
+from infertime.generation.compare_arms import generation_compare_result, stop_width
 from infertime.generation.interleave import interleave_sequences
 from infertime.generation.records import SequenceRecord
 from infertime.policies import ComparePolicy
@@ -112,7 +112,7 @@ def fake_result(
     s = settings()
     return generation_compare_result(
         run, ["A", "B"], [5, 5], [s, s], [None, None], [None, None], policy,
-        CompareAnalysis(one_copy_because=ONE_COPY), {}, owners=owners,
+        CompareAnalysis(), {}, owners=owners,
     )  # fmt: skip
 
 
@@ -143,7 +143,7 @@ def test_copies_are_pooled_by_round_and_their_agreement_kept() -> None:
     r = fake_result(1.1, policy, owners=(0, 1, 1, 0))
     assert all(sorted(o) == [0, 0, 1, 1, 2, 2, 3, 3] for o in r.orders)
     assert all(len(g) == 4 for a in r.arms for g in a.groups)  # 2 copies x 2 calls a round
-    assert r.analysis.owners == (0, 1, 1, 0) and r.analysis.one_copy_because is None
+    assert r.analysis.owners == (0, 1, 1, 0)
     assert [(c.name, c.copy) for c in r.analysis.copies] == [("A", 2), ("B", 2)]
     assert all(c.time_ratio_to_first == pytest.approx(1.0, abs=0.03) for c in r.analysis.copies)
     assert r.policy.copies == 2 and r.ratio(1).value == pytest.approx(1.1, rel=0.02)
@@ -162,7 +162,7 @@ def test_api_compares_generate_configurations_live(tmp_path: Path) -> None:
     assert all(sorted(o) == [0, 0, 1, 1, 2, 2, 3, 3] for o in r.orders)
     assert all(len(g) == 4 for a in r.arms for g in a.groups)
     one = infertime.compare(A, A, device="cpu", figure="e2e", copies=1, max_time_s=0.2)
-    assert one.analysis.one_copy_because == ONE_COPY and one.analysis.owners == ()
+    assert one.analysis.one_copy_because is None and one.analysis.owners == ()  # as asked
     assert all(sorted(o) == [0, 0, 1, 1] for o in one.orders)
     assert r.ratio(1).value > 0 and r.verdict(1)
     path = tmp_path / "c.json"
@@ -174,6 +174,28 @@ def test_api_compares_generate_configurations_live(tmp_path: Path) -> None:
     out = io.StringIO()
     kinds.get("compare").render(again, Console(file=out, width=80, color_system=None), True)
     assert "tpot" in out.getvalue()
+
+
+def test_a_second_copy_that_does_not_fit_leaves_one_copy_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infertime.errors import OutOfMemoryError
+    from infertime.generation import model
+
+    real, built = model.build_model, []
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        if len(built) == 2:  # A and B fit; the second copy of B (built third: A B B A) does not
+            raise OutOfMemoryError("out of memory: the second copy")
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "build_model", build)
+    r = infertime.compare(A, f"{A} --cache static", device="cpu", max_time_s=0.2)
+    assert r.figure == "e2e" and r.policy.copies == 1  # latency, compare's default, is e2e
+    assert r.analysis.one_copy_because == f"a second copy of {A} --cache static did not fit"
+    assert r.analysis.owners == () and all(sorted(o) == [0, 0, 1, 1] for o in r.orders)
+    assert any(d.code == "one_copy" for d in r.diagnostics)
 
 
 def test_cli_compares_ttft_and_writes_a_compare_file(

@@ -29,7 +29,7 @@ from ..pipeline.measurement import Measurement
 from ..policies import ComparePolicy
 from ..records import InputsRecord, Settings
 from .api import INPUTS_SOURCE, generation_context
-from .compare_arms import ONE_COPY, figure_of, generation_compare_result, stop_width
+from .compare_arms import figure_of, generation_compare_result, stop_width
 from .energy import energy_targets
 from .interleave import interleave_sequences
 from .lengths import check_lengths
@@ -164,7 +164,7 @@ def _built_loops(
 
     loops: list[Any] = []
     owners: list[int] = []
-    fewer = ONE_COPY if copies == 1 else None
+    fewer = None  # one copy asked for is not "fewer" (as compare)
     with torch.inference_mode(), device.activate():
         for i in build_order(len(configs), copies):
             c, spec = configs[i], specs[i]
@@ -177,10 +177,10 @@ def _built_loops(
                 if len(loops) < len(configs):
                     raise
                 del loops[len(configs) :], owners[len(configs) :]
-                fewer = f"a second copy of {c.name} did not fit; {ONE_COPY}"
+                fewer = f"a second copy of {c.name} did not fit"
                 break
             owners.append(i)
-        if fewer is not None and copies > 1:
+        if fewer is not None:
             gc.collect()
             device.release_memory()
         reset = True  # once, before the first compiled arm (measure.py `_prime_compiled`)

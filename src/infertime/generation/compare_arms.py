@@ -28,11 +28,6 @@ from .records import SequenceRecord
 
 FIGURES = ("ttft", "tpot", "e2e")
 
-ONE_COPY = (
-    "one copy of each generate configuration: the spread between copies of one model "
-    "(docs/statistics.md) is not in the ratio's CI"
-)
-
 
 def figure_of(figure: str) -> str:
     """compare's --figure for generate configurations: ttft, tpot or e2e (latency = e2e)."""
@@ -131,7 +126,6 @@ def generation_compare_result(
         analysis,
         copies=tuple(agreement),
         owners=tuple(owners) if several else (),
-        one_copy_because=analysis.one_copy_because if not several else None,
     )
     result = CompareResult(
         settings=arms[0].settings,
