@@ -59,7 +59,7 @@ def test_generate_flags_make_a_generate_configuration() -> None:
         ((A, "hf:gpt2"), [], "latency one"),
         (("hf:gpt2", "hf:gpt2 --dtype bf16"), ["--figure", "tpot"], "generate figure"),
         ((A, A), ["--figure", "device_time"], "ttft, tpot or e2e"),
-        ((A, A), ["--processes", "2"], "not offered"),
+        ((A, A), ["--processes", "1"], "integer >= 2"),
         ((A, A), ["--copies", "5"], "1 to 4"),
         ((A, f"{A} --slo ttft=1ms"), [], "one batch per configuration"),
         ((A, f"{A} --prompt-len"), [], "needs a value"),
@@ -196,6 +196,27 @@ def test_a_second_copy_that_does_not_fit_leaves_one_copy_each(
     assert r.analysis.one_copy_because == f"a second copy of {A} --cache static did not fit"
     assert r.analysis.owners == () and all(sorted(o) == [0, 0, 1, 1] for o in r.orders)
     assert any(d.code == "one_copy" for d in r.diagnostics)
+
+
+def test_fresh_processes_alternate_and_pair_by_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infertime.energy import rapl
+    from infertime.execution import executors, repeat
+
+    def unreadable(path: Path) -> int:  # no counter: the energy section says so, at once
+        raise PermissionError(13, "Permission denied", str(path))
+
+    # The child task in this process, through JSON as a child would see it.
+    monkeypatch.setattr(repeat, "default_executor", executors.InProcess)
+    monkeypatch.setattr(rapl, "_read_uj", unreadable)
+    r = infertime.compare(A, f"{A} --cache static", device="cpu", figure="ttft", processes=2,
+                          max_time_s=0.2, preset="quick", energy=True)  # fmt: skip
+    assert r.mode == "processes" and r.figure == "ttft" and r.policy.copies == 1
+    assert all(len(a.groups) == 2 for a in r.arms)  # one group of calls per process
+    assert r.ratio(1).value > 0 and r.verdict(1)  # paired by process (compare's own)
+    energy = r.analysis.energy
+    assert energy is not None and "last fresh process" in energy.arrangement
+    assert [s.status for s in energy.sections] == ["not_measured", "not_measured"]
+    assert all(s.tokens_per_call == 4 for s in energy.sections)
 
 
 def test_cli_compares_ttft_and_writes_a_compare_file(

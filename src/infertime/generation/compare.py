@@ -24,7 +24,7 @@ from ..energy.policy import EnergyPolicy
 from ..engine.progress import ProgressSink, no_progress
 from ..engine.timing import gc_paused, time_block
 from ..engine.warmup import warm_up
-from ..errors import ConfigError, OutOfMemoryError, option
+from ..errors import ConfigError, OutOfMemoryError
 from ..pipeline.measurement import Measurement
 from ..policies import ComparePolicy
 from ..records import InputsRecord, Settings
@@ -72,21 +72,23 @@ def compare_generation(
     """Generate configurations timed against each other in interleaved rounds (module doc):
     a compare result whose figure is TTFT, TPOT or the whole sequence per call (device path),
     its ratios paired by round. `energy`: each configuration's energy per sequence and per
-    token after the rounds, its windows interleaved with the others'."""
+    token after the rounds, its windows interleaved with the others'. `processes`: instead,
+    each configuration in that many alternating fresh processes (compare_processes.py)."""
     figure = figure_of(policy.figure)
     policy = replace(policy, figure=figure)
-    if processes is not None:
-        raise ConfigError(
-            f"{option('processes')} is not offered for generate configurations: they are "
-            "timed interleaved in one process (infertime generate --processes N --json, then "
-            "compare the files, for fresh processes)"
-        )
     specs = specs_of(configs, device)
     threads = configs[0].spec.threads
     gen_policy = generation_policy(
         preset, precision=precision, max_time_s=max_time_s, device_kind=device.kind, caller=False
     )
     method = method_of(gen_policy, preset)
+    if processes is not None:
+        from .compare_processes import compare_generation_in_processes
+
+        return compare_generation_in_processes(
+            configs, specs, device, method, replace(policy, copies=1), processes,
+            energy=energy, per_item=per_item, progress=progress,
+        )  # fmt: skip
     with (
         Measurement(device, method, diagnose=diagnose, progress=progress, energy=energy) as m,
         generation_context(device, threads) as measuring,
