@@ -25,8 +25,8 @@ from infertime.generation.caller import Caller  # noqa: E402
 from infertime.generation.lengths import GenerationLengthError  # noqa: E402
 from infertime.generation.loop import DecodeLoop  # noqa: E402
 from infertime.generation.measure import (  # noqa: E402
-    _guarded,
-    _recompiles_are_errors,
+    model_guard,
+    recompiles_are_errors,
     run_generation,
     sweep_generation,
 )
@@ -111,8 +111,8 @@ def test_a_recompile_in_the_timed_region_stops_the_run() -> None:
         other = torch.zeros((s.batch_size + 1, 1), dtype=torch.long)
         with (
             pytest.raises(RecompileError, match="recompiled"),
-            _guarded(s, CPU, "in the timed loop"),
-            _recompiles_are_errors(True),
+            model_guard(s, CPU, "in the timed loop"),
+            recompiles_are_errors(True),
         ):
             loop.decode(input_ids=other, cache=loop._fresh_cache(), use_cache=True)
 
@@ -196,7 +196,7 @@ def test_out_of_memory_in_the_loop_names_the_batch(monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(loop, "prefill", no_memory)
         with (
             pytest.raises(OutOfMemoryError, match="batch 4") as info,
-            _guarded(s, CPU, "in the timed loop", built.kv),
+            model_guard(s, CPU, "in the timed loop", built.kv),
         ):
             loop.run()
     assert "KV cache" in info.value.one_line() and info.value.exit_code == 4

@@ -161,7 +161,7 @@ def _built_loops(
 
     from ..engine.interleave import build_order
     from .loop import DecodeLoop
-    from .measure import _guarded, _prime_compiled
+    from .measure import model_guard, prime_compiled
     from .model import build_model
 
     loops: list[Any] = []
@@ -173,7 +173,7 @@ def _built_loops(
             progress("building", None, c.name)
             try:
                 built = build_model(spec, device)
-                with _guarded(spec, device, kv=built.kv, where="preparing the prompt and cache"):
+                with model_guard(spec, device, kv=built.kv, where="preparing the prompt and cache"):
                     loops.append(DecodeLoop(built, spec, device))
             except OutOfMemoryError:
                 if len(loops) < len(configs):
@@ -185,12 +185,12 @@ def _built_loops(
         if fewer is not None:
             gc.collect()
             device.release_memory()
-        reset = True  # once, before the first compiled arm (measure.py `_prime_compiled`)
+        reset = True  # once, before the first compiled arm (measure.py `prime_compiled`)
         for i, loop in zip(owners, loops, strict=True):
             if specs[i].backend == "compile":
                 progress("compiling", None, configs[i].name)
-                with _guarded(specs[i], device, kv=loop.built.kv, where="compiling"):
-                    _prime_compiled(loop, specs[i], device, reset=reset)
+                with model_guard(specs[i], device, kv=loop.built.kv, where="compiling"):
+                    prime_compiled(loop, specs[i], device, reset=reset)
                 reset = False
     return loops, owners, fewer
 
@@ -222,11 +222,11 @@ def _warmed(
 def _arm_call(config: Config, spec: GenerationSpec, loop: Any, device: Device) -> Any:
     """One timed call of a configuration; a failure is one clear error naming it."""
     from ..errors import InfertimeError
-    from .measure import _guarded
+    from .measure import model_guard
 
     def call() -> Any:
         try:
-            with _guarded(spec, device, kv=loop.built.kv, where="in the interleaved rounds"):
+            with model_guard(spec, device, kv=loop.built.kv, where="in the interleaved rounds"):
                 return loop.record(0)
         except InfertimeError as exc:
             exc.message = f"{config.name}: {exc.message}"
@@ -247,12 +247,12 @@ class _timed_region:
     def __enter__(self) -> None:
         import torch
 
-        from .measure import _recompiles_are_errors
+        from .measure import recompiles_are_errors
 
         compiled = any(s.backend == "compile" for s in self.specs)
         self.stack.enter_context(torch.inference_mode())
         self.stack.enter_context(self.device.activate())
-        self.stack.enter_context(_recompiles_are_errors(compiled))
+        self.stack.enter_context(recompiles_are_errors(compiled))
         self.stack.enter_context(gc_paused(True))
 
     def __exit__(self, *exc: object) -> None:
