@@ -247,7 +247,7 @@ class _timed_region:
     def __enter__(self) -> None:
         import torch
 
-        from .measure import recompiles_are_errors
+        from ..workload.backends.compiled import recompiles_are_errors
 
         compiled = any(s.backend == "compile" for s in self.specs)
         self.stack.enter_context(torch.inference_mode())

@@ -24,7 +24,11 @@ from ..engine.warmup import warm_up
 from ..errors import InfertimeError, ModelCallError, first_line
 from ..records import StopRecord
 from ..telemetry.host_sync import count_host_syncs
-from ..workload.backends.compiled import recompile_error
+from ..workload.backends.compiled import (
+    dynamo_reset_allowed,
+    recompile_error,
+    recompiles_are_errors,
+)
 from .interleave import interleave_sequences
 from .lengths import check_lengths
 from .loop import DecodeLoop
@@ -92,17 +96,6 @@ def _dynamo_graphs() -> int | None:
     return int(counters["stats"]["unique_graphs"])
 
 
-@contextlib.contextmanager
-def recompiles_are_errors(on: bool) -> Iterator[None]:
-    if not on:
-        yield
-        return
-    import torch._dynamo.config as dynamo_config
-
-    with dynamo_config.patch(error_on_recompile=True):
-        yield
-
-
 def prime_compiled(
     loop: DecodeLoop, spec: GenerationSpec, device: Device, reset: bool = True
 ) -> CompileRecord:
@@ -118,7 +111,7 @@ def prime_compiled(
 
     import torch._dynamo
 
-    if reset:
+    if reset and dynamo_reset_allowed():  # never under a compiled call of the backends
         torch._dynamo.reset()  # type: ignore[no-untyped-call]
     mode = spec.resolved_compile_mode or "default"
     loop.compile_decode(mode, spec.compile_backend)
