@@ -150,6 +150,24 @@ def test_copies_are_pooled_by_round_and_their_agreement_kept() -> None:
     assert "copies" in r.ratio(1).method
 
 
+def test_the_default_budget_grows_until_the_fewest_rounds_fit() -> None:
+    from infertime.generation.compare import MAX_DEFAULT_BUDGET_S, budget_for_rounds
+    from infertime.records import WarmupRecord
+
+    def warm(call_s: float) -> WarmupRecord:
+        return WarmupRecord(6, 6 * call_s, True, "steady", call_s, (call_s,) * 6)
+
+    policy = ComparePolicy(figure="tpot", max_time_s=20.0)  # 16 rounds at least
+    fast = budget_for_rounds(policy, [warm(0.01)] * 4)
+    assert fast.max_time_s == 20.0  # 16 rounds of 8 calls of 10 ms fit
+    said: list[str] = []
+    slow = budget_for_rounds(policy, [warm(0.5)] * 4, lambda p, f, t: said.append(t))
+    assert slow.max_time_s == pytest.approx(1.2 * 16 * 8 * 0.5)  # rounds of 4 s
+    assert said and "--max-time" in said[0]
+    huge = budget_for_rounds(policy, [warm(10.0)] * 4)
+    assert huge.max_time_s == MAX_DEFAULT_BUDGET_S
+
+
 # -- the whole path on the CPU ----------------------------------------------------------------
 
 

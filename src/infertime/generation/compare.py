@@ -21,7 +21,7 @@ from ..comparison.configs import Config
 from ..comparison.result import Ballast, CompareAnalysis, CompareResult
 from ..devices.base import Device
 from ..energy.policy import EnergyPolicy
-from ..engine.progress import ProgressSink, no_progress
+from ..engine.progress import NOTICE, ProgressSink, no_progress
 from ..engine.timing import gc_paused, time_block
 from ..engine.warmup import warm_up
 from ..errors import ConfigError, OutOfMemoryError
@@ -97,6 +97,8 @@ def compare_generation(
         loops, owners, fewer = _built_loops(configs, specs, device, policy.copies, progress)
         warmups, memories = _warmed(configs, specs, loops, owners, device, gen_policy, progress)
         new_tokens = [s.new_tokens for s in specs]
+        if max_time_s is None:  # the user's budget is kept as given; compare's default grows
+            policy = budget_for_rounds(policy, warmups, progress)
         with m.engine(), _timed_region(specs, device):
             calls = [_arm_call(configs[i], specs[i], loop, device)
                      for loop, i in zip(loops, owners, strict=True)]  # fmt: skip
@@ -144,6 +146,30 @@ def compare_generation(
         per_item=per_item,
         owners=owners,
     )
+
+
+# The most a default budget grows to so that the fewest rounds fit (a --max-time given is kept).
+MAX_DEFAULT_BUDGET_S = 300.0
+
+
+def budget_for_rounds(
+    policy: ComparePolicy, warmups: Sequence[Any], progress: ProgressSink = no_progress
+) -> ComparePolicy:
+    """compare's default budget, grown where `min_rounds` rounds would not fit in it: a round
+    is two whole calls of every copy, and without `min_rounds` rounds no ratio has a CI (the
+    answer would be "undecided" whatever the data). Estimated from each copy's settled
+    warm-up calls, with 20 % to spare; at most MAX_DEFAULT_BUDGET_S."""
+    round_s = sum(2 * (w.recent_call_s(3) if w.samples_s else w.cold_call_s) for w in warmups)
+    needed = min(1.2 * policy.min_rounds * round_s, MAX_DEFAULT_BUDGET_S)
+    if needed <= policy.max_time_s:
+        return policy
+    progress(
+        NOTICE,
+        None,
+        f"a round takes about {round_s:.1f} s: the budget grows from {policy.max_time_s:g} s "
+        f"to {needed:.0f} s so that {policy.min_rounds} rounds fit (--max-time sets it)",
+    )
+    return replace(policy, max_time_s=needed)
 
 
 def _built_loops(
