@@ -135,3 +135,19 @@ def test_energy_is_refused_for_a_sweep() -> None:
 
     with pytest.raises(ConfigError, match="one batch"):
         measure_generation("hf:gpt2", batch_size=(1, 2), device="cpu", energy=True)
+
+
+def test_fresh_processes_measure_energy_in_the_last_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infertime.energy import rapl
+    from infertime.execution import executors, repeat
+
+    def unreadable(path: Path) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(repeat, "default_executor", executors.InProcess)  # through JSON
+    monkeypatch.setattr(rapl, "_read_uj", unreadable)
+    r = tiny(processes=2, energy=True)
+    assert len(r.processes) == 2
+    record = r.analysis.energy
+    assert record is not None and record.sections[0].status == "not_measured"
+    assert record.sections[0].tokens_per_call == 2 * 4
