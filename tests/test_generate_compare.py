@@ -192,6 +192,7 @@ def test_api_compares_generate_configurations_live(tmp_path: Path) -> None:
     out = io.StringIO()
     kinds.get("compare").render(again, Console(file=out, width=80, color_system=None), True)
     assert "tpot" in out.getvalue()
+    assert all(len(line) <= 80 for line in out.getvalue().splitlines()), out.getvalue()
 
 
 def test_a_second_copy_that_does_not_fit_leaves_one_copy_each(
