@@ -39,7 +39,8 @@ for arg in "$@"; do
       --batches "${LAT_BATCHES:-1,64,256}" --runs "${LAT_RUNS:-5}" ;;
     compare) timeout -k 10 "$limit" python3 benchmarks/compare_validation.py --out "$out" \
       --steps "${CMP_STEPS:-aa,known,launch,processes}" ;;
-    energy) timeout -k 10 "$limit" python3 benchmarks/energy_gpu.py --pipeline --out "$out" ;;
+    energy) timeout -k 10 "$limit" python3 benchmarks/energy_gpu.py ${ENERGY_FLAGS:---pipeline --check-sharing} \
+      --effnet-batches "${ENERGY_BATCHES:-1,8,32,64,128,256,512,1024}" --out "$out" ;;
     generate) # the first answer as users type it, then GPT-2 (every variant, batch 1 and 16),
       # then the 1B Llama (eager, batch 1) and its SLO search; the whole step within $limit
       end=$(( $(date +%s) + limit ))
@@ -70,7 +71,7 @@ for arg in "$@"; do
       run compare "hf:gpt2 --prompt-len 128 --new-tokens 32" "$m" --figure e2e --copies 1 \
         --max-time 30 --energy --json "$out/genlive_energy_cmp.json" ;;
     sweep) timeout -k 10 "$limit" bash benchmarks/sweep_gpu.sh one "$out/sweep" ;;
-    gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py --out "$out" ;;
+    gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py ${GATE_ARGS:-} --out "$out" ;;
     report) timeout -k 10 "$limit" python3 -m infertime report "$out" -o "$out/report.html" ;;
     *) echo "unknown step $step"; false ;;
   esac > "$out/$step.log" 2>&1

@@ -167,7 +167,7 @@ def test_verdicts_in_words() -> None:
         assert d.kind == "undecided" and "undecided after 20 rounds" in d.text
         assert "wider than the ±1.0 % target" in d.text and "--max-time 90" in d.text
     none = decide(Ratio(1.1, None, 0.95, "m", 3), "B", "A", 0.01)
-    assert none.kind == "undecided" and "no CI yet" in none.text
+    assert none.kind == "undecided" and "no CI (too few" in none.text
 
 
 def test_ratios_show_the_digits_their_ci_needs() -> None:

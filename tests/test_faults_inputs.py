@@ -40,7 +40,6 @@ RUN_REFUSED = [
     ("R-c19_batchfloat", (B, "-b", "2.5"), 2, "--batch-size"),
     ("R-c20_shape_bad", ("fault_models:build_mod", "--input-shape", "abc"), 2, "--input-shape"),
     ("R-c27_dtype_bad", (B, "--dtype", "fp64"), 2, "--dtype"),
-    ("R-c28_dtype_upper", (B, "--dtype", "FP16"), 2, "--dtype"),
     ("R-c31_device_bad", (B, "--device", "tpu"), 2, "tpu"),
     ("R-c35_prec0", (B, "--precision", "0"), 2, "--precision"),
     ("R-c40_maxtimenan", (B, "--max-time", "nan"), 2, "--max-time"),
@@ -294,3 +293,14 @@ def test_hf_compare_refuses_a_sequence_beyond_positions(cli: Cli, case: Case) ->
     done = cli("compare", f"hf:bert {small} --seq-len 16", f"hf:bert {small} --seq-len 1000",
                "--device", "cpu", "--max-time", "0.3")  # fmt: skip
     done.fails(2, "--seq-len")
+
+
+def test_minor_wordings_of_the_review(cli: Cli, case: Case) -> None:
+    # NOTES-faults "wordings the review called minor": each now says what is wrong
+    cli("run", *QUICK, "timmm:resnet18").fails(2, "did you mean timm:resnet18?")
+    (case.path("models")).mkdir()
+    cli("run", *QUICK, "onnx:models").fails(2, "is a folder, not an .onnx file")
+    (case.path("d")).mkdir()
+    cli("run", *QUICK, B, "--export-csv", "d").fails(7, "cannot write the csv export to d")
+    done = cli("run", *QUICK, B, "--dtype", "FP32")  # as people write it
+    done.succeeds()

@@ -60,6 +60,9 @@ def build_app() -> Any:
         typer_command(report.OPTIONS, report.report, report.report.__doc__ or "", "report")
     )
     app.command(name="env")(typer_command(env.OPTIONS, env.env, env.env.__doc__ or "", "env"))
+    from . import sweep  # a driver of many measurements, not a kind (docs/sweep.md)
+
+    sweep.register(app)
     return app
 
 

@@ -122,9 +122,9 @@ def json_to_stdout(path: Path | None) -> bool:
     return path is not None and (str(path) == "-" or stream_fd(path) == 1)
 
 
-def precheck_json(path: Path | None) -> None:
+def precheck_json(path: Path | None, what: str = "result") -> None:
     if path is not None and not json_to_stdout(path):
-        check_writable(path)
+        check_writable(path, what)
 
 
 def _identity(path: Path) -> tuple[str, object] | None:
@@ -165,8 +165,10 @@ def precheck_output(
     outputs.update(other or {})
     given = {flag: path for flag, path in outputs.items() if path is not None}
     for flag, path in given.items():
-        if flag == "--json" or flag.startswith("--export-"):
+        if flag == "--json":
             precheck_json(path)
+        elif flag.startswith("--export-"):
+            precheck_json(path, f"the {flag.removeprefix('--export-')} export")
     on_stdout = [json_to_stdout(json_path), fmt != "table"]
     on_stdout += [json_to_stdout(p) for p in exports.values()]
     if sum(on_stdout) > 1:

@@ -264,6 +264,7 @@ def decide(
     *,
     what_would_decide: str = "",
     unit: str = "rounds",
+    why_no_ci: str = "",
 ) -> Decision:
     """The verdict: "no difference beyond ±x" only where the CI holds 1 and is within
     ±`precision` (the target); faster or slower only where the CI excludes 1 and is within
@@ -280,7 +281,7 @@ def decide(
         return Decision(
             "undecided",
             f"{other} against {base}: undecided after {ratio.n} {unit}: time ratio "
-            f"{ratio_text(ratio.value)} with no CI yet (too few {unit})"
+            f"{ratio_text(ratio.value)} with no CI ({why_no_ci or f'too few {unit} yet'})"
             + (f"; {what_would_decide}" if what_would_decide else ""),
         )
     lo, hi = ratio.ci

@@ -192,6 +192,7 @@ class CompareResult(ResultBase):
             self.policy.precision,
             what_would_decide=what_would_decide(self, i, ratio),
             unit=unit,
+            why_no_ci="the rounds drift" if ratio_drift(self, i) is not None else "",
         )
 
     def verdict(self, i: int) -> str:

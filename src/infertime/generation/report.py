@@ -11,6 +11,7 @@ from ..reporting.html.document import Panel, Table
 from ..reporting.html.figures import Axis, Curve, Distribution, Figure, Level, Line, Mark, Point
 from ..reporting.html.kind_report import KindReport, figures_of
 from ..reporting.html.probes import probes_panel
+from ..reporting.html.sources import pointer
 from . import figures as fig
 from .records import GenerationRun
 from .render import CALLER_PATH, DEVICE_PATH
@@ -30,31 +31,37 @@ def lead(r: GenerationResult) -> tuple[str, ...]:
     )
 
 
-def _cell(f: fig.Figure) -> tuple[Cell, ...]:
+def _cell(key: str, f: fig.Figure, at: str) -> tuple[Cell, ...]:
+    """One figure's row; each number sourced from the file's derived block (`by_batch`)."""
     s = f.summary
     ci = s.median_ci
+    here = f"{at}{pointer(key)}"
+    med, low_at, high_at = f"{here}/median", f"{here}/median_ci/0", f"{here}/median_ci/1"
     if f.unit == "s":
-        value = cells.seconds(s.median)
-        low, high = cells.seconds(ci[0] if ci else None), cells.seconds(ci[1] if ci else None)
+        value = cells.seconds(s.median, med)
+        low = cells.seconds(ci[0] if ci else None, low_at)
+        high = cells.seconds(ci[1] if ci else None, high_at)
     elif f.unit == "tokens/s":
-        value = cells.items_per_s(s.median, unit=False)
-        low = cells.items_per_s(ci[0] if ci else None, unit=False)
-        high = cells.items_per_s(ci[1] if ci else None, unit=False)
+        value = cells.items_per_s(s.median, med, unit=False)
+        low = cells.items_per_s(ci[0] if ci else None, low_at, unit=False)
+        high = cells.items_per_s(ci[1] if ci else None, high_at, unit=False)
     else:
-        value = cells.number(s.median)
-        low, high = cells.number(ci[0] if ci else None), cells.number(ci[1] if ci else None)
-    return (cells.text(f.label), value, low, high, cells.count(s.n))
+        value = cells.number(s.median, med)
+        low = cells.number(ci[0] if ci else None, low_at)
+        high = cells.number(ci[1] if ci else None, high_at)
+    return (cells.text(f.label), value, low, high, cells.count(s.n, f"{here}/n"))
 
 
-def figures_table(figures: dict[str, fig.Figure], caption: str) -> Table:
+def figures_table(figures: dict[str, fig.Figure], caption: str, at: str) -> Table:
+    """`at`: the JSON Pointer of the figures' block in the file (by_batch/i/device_path)."""
     return Table(
         ("figure", "median", "CI low", "CI high", "calls"),
-        tuple(_cell(f) for f in figures.values()),
+        tuple(_cell(key, f, at) for key, f in figures.items()),
         caption,
     )
 
 
-def steps_panel(run: GenerationRun) -> Panel:
+def steps_panel(run: GenerationRun, index: int = 0) -> Panel:
     """Median decode step time at each KV position (device marks), with TPOT as a level."""
     by_position = fig.steps_by_position(run)
     dev = fig.device_figures(run)
@@ -70,10 +77,13 @@ def steps_panel(run: GenerationRun) -> Panel:
             if "tpot_s" in dev
             else (),
         )
-    tables = [figures_table(dev, f"device path, batch {run.spec.batch_size}")]
+    at = pointer("by_batch", index)
+    tables = [figures_table(dev, f"device path, batch {run.spec.batch_size}", f"{at}/device_path")]
     caller = fig.caller_figures(run)
     if caller:
-        tables.append(figures_table(caller, "caller's path: generate(), host clock"))
+        tables.append(
+            figures_table(caller, "caller's path: generate(), host clock", f"{at}/caller_path")
+        )
     notes = []
     gap = fig.marks_gap(run)
     if gap is not None:
@@ -132,8 +142,8 @@ def sweep_panel(r: GenerationResult) -> Panel | None:
 
 def panels(r: GenerationResult, compact: bool = False) -> tuple[Panel, ...]:
     out: list[Panel] = []
-    for run in r.runs:
-        out.append(steps_panel(run))
+    for index, run in enumerate(r.runs):
+        out.append(steps_panel(run, index))
         if not compact and (itl := itl_panel(run)) is not None:
             out.append(itl)
     sweep = sweep_panel(r)

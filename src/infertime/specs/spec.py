@@ -147,6 +147,8 @@ class WorkloadSpec:
             raise ConfigError(f"a model reference must be a non-empty string, got {self.model!r}")
         if self.batch_size is not None:
             _whole(option("batch_size"), self.batch_size, 1)
+        if isinstance(self.dtype, str) and self.dtype.lower() in DTYPES:
+            object.__setattr__(self, "dtype", self.dtype.lower())  # FP16 and BF16 as written
         if self.dtype not in DTYPES:
             raise ConfigError(
                 f"{option('dtype')} must be one of {', '.join(DTYPES)}, got {self.dtype!r}"

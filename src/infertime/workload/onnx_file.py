@@ -46,6 +46,11 @@ def load_onnx(path_text: str, input_shape: tuple[int, ...] | None = None) -> Loa
     except ImportError:
         raise MissingDependencyError("onnx", "onnx", f"model onnx:{path_text}") from None
     path = Path(path_text).expanduser()
+    if path.is_dir():
+        raise ModelNotFoundError(
+            f"onnx:{path_text} is a folder, not an .onnx file",
+            advice="name the model file inside it (onnx:DIR/model.onnx)",
+        )
     if not path.is_file():
         raise ModelNotFoundError(f"onnx:{path_text}: no such file")
     model_bytes = path.read_bytes()

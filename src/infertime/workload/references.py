@@ -73,14 +73,23 @@ def from_module(
     return LoadedModel(label, module, specs, "example inputs", default_batch=batch)
 
 
+ZOOS = ("timm", "torchvision", "hf", "onnx")
+
+
 def _load_callable(ref: str, input_shape: tuple[int, ...] | None) -> LoadedModel:
     module_path, attr_path = ref.split(":", 1)
     try:
         mod = importlib.import_module(module_path)
     except ImportError as exc:
+        # 'timmm:resnet18' is a typo of a zoo more often than a package of that name.
+        zoo = difflib.get_close_matches(module_path, ZOOS, n=1, cutoff=0.75)
+        advice = (
+            f"did you mean {zoo[0]}:{attr_path}?"
+            if zoo
+            else "check the package is installed and on PYTHONPATH"
+        )
         raise ModelNotFoundError(
-            f"cannot import {module_path!r} for model {ref!r}: {exc}",
-            advice="check the package is installed and on PYTHONPATH",
+            f"cannot import {module_path!r} for model {ref!r}: {exc}", advice=advice
         ) from None
     obj: Any = mod
     for part in attr_path.split("."):

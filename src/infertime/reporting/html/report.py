@@ -201,12 +201,27 @@ def other_schema(path: Path) -> str | None:
     return None
 
 
+def failed_point(path: Path) -> str | None:
+    """One line for a sweep's failed point (kind "failed-point", written by infertime.sweep,
+    which sits above this layer): what was run and why it failed; None for any other file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("kind") != "failed-point":
+        return None
+    sweep = (data.get("analysis") or {}).get("sweep") or {}
+    label = sweep.get("label") or path.name
+    return f"failed sweep point {label}: {data.get('reason')}: {data.get('message')}"
+
+
 def load_results(
     paths: Sequence[str | os.PathLike[str]], skip_bad: bool = False
 ) -> tuple[list[Any], list[str], list[str]]:
     """(results, their file names, one line per file skipped). A file that is not a result
     is a ConfigError (exit 2) naming it, unless `skip_bad`. In a folder, infertime's own
-    files of another schema (a sweep's manifest) are passed over: they are not results."""
+    files of another schema (a sweep's manifest) are passed over: they are not results, and a
+    sweep's failed points are named among the skipped lines (shown atop the report)."""
     results: list[Any] = []
     names: list[str] = []
     skipped: list[str] = []
@@ -215,6 +230,10 @@ def load_results(
             results.append(load_result(path))
         except ResultFileError as exc:
             if in_folder and other_schema(path) is not None:
+                continue
+            failed = failed_point(path) if in_folder else None
+            if failed is not None:  # a sweep's failed point: a result, shown atop the report
+                skipped.append(failed)
                 continue
             # load_result's messages name the file: "x.json is not valid JSON (line 1): ..."
             if not skip_bad:
