@@ -3,7 +3,8 @@
 #   bash benchmarks/gpu_validation.sh OUT STEP[=SECONDS]...
 # steps: tests (pytest -m "cuda or multigpu"), isolate (--isolate search with real OOMs),
 # pitfalls, throughput (fp32 validation), latency (latency validation), compare (issue 11 and
-# 26 targets), energy (issue 25), generate (issue 21), sweep (issue 22), gate (the pytest
+# 26 targets), energy (issue 25), generate (issue 21), genlive (issue 21 item 7: live
+# generate compare; issue 25 item 1: generate --energy), sweep (issue 22), gate (the pytest
 # plugin on the GPU, issue 24), report (the HTML report of everything under OUT).
 # STEP=SECONDS stops a step after that long (what it wrote so far stays). Environment knobs:
 # LAT_BATCHES, LAT_RUNS (latency), CMP_STEPS (compare). Each step writes its log and results
@@ -52,6 +53,23 @@ for arg in "$@"; do
         --no-cli --models gpt2 --batches 1 16
       timeout -k 10 "$(left)" python3 benchmarks/generate_gpu.py --out "$out/generate" \
         --no-cli --models llama1b --batches 1 --variants eager-dynamic ;;
+    genlive) # generate --energy through NVML, then live compare of generate configurations:
+      # A/A with the gate (expect no difference, exit 0), dynamic vs static cache, eager vs
+      # compiled decode (one copy each: two compiles), fp32 vs bf16 with --energy
+      end=$(( $(date +%s) + limit ))
+      left() { echo $(( end - $(date +%s) > 5 ? end - $(date +%s) : 5 )); }
+      m="hf:gpt2 --prompt-len 128 --new-tokens 32 --dtype bf16"
+      run() { timeout -k 10 "$(left)" python3 -m infertime "$@"; echo "exit $?"; }
+      run generate hf:gpt2 --prompt-len 128 --new-tokens 32 -b 4 --dtype bf16 --energy \
+        --no-caller --json "$out/genlive_energy.json"
+      run compare "$m" "$m" --figure tpot --max-time 40 --fail-if-slower 2% \
+        --json "$out/genlive_aa.json"
+      run compare "$m" "$m --cache static" --figure tpot --max-time 40 \
+        --json "$out/genlive_static.json"
+      run compare "$m --cache static" "$m --cache static --backend compile" --figure tpot \
+        --copies 1 --max-time 40 --json "$out/genlive_compile.json"
+      run compare "hf:gpt2 --prompt-len 128 --new-tokens 32" "$m" --figure e2e --copies 1 \
+        --max-time 30 --energy --json "$out/genlive_energy_cmp.json" ;;
     sweep) timeout -k 10 "$limit" bash benchmarks/sweep_gpu.sh one "$out/sweep" ;;
     gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py ${GATE_ARGS:-} --out "$out" ;;
     report) timeout -k 10 "$limit" python3 -m infertime report "$out" -o "$out/report.html" ;;

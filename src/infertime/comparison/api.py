@@ -7,13 +7,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .. import kinds
 from ..energy.policy import EnergyPolicy, energy_policy
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
 from ..policies import GENERATE_FIGURES, ComparePolicy
 from ..policies import preset as preset_config
 from ..records import ResultBase
-from .configs import Config, config_of, distinct_names
+from .configs import Config, config_of, distinct_names, refuse_mixed
 from .files import compare_files
 from .result import CompareResult
 
@@ -112,25 +113,26 @@ def compare(
         if missing:
             raise ConfigError(f"no such result file: {missing[0]}")
         raise ConfigError("compare takes either configurations (live) or saved results, not both")
-    if policy.figure in GENERATE_FIGURES:
-        raise ConfigError(
-            f"{option('figure')} {policy.figure} compares saved generate results (infertime "
-            "generate ... --json FILE); a live comparison times latency or device_time"
-        )
     if processes is not None and (
         isinstance(processes, bool) or not isinstance(processes, int) or processes < 2
     ):
         raise ConfigError(f"{option('processes')} must be an integer >= 2, got {processes!r}")
+    shared = {"threads": threads}
+    configs = [config_of(item, shared) for item in items]
+    generate = refuse_mixed(configs, policy.figure, GENERATE_FIGURES)
     from ..devices import Device, resolve_device
     from .measure import compare_live
 
-    shared = {"threads": threads}
-    configs = [config_of(item, shared) for item in items]
     names = distinct_names([c.name for c in configs])
     configs = [replace(c, name=n) for c, n in zip(configs, names, strict=True)]
     dev = device if isinstance(device, Device) else resolve_device(str(device))
     configs = [replace(c, spec=replace(c.spec, device=dev.name)) for c in configs]
     refuse_different_batches(configs, allow_different)
+    if generate:
+        return compare_generate(
+            configs, dev, policy, copies, preset, precision, max_time_s, processes, diagnose,
+            energy_asked, allow_different, progress,
+        )  # fmt: skip
     if copies is None and processes is None:
         policy = replace(policy, copies=default_copies(configs))
     config = preset_config(preset)
@@ -149,6 +151,43 @@ def compare(
         diagnose=diagnose,
         energy=energy_asked,
     )
+
+
+# Copies of each generate configuration by default: two already give the copies' spread a
+# place in the CI; more cost a model, a KV cache and a warm-up on whole sequences each.
+GENERATE_COPIES = 2
+
+
+def compare_generate(
+    configs: list[Config],
+    device: Any,
+    policy: ComparePolicy,
+    copies: int | None,
+    preset: str,
+    precision: float | None,
+    max_time_s: float | None,
+    processes: int | None,
+    diagnose: bool,
+    energy: EnergyPolicy | None,
+    allow_different: bool,
+    progress: ProgressSink,
+) -> CompareResult:
+    """Generate configurations, live: the generate kind times them (generation/compare.py,
+    a layer above this one, through the kind registry). Copies: 2 of each by default (a
+    decoder's copy holds its KV cache too, and each is warmed up on whole sequences); the CPU
+    budget is compare's, doubled."""
+    policy = replace(policy, copies=copies if copies is not None else GENERATE_COPIES)
+    if max_time_s is None and device.kind == "cpu":
+        policy = replace(policy, max_time_s=policy.max_time_s * CPU_COMPARE_FACTOR)
+    sizes = {c.spec.batch_size or 1 for c in configs}
+    live = kinds.get("generate").live_compare
+    assert live is not None
+    result: CompareResult = live(
+        configs, device, policy, preset=preset, precision=precision, max_time_s=max_time_s,
+        processes=processes, diagnose=diagnose, energy=energy,
+        per_item=allow_different and len(sizes) > 1, progress=progress,
+    )  # fmt: skip
+    return result
 
 
 # Copies beyond two narrow a ratio's CI a lot (the copies' spread gets 6 degrees of freedom

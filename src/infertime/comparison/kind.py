@@ -84,7 +84,8 @@ KIND = Kind(
             Opt(
                 "figure",
                 ("--figure",),
-                "What to compare: latency or device_time (per call).",
+                "What to compare: latency or device_time (per call); generate configurations "
+                "(with --prompt-len, --new-tokens): ttft, tpot or e2e.",
                 default="latency",
                 metavar="FIGURE",
             ),

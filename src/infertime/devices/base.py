@@ -21,6 +21,29 @@ class Timer(Protocol):
     def elapsed_s(self) -> float: ...
 
 
+class Marks(Protocol):
+    """Points on one device timeline, one event (or reading) per point, read after one
+    synchronize: consecutive differences are the intervals, first-to-last the span, from the
+    same points (a Timer is a start/stop pair, which would record two events at every
+    boundary). `reset` before each sequence of marks (devices/marks.py implements them)."""
+
+    name: str
+
+    def reset(self, count: int) -> None:
+        """Start a new sequence that will record exactly `count` marks (at least 2)."""
+        ...
+
+    def mark(self) -> None: ...
+
+    def intervals_s(self) -> list[float]:
+        """Time between each pair of consecutive marks, each read on its own."""
+        ...
+
+    def span_s(self) -> float:
+        """Time from the first mark to the last, read on its own (not a sum)."""
+        ...
+
+
 @dataclass(frozen=True)
 class MemoryReading:
     """Peak memory since the last reset, in bytes; None where the device cannot tell."""
@@ -56,6 +79,11 @@ class Device(Protocol):
         ...
 
     def new_timer(self) -> Timer: ...
+
+    def new_marks(self) -> Marks:
+        """Marks on this device's timeline (one event per point): CUDA events on the current
+        stream, perf_counter_ns on a CPU, a chain of timer pairs elsewhere."""
+        ...
 
     def synchronize(self) -> None:
         """Wait until all work queued on this device is done."""

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from .base import MemoryReading
+from .base import Marks, MemoryReading
 
 
 class _PerfCounterTimer:
@@ -87,6 +87,12 @@ class CpuDevice:
 
     def new_timer(self) -> _PerfCounterTimer:
         return _PerfCounterTimer()
+
+    def new_marks(self) -> Marks:
+        """perf_counter_ns readings: on a CPU every operation has finished when it returns."""
+        from .marks import HostMarks
+
+        return HostMarks()
 
     def synchronize(self) -> None:
         return None

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from .base import MemoryReading
+from .base import Marks, MemoryReading
 
 _OOM_MARKERS = (
     "out of memory",
@@ -63,6 +63,11 @@ class CudaDevice:
 
     def new_timer(self) -> _EventTimer:
         return _EventTimer(self.torch_device)
+
+    def new_marks(self) -> Marks:
+        from .marks import CudaMarks
+
+        return CudaMarks(self.torch_device)
 
     def synchronize(self) -> None:
         torch.cuda.synchronize(self.torch_device)

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from .base import MemoryReading
+from .base import Marks, MemoryReading
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,12 @@ class FakeDevice:
 
     def new_timer(self) -> _FakeTimer:
         return _FakeTimer(self)
+
+    def new_marks(self) -> Marks:
+        """A chain of fake timer pairs: each interval and the whole on the simulated clock."""
+        from .marks import TimerChainMarks
+
+        return TimerChainMarks(self)
 
     def _record_event(self) -> float:
         self.events.append(("record", self.index))

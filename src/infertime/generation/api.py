@@ -6,11 +6,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, redirect_stdout
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from ..devices import resolve_device
 from ..devices.base import Device
+from ..energy.policy import EnergyPolicy, energy_policy
 from ..engine.progress import ProgressSink, no_progress
 from ..errors import ConfigError, option
 from ..pipeline.measurement import Measurement, ProfileTarget, child_spec
@@ -88,6 +89,7 @@ def measure_generation(
     config: MeasureConfig | None = None,
     compile_backend: str = "inductor",
     attn_implementation: str | None = None,
+    energy: bool | EnergyPolicy | dict[str, Any] = False,
     progress: ProgressSink = no_progress,
     **workload: Any,
 ) -> GenerationResult:
@@ -101,6 +103,10 @@ def measure_generation(
     the largest batch meeting "ttft=500ms,tpot=30ms", one-sided 95 % bounds). Every timed
     sequence is checked to hold exactly `new_tokens` new tokens. `caller=False` skips
     generate(); `instrumentation=True` adds the per-step marks' cost (interleaved).
+    `energy=True` adds the energy probe after the timed calls (pipeline/energy.py): joules
+    per sequence and per generated token of back-to-back whole calls, total and above idle,
+    CIs over windows (NVML on a GPU; on a CPU RAPL where readable, else the reason); with
+    `processes`, the last process measures it. One batch only.
     """
     unknown = sorted(set(workload) - WORKLOAD_OPTION_NAMES)
     if unknown:
@@ -128,6 +134,9 @@ def measure_generation(
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise ConfigError(f"{option('processes')} must be a whole number >= 1, got {processes!r}")
     sweep = batches == "search" or (isinstance(batches, tuple) and len(batches) > 1)
+    energy_asked = energy_policy(energy)
+    if energy_asked is not None and sweep:
+        raise ConfigError(f"{option('energy')} measures one batch: give one {option('batch_size')}")
     if processes > 1 and sweep:
         raise ConfigError(
             f"{option('processes')} repeats one batch; give one {option('batch_size')}"
@@ -142,9 +151,9 @@ def measure_generation(
     method = method_of(policy, preset if config is None else config.preset)
     if processes > 1:
         return _in_processes(gspec, spec.threads, device, method, processes, caller,
-                             instrumentation, diagnose, progress)  # fmt: skip
+                             instrumentation, diagnose, progress, energy_asked)  # fmt: skip
     with (
-        Measurement(device, method, diagnose=diagnose, progress=progress) as m,
+        Measurement(device, method, diagnose=diagnose, progress=progress, energy=energy_asked) as m,
         generation_context(device, spec.threads) as measuring,
     ):
         m.contexts.append(measuring)
@@ -168,6 +177,10 @@ def measure_generation(
                 runs = [run]
                 whole = sorted(s.whole_s for s in run.sequences)[len(run.sequences) // 2]
                 target = ProfileTarget(lambda: loop.run(False), whole)
+        if target is not None and energy_asked is not None:  # after the timing, before CUPTI
+            from .energy import energy_target
+
+            m.measure_energy([energy_target(gspec.model, [loop], gspec, target.latency_s)])
         if target is not None:  # last: CUPTI slows every later launch in this process
             m.kernel_pass([target])
         analysis = m.analysis(GenerateAnalysis, launch=m.launch[0] if m.launch else None)
@@ -199,9 +212,11 @@ def _in_processes(
     instrumentation: bool,
     diagnose: bool,
     progress: ProgressSink,
+    energy: EnergyPolicy | None = None,
 ) -> GenerationResult:
     """The whole measurement in `processes` fresh processes; the last one's runs are the
-    result's, every process's per-call TTFT and TPOT kept (between-process spread)."""
+    result's, every process's per-call TTFT and TPOT kept (between-process spread); the last
+    one measures the energy too, where asked."""
     from ..execution.repeat import measure_in_processes
 
     spec = child_spec(workload_of(gspec, threads), device, threads)
@@ -211,7 +226,12 @@ def _in_processes(
         method,
         processes,
         options={**own_options(gspec), "caller": False, "diagnose": False},
-        last_options={"caller": caller, "instrumentation": instrumentation, "diagnose": diagnose},
+        last_options={
+            "caller": caller,
+            "instrumentation": instrumentation,
+            "diagnose": diagnose,
+            **({"energy": asdict(energy)} if energy is not None else {}),
+        },
         progress=progress,
     )
     last: GenerationResult = runs[-1]

@@ -58,11 +58,13 @@ def interleave_sequences(
     figures: Sequence[str] = ("whole",),
     seed: int = 0,
     max_rounds: int = 100_000,
+    width: Callable[[InterleavedSequences], float | None] | None = None,
 ) -> InterleavedSequences:
     """Rounds until every arm's ratio to arm 0, for every figure, has a CI within
-    ±precision (checked from `min_rounds` on), or until `max_time_s` or `max_rounds`. Each
-    arm is warm
-    already: this times, it does not warm up."""
+    ±precision (checked from `min_rounds` on), or until `max_time_s` or `max_rounds`; `width`
+    replaces that rule's evidence (the widest relative half-width, None while undefined),
+    e.g. a comparison whose arms are copies of its configurations. Each arm is warm already:
+    this times, it does not warm up."""
     if len(calls) < 2:
         raise ValueError("interleaving needs at least two arms")
     rng = random.Random(seed)
@@ -85,9 +87,12 @@ def interleave_sequences(
                 tuple(orders),
                 StopRecord(reason, "", precision, None, elapsed),
             )
-            widths = [run.ratio(a, f).half_width for a in range(1, len(calls)) for f in figures]
-            known = [w for w in widths if w is not None]
-            worst = max(known) if len(known) == len(widths) else None
+            if width is not None:
+                worst = width(run)
+            else:
+                widths = [run.ratio(a, f).half_width for a in range(1, len(calls)) for f in figures]
+                known = [w for w in widths if w is not None]
+                worst = max(known) if len(known) == len(widths) else None
             if worst is not None and worst <= precision:
                 reason = "precision"
                 break

@@ -33,6 +33,7 @@ def run(o: Values, progress: ProgressSink) -> Any:
         diagnose=o.diagnose,
         processes=o.processes if o.processes is not None else 1,
         min_samples=o.min_samples,
+        energy=o.energy,
         progress=progress,
         **o.workload(batch=False),
         **o.sampling(),
@@ -49,6 +50,7 @@ KIND = Kind(
     offline_path="infertime.generation.offline:OFFLINE",
     figures_path="infertime.generation.report:figures",
     report_path="infertime.generation.report:REPORT",
+    live_compare_path="infertime.generation.compare:compare_generation",
     command=Command(
         name="generate",
         help="Time text generation of a causal LM: TTFT, TPOT, ITL, end to end, tokens/s "
@@ -140,6 +142,7 @@ KIND = Kind(
                 style="switch",
             ),
             "diagnose",
+            "energy",
             "output",
         ),
         run=run,

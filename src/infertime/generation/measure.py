@@ -24,7 +24,11 @@ from ..engine.warmup import warm_up
 from ..errors import InfertimeError, ModelCallError, first_line
 from ..records import StopRecord
 from ..telemetry.host_sync import count_host_syncs
-from ..workload.backends.compiled import recompile_error
+from ..workload.backends.compiled import (
+    dynamo_reset_allowed,
+    recompile_error,
+    recompiles_are_errors,
+)
 from .interleave import interleave_sequences
 from .lengths import check_lengths
 from .loop import DecodeLoop
@@ -42,7 +46,7 @@ from .spec import GenerationPolicy, GenerationSpec
 
 
 @contextlib.contextmanager
-def _guarded(
+def model_guard(
     spec: GenerationSpec, device: Device, where: str, kv: KvLayout | None = None
 ) -> Iterator[None]:
     """Model failures as one clear error: OOM naming the batch and KV cache, recompiles."""
@@ -92,18 +96,7 @@ def _dynamo_graphs() -> int | None:
     return int(counters["stats"]["unique_graphs"])
 
 
-@contextlib.contextmanager
-def _recompiles_are_errors(on: bool) -> Iterator[None]:
-    if not on:
-        yield
-        return
-    import torch._dynamo.config as dynamo_config
-
-    with dynamo_config.patch(error_on_recompile=True):
-        yield
-
-
-def _prime_compiled(
+def prime_compiled(
     loop: DecodeLoop, spec: GenerationSpec, device: Device, reset: bool = True
 ) -> CompileRecord:
     """Compile the decode step and run two whole calls: the first compiles (timed apart), the
@@ -118,7 +111,7 @@ def _prime_compiled(
 
     import torch._dynamo
 
-    if reset:
+    if reset and dynamo_reset_allowed():  # never under a compiled call of the backends
         torch._dynamo.reset()  # type: ignore[no-untyped-call]
     mode = spec.resolved_compile_mode or "default"
     loop.compile_decode(mode, spec.compile_backend)
@@ -230,7 +223,7 @@ def time_generation(
     reset_dynamo: bool = True,
 ) -> tuple[GenerationRun, DecodeLoop]:
     """`measure_built`, and the loop it timed (for a kernel-time pass after everything);
-    `reset_dynamo`: whether a compiled decode step may reset dynamo first (`_prime_compiled`)."""
+    `reset_dynamo`: whether a compiled decode step may reset dynamo first (`prime_compiled`)."""
     import torch
 
     with torch.inference_mode(), device.activate():
@@ -246,16 +239,16 @@ def _measure(
     reset_dynamo: bool = True,
 ) -> tuple[GenerationRun, DecodeLoop]:
     compiled = spec.backend == "compile"
-    with _guarded(spec, device, kv=built.kv, where="preparing the prompt and cache"):
+    with model_guard(spec, device, kv=built.kv, where="preparing the prompt and cache"):
         loop = DecodeLoop(built, spec, device)
     device.reset_peak_memory()
     compile_rec: CompileRecord | None = None
     if compiled:
         progress("compiling", None, f"decode step, mode {spec.resolved_compile_mode}")
-        with _guarded(spec, device, kv=built.kv, where="compiling the decode step"):
-            compile_rec = _prime_compiled(loop, spec, device, reset_dynamo)
-    timed_region = _guarded(spec, device, kv=built.kv, where="in the timed loop")
-    with timed_region, _recompiles_are_errors(compiled), gc_paused(True):
+        with model_guard(spec, device, kv=built.kv, where="compiling the decode step"):
+            compile_rec = prime_compiled(loop, spec, device, reset_dynamo)
+    timed_region = model_guard(spec, device, kv=built.kv, where="in the timed loop")
+    with timed_region, recompiles_are_errors(compiled), gc_paused(True):
         timer = device.new_timer()
         cold = time_block(lambda: loop.run(True), device, timer, 1, sync_each=True)
         warm = warm_up(lambda: loop.run(True), device, policy.warmup, cold, progress)
@@ -270,7 +263,7 @@ def _measure(
             compile_rec = replace(compile_rec, graphs_after_timing=_dynamo_graphs())
     syncs = None
     if device.kind == "cuda" and policy.count_syncs:
-        with _guarded(spec, device, kv=built.kv, where="counting host syncs of the loop"):
+        with model_guard(spec, device, kv=built.kv, where="counting host syncs of the loop"):
             syncs = count_host_syncs(lambda: loop.run(True), device)
     measured, held = loop.measured_cache()
     cache = CacheRecord(spec.cache, spec.cache_len, measured, held, spec.batch_size)
@@ -279,7 +272,7 @@ def _measure(
         from .caller import run_caller
 
         progress("generate()", None, "the caller's path")
-        with _guarded(spec, device, kv=built.kv, where="in generate()"):
+        with model_guard(spec, device, kv=built.kv, where="in generate()"):
             caller, _tokens = run_caller(
                 built,
                 spec,

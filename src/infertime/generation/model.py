@@ -10,17 +10,15 @@ the CPU first.
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..devices.base import Device
 from ..errors import ConfigError, MissingDependencyError, ModelCallError, ModelNotFoundError
 from ..errors import OutOfMemoryError as InfertimeOOM
-from ..workload.hf import is_local, parse_overrides
+from ..workload.hf import is_local
 from .spec import GenerationSpec
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
@@ -42,39 +40,12 @@ def _transformers() -> Any:
 
 
 def read_config(reference: str, overrides: Sequence[str]) -> Any:
-    """The config of `hf:TYPE` or `hf:./dir` with the overrides applied; nothing downloaded."""
+    """The config of `hf:TYPE` or `hf:./dir` with the overrides applied and checked, as `run`
+    reads it (workload/hf.py `read_config`); nothing downloaded."""
     _transformers()
-    from transformers import AutoConfig
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    from ..workload.hf import read_config as read_hf_config
 
-    name = reference.removeprefix("hf:")
-    changes = parse_overrides(overrides)
-    if is_local(name):
-        path = Path(name).expanduser()
-        if not (path / "config.json").is_file():
-            raise ModelNotFoundError(f"{reference}: no config.json in {path}")
-        try:
-            config = AutoConfig.from_pretrained(str(path), local_files_only=True)
-        except (ValueError, OSError, KeyError) as exc:
-            where = path / "config.json"
-            raise ModelNotFoundError(f"{reference}: cannot read {where}: {exc}") from None
-    else:
-        known = list(CONFIG_MAPPING.keys())
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
-            hint = f"close matches: {', '.join(f'hf:{c}' for c in close)}" if close else None
-            raise ModelNotFoundError(f"transformers has no model type {name!r}", advice=hint)
-        config = AutoConfig.for_model(name)
-    for key, value in changes.items():
-        if not hasattr(config, key):
-            close = difflib.get_close_matches(key, list(config.to_dict()), n=3)
-            hint = f"close matches: {', '.join(close)}" if close else None
-            raise ConfigError(f"{reference}'s config has no setting {key!r}", advice=hint)
-        try:
-            setattr(config, key, value)
-        except Exception as exc:  # transformers checks types and refuses read-only keys
-            raise ConfigError(f"{reference}: cannot set {key}={value!r}: {exc}") from None
-    return config
+    return read_hf_config(reference.removeprefix("hf:"), overrides)
 
 
 def causal_lm_class(reference: str, config: Any) -> str:

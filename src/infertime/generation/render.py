@@ -10,6 +10,7 @@ from rich.console import Console
 
 from .. import stats
 from ..reporting.diagnostics import wrapped
+from ..reporting.energy import ci_footnote, method_lines, print_lines, section_headline
 from ..reporting.units import duration, duration_in, percent, rate, size_bytes, unit_of
 from . import figures as fig
 from .records import GenerationRun
@@ -202,6 +203,27 @@ def print_processes(console: Console, r: GenerationResult) -> None:
                       f"{ci_text}, between-process CV {percent(a.between_cv, 1)}")  # fmt: skip
 
 
+def energy_lines(r: GenerationResult) -> list[str]:
+    """--energy: J per sequence and per generated token of back-to-back whole calls (device
+    path, no per-step marks), total and above idle; or why there is none."""
+    record = r.analysis.energy
+    if record is None:
+        return []
+    lines = ["energy: whole calls back to back (prefill + decode, per-step marks off)"]
+    for section in record.sections:
+        lines += [x.replace("energy/item ", "energy/seq  ") for x in section_headline(section)]
+    note = ci_footnote(record)
+    return lines + ([note] if note else [])
+
+
+def print_energy(console: Console, r: GenerationResult, details: bool) -> None:
+    lines = energy_lines(r)
+    if not lines:
+        return
+    assert r.analysis.energy is not None
+    print_lines(console, lines + (method_lines(r.analysis.energy) if details else []))
+
+
 def print_generation(r: GenerationResult, console: Console, details: bool = False) -> None:
     for i, run in enumerate(r.runs):
         if i:
@@ -212,6 +234,7 @@ def print_generation(r: GenerationResult, console: Console, details: bool = Fals
         print_sweep(console, r)
     if r.processes:
         print_processes(console, r)
+    print_energy(console, r, details)
     if details and r.analysis.wall_s is not None:
         w = r.analysis.wall_s
         console.print(f"wall time: {duration(w.total_s)} in all, engine {duration(w.engine_s)}")

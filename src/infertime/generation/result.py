@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from typing_extensions import TypedDict  # pydantic reads it on Python < 3.12
 
 from .. import stats
+from ..energy.records import EnergyRecord
 from ..records import ResultBase
 from ..repeats import AcrossProcesses, across_processes
 from ..resultfile import Document, KindFormat
@@ -29,6 +30,8 @@ class GenerateAnalysis(Analysis):
     device path (the first batch timed; `launch.latency_s` is its whole-sequence time)."""
 
     launch: LaunchAnalysis | None = None
+    # --energy: one section, whole calls of the timed batch (J per sequence and per token)
+    energy: EnergyRecord | None = None
 
 
 @dataclass(frozen=True)

@@ -143,8 +143,9 @@ class Kind:
     HTML report, `infertime report` and --export-html; a kind without one gets a section
     saying so), `offline` (OfflineArm, for offline compare),
     `measure` (the public function the generic child task calls in a fresh process), `tasks`
-    (the kind's own child tasks, task name -> "module:function"), and `command` (its CLI
-    command, declared here, light)."""
+    (the kind's own child tasks, task name -> "module:function"), `live_compare` (compare of
+    its configurations live, where compare's own machinery cannot time them), and `command`
+    (its CLI command, declared here, light)."""
 
     name: str
     format_path: str | None  # None: results of this kind are not kept in files
@@ -157,6 +158,9 @@ class Kind:
     report_path: str | None = None
     offline_path: str | None = None
     tasks: Mapping[str, str] = field(default_factory=dict)
+    # `compare` of this kind's configurations live (generate: generation/compare.py), called
+    # with (configs, device, policy, ...) by comparison/api.py, a layer below the kind.
+    live_compare_path: str | None = None
 
     @cached_property
     def format(self) -> KindFormat:
@@ -199,6 +203,13 @@ class Kind:
         if self.offline_path is None:
             return None
         found: OfflineArm = load_attribute(self.offline_path)
+        return found
+
+    @cached_property
+    def live_compare(self) -> Callable[..., Any] | None:
+        if self.live_compare_path is None:
+            return None
+        found: Callable[..., Any] = load_attribute(self.live_compare_path)
         return found
 
     @property

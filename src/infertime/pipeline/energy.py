@@ -116,7 +116,9 @@ def energy_pass(
     names = tuple(t.name for t in targets)
     arrangement = INTERLEAVED if interleaved and len(targets) > 1 else AFTER
     if not probe.available:  # no counter: say why, spend no time
-        sections = [probe.measure(lambda: None, t.items_per_call) for t in targets]
+        sections = [
+            probe.measure(lambda: None, t.items_per_call, t.tokens_per_call) for t in targets
+        ]
         return EnergyRecord(tuple(sections), names, arrangement, seconds=0.0)
     progress(PLAN, planned_s(probe, len(targets)), "energy")
     progress(CONTEXT, None, "energy: counter update period and idle power")

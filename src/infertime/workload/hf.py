@@ -46,10 +46,12 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedModel:
+def read_config(name: str, overrides: Sequence[str]) -> Any:
+    """The config of the model type `name` (or the checkpoint folder `./dir`) with the
+    `--hf-config` overrides applied and checked; nothing downloaded. Shared by `load_hf` and
+    the generate kind (generation/model.py)."""
     try:
-        import transformers
-        from transformers import AutoConfig, AutoModel
+        from transformers import AutoConfig
         from transformers.models.auto.configuration_auto import CONFIG_MAPPING
     except ImportError:
         raise MissingDependencyError("transformers", "hf", f"model hf:{name}") from None
@@ -104,6 +106,16 @@ def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedM
             setattr(config, key, value)
         except Exception as exc:  # transformers checks types and refuses read-only keys
             raise ConfigError(f"hf:{name}: cannot set {key}={value!r}: {exc}") from None
+    return config
+
+
+def load_hf(name: str, seq_len: int | None, overrides: Sequence[str]) -> LoadedModel:
+    try:
+        import transformers
+        from transformers import AutoModel
+    except ImportError:
+        raise MissingDependencyError("transformers", "hf", f"model hf:{name}") from None
+    config = read_config(name, overrides)
     if hasattr(config, "use_cache"):
         config.use_cache = False  # one forward pass, no key/value cache to return
     try:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConfigError, ModelCallError, RecompileError, first_line, option
@@ -63,6 +64,27 @@ def _check_recompiles(on: bool | None = None) -> None:
     if on is None:
         on = True if _LIVE else _SAVED[0]
     dynamo_config.error_on_recompile = on
+
+
+def dynamo_reset_allowed() -> bool:
+    """Whether dynamo's caches may be reset now: no compiled call built here is alive (a
+    reset would drop its graphs, and its next call would recompile). Compiled code timed
+    outside the backends (generate's decode loop) asks this before its own reset."""
+    return not _LIVE
+
+
+@contextmanager
+def recompiles_are_errors(on: bool = True) -> Iterator[None]:
+    """While this runs, a recompilation raises (dynamo's `error_on_recompile`), and after it
+    the setting is what it was: for compiled code timed outside the backends (generate's
+    decode loop), whose calls are not `live_call`s."""
+    if not on:
+        yield
+        return
+    import torch._dynamo.config as dynamo_config
+
+    with dynamo_config.patch(error_on_recompile=True):
+        yield
 
 
 class Compiled:
