@@ -65,7 +65,7 @@ class CudaDevice:
         return _EventTimer(self.torch_device)
 
     def new_marks(self) -> Marks:
-        from .marks import CudaMarks
+        from .cuda_marks import CudaMarks
 
         return CudaMarks(self.torch_device)
 

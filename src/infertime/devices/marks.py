@@ -3,46 +3,14 @@ read after one synchronize. On CUDA a mark is one event recorded on the device's
 stream (where the model runs), on a CPU one perf_counter_ns reading, and on any other Device
 (the fake one in tests) a chain of the protocol's timer pairs, one pair per interval plus one
 pair around the whole. `Device.new_marks()` gives the device's own; `marks_of(device)` falls
-back to the timer chain for a Device without one.
+back to the timer chain for a Device without one. CUDA's marks are in cuda_marks.py (torch).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from .base import Device, Marks, Timer
-
-
-class CudaMarks:
-    """One CUDA event per mark, created once and reused from sequence to sequence."""
-
-    name = "CUDA events (one per mark, current stream of the device)"
-
-    def __init__(self, torch_device: Any) -> None:
-        self._device = torch_device
-        self._events: list[Any] = []
-        self._n = 0
-        self._stream: Any = None
-
-    def reset(self, count: int) -> None:
-        import torch
-
-        while len(self._events) < count:
-            self._events.append(torch.cuda.Event(enable_timing=True))  # type: ignore[no-untyped-call]
-        self._n = 0
-        self._stream = torch.cuda.current_stream(self._device)
-
-    def mark(self) -> None:
-        self._events[self._n].record(self._stream)
-        self._n += 1
-
-    def intervals_s(self) -> list[float]:
-        ev = self._events
-        return [float(ev[i].elapsed_time(ev[i + 1])) * 1e-3 for i in range(self._n - 1)]
-
-    def span_s(self) -> float:
-        return float(self._events[0].elapsed_time(self._events[self._n - 1])) * 1e-3
 
 
 class HostMarks:
@@ -113,4 +81,4 @@ def marks_of(device: Device) -> Marks:
     return TimerChainMarks(device)
 
 
-__all__ = ["CudaMarks", "HostMarks", "Marks", "TimerChainMarks", "marks_of"]
+__all__ = ["HostMarks", "Marks", "TimerChainMarks", "marks_of"]

@@ -6,7 +6,8 @@ now (`Device.new_marks()`, devices/marks.py); this module keeps the generation's
 from __future__ import annotations
 
 from ..devices.base import Device, Marks
-from ..devices.marks import CudaMarks, HostMarks, TimerChainMarks, marks_of
+from ..devices.cuda_marks import CudaMarks
+from ..devices.marks import HostMarks, TimerChainMarks, marks_of
 
 
 def new_marks(device: Device) -> Marks:
