@@ -439,6 +439,26 @@ def compare_in_processes(
         )
         for c, rs in zip(configs, runs, strict=True)
     )
+    return processes_result(
+        configs, arms, runs, policy, t_start,
+        why=why, energy=energy, per_item=different_batches(arms),
+    )  # fmt: skip
+
+
+def processes_result(
+    configs: Sequence[Config],
+    arms: tuple[Arm, ...],
+    runs: Sequence[Sequence[Any]],
+    policy: ComparePolicy,
+    t_start: float,
+    *,
+    why: str | None,
+    energy: EnergyPolicy | None,
+    per_item: bool,
+) -> CompareResult:
+    """The "processes" comparison of `arms` (one group per fresh process), its analysis (wall
+    time since `t_start`, lines the models printed, each one's energy) and its findings: of
+    any kind measured in alternating fresh processes (latency here, generate's too)."""
     analysis = CompareAnalysis(
         wall_s=WallTimes(total_s=time.perf_counter() - t_start),
         fresh_processes_because=why,
@@ -452,7 +472,7 @@ def compare_in_processes(
         figure=policy.figure,
         arms=arms,
         policy=policy,
-        per_item=different_batches(arms),
+        per_item=per_item,
         analysis=analysis,
     )
     return result.with_diagnostics(tuple(check_compare(result)))

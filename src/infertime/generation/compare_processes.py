@@ -11,16 +11,14 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from ..comparison.checks import check_compare
 from ..comparison.configs import Config
-from ..comparison.measure import energy_of_processes
-from ..comparison.result import Arm, CompareAnalysis, CompareResult
+from ..comparison.measure import processes_result
+from ..comparison.result import Arm, CompareResult
 from ..devices.base import Device
 from ..energy.policy import EnergyPolicy
 from ..engine.progress import ProgressSink, no_progress
 from ..pipeline.measurement import child_spec
 from ..policies import ComparePolicy, MeasureConfig
-from ..sections import WallTimes
 from . import figures as fig
 from .options import own_options, workload_of
 from .spec import GenerationSpec
@@ -80,19 +78,6 @@ def compare_generation_in_processes(
         )
         for c, rs in zip(configs, runs, strict=True)
     )
-    analysis = CompareAnalysis(
-        wall_s=WallTimes(total_s=time.perf_counter() - t_start),
-        model_output_lines=sum(r.analysis.printed for rs in runs for r in rs),
-        energy=energy_of_processes(configs, runs) if energy is not None else None,
+    return processes_result(
+        configs, arms, runs, policy, t_start, why=None, energy=energy, per_item=per_item
     )
-    result = CompareResult(
-        settings=arms[0].settings,
-        environment=runs[0][0].environment,
-        mode="processes",
-        figure=policy.figure,
-        arms=arms,
-        policy=policy,
-        per_item=per_item,
-        analysis=analysis,
-    )
-    return result.with_diagnostics(tuple(check_compare(result)))
