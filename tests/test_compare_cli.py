@@ -43,7 +43,10 @@ def test_live_compare_interleaves_and_saves(
     assert "interleaved in one process" in " ".join(lines[:head])  # wrapped at 80 columns
     assert lines[head].split()[0] == "A" and "baseline" in lines[head]
     assert lines[head + 1].split()[0] == "B" and "×" in lines[head + 1]
-    assert f"{big} is" in " ".join(out.split()) and "slower than" in out
+    flat = " ".join(out.split())
+    # 16x the work is slower; whether 4 s on this host narrow the CI enough to say so, or leave
+    # it undecided, is the host's load to decide (the point estimate is asserted below).
+    assert f"{big} is slower than" in flat or f"{big} against {TINY}: undecided" in flat, out
     data = json.loads(path.read_text())
     assert data["kind"] == "compare" and data["mode"] == "interleaved"
     assert data["policy"]["copies"] == 4  # eager models: four copies each by default
