@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 
-def one_run(model: str, extra: list[str]) -> dict[str, Any]:
+def one_run(model: str, extra: list[str], keep: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "r.json"
         load = os.getloadavg()[0]
@@ -32,6 +32,10 @@ def one_run(model: str, extra: list[str]) -> dict[str, Any]:
         )  # fmt: skip
         wall_s = time.perf_counter() - t0
         doc = json.loads(path.read_text()) if path.exists() else {}
+        if keep is not None and path.exists():
+            keep.mkdir(parents=True, exist_ok=True)
+            n = len(list(keep.glob("run*.json"))) + 1
+            (keep / f"run{n:02d}.json").write_text(path.read_text())
     shown = [d for d in doc.get("diagnostics", []) if d.get("severity") in ("warning", "error")]
     return {
         "exit": proc.returncode,
@@ -49,11 +53,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--model", default="timm:efficientnet_b0")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--keep", type=Path, help="keep each run's result file in this folder")
     parser.add_argument("extra", nargs="*", help="more `infertime run` options (after --)")
     ns = parser.parse_args()
     runs = []
     for i in range(ns.runs):
-        runs.append(one_run(ns.model, ns.extra))
+        runs.append(one_run(ns.model, ns.extra, ns.keep))
         r = runs[-1]
         print(f"run {i + 1}: exit {r['exit']}, load {r['load_before']:.2f}, "
               f"{r['wall_s']} s, warnings {r['warnings'] or 'none'}", flush=True)  # fmt: skip
