@@ -8,7 +8,9 @@ call (the known ratio: 2.00). Per cell, `--runs` invocations of
     infertime compare MODEL MODEL_twice      (known: the CI should hold 2.00; wrong: "faster")
 "loaded" runs another process doing torch matmuls on every core for the whole cell.
 Targets (issue 19): A/A false claims ≤ 1 of 20 per model, quiet and loaded; the known ratio in
-the CI in ≥ 19 of 20 quiet invocations; loaded, right or undecided, never wrong.
+the CI in ≥ 19 of 20 quiet invocations; loaded, right or undecided, never wrong. For the µs-scale
+model the twice/once ratio is not 2.00 (the wrapper's dispatch is part of the call: 2.19 here),
+so its coverage is also counted against the median ratio of all the cell's invocations.
 
     PYTHONPATH=src python benchmarks/compare_cpu_decisions.py --runs 20 --max-time 10 \
         --out docs/validation/raw/compare_cpu_decisions.json
@@ -73,6 +75,16 @@ def cell(a: str, b: str, runs: int, max_time: float, known: float | None) -> dic
         out["false_claims"] = sum(r["decision"] in ("faster", "slower") for r in ok)
     else:
         out["covered"] = sum(r["ci"] is not None and r["ci"][0] <= known <= r["ci"][1] for r in ok)
+        # For a µs-scale model "twice" is not exactly 2.00: the wrapper's own dispatch (a few µs)
+        # is part of its call. The median ratio over all the cell's invocations stands in for
+        # the true ratio there (it is 2.00 within 0.5 % for the ms-scale model).
+        pooled = sorted(r["ratio"] for r in ok)
+        if pooled:
+            out["pooled_ratio"] = pooled[len(pooled) // 2]
+            out["covered_pooled"] = sum(
+                r["ci"] is not None and r["ci"][0] <= out["pooled_ratio"] <= r["ci"][1] for r in ok
+            )
+        out["with_ci"] = sum(r["ci"] is not None for r in ok)
         out["wrong"] = sum(r["decision"] == "faster" for r in ok)
         out["called_slower"] = sum(r["decision"] == "slower" for r in ok)
     out["undecided"] = sum(r["decision"] == "undecided" for r in ok)
@@ -115,11 +127,14 @@ def main() -> None:
         "max_time_s": args.max_time,
         "cells": cells,
     }
-    print(f"{'cell':<40} {'false/wrong':>11} {'covered':>8} {'undecided':>9} {'errors':>6}")
+    head = f"{'cell':<34} {'false/wrong':>11} {'covered':>8} {'pooled':>13} {'undecided':>9}"
+    print(f"{head} {'errors':>6}")
     for key, c in cells.items():
         bad = c.get("false_claims", c.get("wrong"))
         covered = c.get("covered", "")
-        print(f"{key:<40} {bad:>11} {covered!s:>8} {c['undecided']:>9} {c['errors']:>6}")
+        pooled = f"{c['covered_pooled']} @{c['pooled_ratio']:.3f}" if "pooled_ratio" in c else ""
+        row = f"{key:<34} {bad:>11} {covered!s:>8} {pooled:>13} {c['undecided']:>9}"
+        print(f"{row} {c['errors']:>6}")
     if args.out:
         args.out.write_text(json.dumps(data, indent=1))
 
