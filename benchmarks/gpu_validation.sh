@@ -4,7 +4,8 @@
 # steps: tests (pytest -m "cuda or multigpu"), isolate (--isolate search with real OOMs),
 # pitfalls, throughput (fp32 validation), latency (latency validation), compare (issue 11 and
 # 26 targets), energy (issue 25), generate (issue 21), genlive (issue 21 item 7: live
-# generate compare; issue 25 item 1: generate --energy), sweep (issue 22), gate (the pytest
+# generate compare; issue 25 item 1: generate --energy), sweep (issue 22), forkserver (issue
+# 22's start-up cut: FORK_MODEL, FORK_POINT, FORK_BATCHES, FORK_AA_BATCH, FORK_AA), gate (the pytest
 # plugin on the GPU, issue 24), report (the HTML report of everything under OUT).
 # STEP=SECONDS stops a step after that long (what it wrote so far stays). Environment knobs:
 # LAT_BATCHES, LAT_RUNS (latency), CMP_STEPS (compare). Each step writes its log and results
@@ -71,6 +72,13 @@ for arg in "$@"; do
       run compare "hf:gpt2 --prompt-len 128 --new-tokens 32" "$m" --figure e2e --copies 1 \
         --max-time 30 --energy --json "$out/genlive_energy_cmp.json" ;;
     sweep) timeout -k 10 "$limit" bash benchmarks/sweep_gpu.sh one "$out/sweep" ;;
+    forkserver) # issue 22 item 6: points forked from the fork server against fresh
+      # interpreters and `infertime run` (start-up cut, A/A at one batch)
+      timeout -k 10 "$limit" python3 benchmarks/sweep_overhead.py \
+        --model "${FORK_MODEL:-timm:efficientnet_b0}" \
+        --point-args "${FORK_POINT:---device cuda --preset quick}" \
+        --batches "${FORK_BATCHES:-1,64}" --aa-batch "${FORK_AA_BATCH:-64}" \
+        --aa "${FORK_AA:-4}" --startups 3 --out "$out/sweep_overhead_gpu.json" ;;
     gate) timeout -k 10 "$limit" python3 benchmarks/pytest_gate_gpu.py ${GATE_ARGS:-} --out "$out" ;;
     report) timeout -k 10 "$limit" python3 -m infertime report "$out" -o "$out/report.html" ;;
     *) echo "unknown step $step"; false ;;

@@ -2,15 +2,16 @@
 
 1. Start-up: a fresh interpreter importing what a point's child imports (torch, infertime's
    latency measurement), the median over `--startups` processes.
-2. A real sweep (`python -m infertime run ...` children) of a tiny CNN over batches; per point,
-   overhead = the child's wall time (spawn to exit) minus its measurement's own time
+2. A real sweep of a tiny CNN over batches, once with `--start fresh` (each point a new
+   interpreter) and once with `--start fork` (each point forked from the fork server); per
+   point, overhead = the child's wall time (request to exit) minus its measurement's own time
    (analysis.wall_s.total_s). Target: overhead ≤ start-up + 1 s; the whole sweep ≤ 1.15 ×
    (sum of point wall times / workers) + one start-up.
-3. A/A: the batch-1 point by `sweep` (a one-point sweep) and by `infertime run` in a fresh
-   interpreter, `--aa` times each, interleaved (A B B A ...) against host drift. One process's
-   median CI is narrower than the spread between processes, so each arm's figure is its
-   processes' typical median with its 95 % CI (infertime.repeats.across_processes, as
-   `--processes` reports it); the two CIs must overlap.
+3. A/A: the batch-1 point forked by `sweep --start fork`, in a fresh interpreter by `sweep
+   --start fresh`, and by `infertime run`, `--aa` processes each, in rotating order against
+   host drift. One process's median CI is narrower than the spread between processes, so each
+   arm's figure is its processes' typical median with its 95 % CI
+   (infertime.repeats.across_processes, as `--processes` reports it); the CIs must overlap.
 
     PYTHONPATH=src python benchmarks/sweep_overhead.py \
         [--out docs/validation/raw/issue22/sweep_overhead_cpu.json]
@@ -50,64 +51,69 @@ def startup_s(runs: int) -> list[float]:
     return out
 
 
-def run_sweep_cli(folder: Path, batches: str) -> float:
+def run_sweep_cli(folder: Path, batches: str, start: str) -> float:
     argv = [sys.executable, "-m", "infertime", "sweep", "run", MODEL, "--batch-size", batches,
-            *POINT, "-o", str(folder), "--quiet", "--format", "json"]  # fmt: skip
+            *POINT, "-o", str(folder), "--quiet", "--format", "json", "--start", start]  # fmt: skip
     t0 = time.perf_counter()
     subprocess.run(argv, check=True, env=child_env(), stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
-def run_cli(path: Path) -> None:
-    argv = [sys.executable, "-m", "infertime", "run", MODEL, "--batch-size", "1", *POINT,
+def run_cli(path: Path, batch: str) -> None:
+    argv = [sys.executable, "-m", "infertime", "run", MODEL, "--batch-size", batch, *POINT,
             "--json", str(path), "--quiet"]  # fmt: skip
     subprocess.run(argv, check=True, env=child_env(), stdout=subprocess.DEVNULL)
 
 
+def sweep_points(folder: Path) -> list[dict[str, Any]]:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    points = []
+    for p in manifest["points"]:
+        run = p["rounds"]["1"]
+        points.append({"label": p["label"], "status": run["status"], **run["timing"]})
+    return points
+
+
 def main() -> None:
+    global MODEL, POINT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--startups", type=int, default=5)
     parser.add_argument("--batches", default="1,2,4,8")
     parser.add_argument("--aa", type=int, default=4, help="A/A processes per arm")
+    parser.add_argument("--aa-batch", default="1", help="the A/A point's batch size")
+    parser.add_argument("--model", default=MODEL)
+    parser.add_argument("--point-args", default=" ".join(POINT), help="each point's options")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    MODEL, POINT = args.model, args.point_args.split()
     sys.path[:0] = [str(ROOT / "src")]
     from infertime.sweep.figures import read_figures
 
     starts = startup_s(args.startups)
     start = statistics.median(starts)
+    sweeps: dict[str, dict[str, Any]] = {}
+    arms: dict[str, list[dict[str, Any]]] = {"fork": [], "fresh": [], "run": []}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "sweep"
-        sweep_wall = run_sweep_cli(folder, args.batches)
-        manifest = json.loads((folder / "manifest.json").read_text())
-        points = []
-        for p in manifest["points"]:
-            run = p["rounds"]["1"]
-            timing = run["timing"]
-            doc = json.loads((folder / "points" / run["file"]).read_text())
-            points.append({"label": p["label"], "status": run["status"], **timing,
-                           "doc": doc})  # fmt: skip
-        arms: dict[str, list[dict[str, Any]]] = {"sweep": [], "run": []}
+        for mode in ("fresh", "fork"):
+            folder = Path(tmp) / f"sweep-{mode}"
+            wall = run_sweep_cli(folder, args.batches, mode)
+            sweeps[mode] = {"wall_s": wall, "points": sweep_points(folder)}
+        # The A/A: one batch-1 point forked from the fork server, in a fresh interpreter by
+        # `sweep --start fresh`, and by `infertime run`, each arm's processes interleaved in
+        # rotating order against host drift.
+        names = list(arms)
         for i in range(args.aa):
-            order = ("sweep", "run") if i % 2 == 0 else ("run", "sweep")
-            for arm in order:
+            for arm in names[i % 3 :] + names[: i % 3]:
                 if arm == "run":
                     path = Path(tmp) / f"run{i}.json"
-                    run_cli(path)
+                    run_cli(path, args.aa_batch)
                     arms["run"].append(json.loads(path.read_text()))
                 else:
-                    one = Path(tmp) / f"aa{i}"
-                    run_sweep_cli(one, "1")
-                    arms["sweep"].append(_only_point(one))
-    walls = [p["wall_s"] for p in points]
-    overheads = [p["overhead_s"] for p in points if p["overhead_s"] is not None]
-    bound = 1.15 * sum(walls) / 1 + start
-    a, b = (_across([read_figures(d) for d in arms[k]]) for k in ("sweep", "run"))
-    overlap = bool(
-        a.typical_ci and b.typical_ci and a.typical_ci[0] <= b.typical_ci[1]
-        and b.typical_ci[0] <= a.typical_ci[1]
-    )  # fmt: skip
-    report = {
+                    one = Path(tmp) / f"aa-{arm}{i}"
+                    run_sweep_cli(one, args.aa_batch, arm)
+                    arms[arm].append(_only_point(one))
+    across = {k: _across([read_figures(d) for d in docs]) for k, docs in arms.items()}
+    report: dict[str, Any] = {
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
             "python": platform.python_version(),
@@ -116,44 +122,51 @@ def main() -> None:
         },
         "versions": _versions(),
         "startup_s": {"median": start, "runs": starts},
-        "points": [{k: v for k, v in p.items() if k != "doc"} for p in points],
-        "overhead_s": {
-            "median": statistics.median(overheads),
-            "max": max(overheads),
-            "target_max": start + 1.0,
-        },
-        "sweep_wall_s": sweep_wall,
-        "sweep_target_s": bound,
-        "aa": {
-            "processes_each": args.aa,
-            "sweep_medians_s": a.medians,
-            "sweep_typical_s": a.typical,
-            "sweep_ci_s": a.typical_ci,
-            "run_medians_s": b.medians,
-            "run_typical_s": b.typical,
-            "run_ci_s": b.typical_ci,
-            "cis_overlap": overlap,
-        },
+        "target_overhead_max_s": start + 1.0,
+        "sweeps": {},
+        "model": MODEL,
+        "point_args": POINT,
+        "aa": {"processes_each": args.aa, "batch": args.aa_batch},
     }
     print(f"start-up (interpreter + torch + infertime): median {start:.2f} s over {len(starts)}")
-    for p in points:
-        print(f"  {p['label'][:50]:<50} wall {p['wall_s']:6.2f} s  overhead "
-              f"{p['overhead_s']:.2f} s")  # fmt: skip
-    print(
-        f"overhead per point: median {report['overhead_s']['median']:.2f} s, max "
-        f"{max(overheads):.2f} s (target ≤ start-up + 1 s = {start + 1:.2f} s): "
-        f"{'met' if max(overheads) <= start + 1 else 'MISSED'}"
-    )
-    print(
-        f"whole sweep {sweep_wall:.2f} s (driver start-up included) against 1.15 × "
-        f"{sum(walls):.2f} s + {start:.2f} s = {bound:.2f} s: "
-        f"{'met' if sweep_wall <= bound else 'MISSED'}"
-    )
-    print(
-        f"A/A batch 1, {args.aa} processes each: sweep {a.typical * 1e6:.1f} µs "
-        f"{_ci(a.typical_ci)} · run {b.typical * 1e6:.1f} µs {_ci(b.typical_ci)}: CIs "
-        f"{'overlap' if overlap else 'DO NOT overlap'}"
-    )
+    for mode, sweep in sweeps.items():
+        points = sweep["points"]
+        walls = [p["wall_s"] for p in points]
+        overheads = [p["overhead_s"] for p in points if p["overhead_s"] is not None]
+        bound = 1.15 * sum(walls) / 1 + start
+        report["sweeps"][mode] = {
+            "points": points,
+            "starts": sorted({p.get("start") for p in points}),
+            "overhead_s": {"median": statistics.median(overheads), "max": max(overheads)},
+            "sweep_wall_s": sweep["wall_s"],
+            "sweep_target_s": bound,
+        }
+        print(f"--start {mode} (points started: {', '.join(report['sweeps'][mode]['starts'])})")
+        for p in points:
+            print(f"  {p['label'][:50]:<50} wall {p['wall_s']:6.2f} s  overhead "
+                  f"{p['overhead_s']:.2f} s")  # fmt: skip
+        print(
+            f"  overhead per point: median {statistics.median(overheads):.2f} s, max "
+            f"{max(overheads):.2f} s (target ≤ start-up + 1 s = {start + 1:.2f} s): "
+            f"{'met' if max(overheads) <= start + 1 else 'MISSED'}"
+        )
+        print(
+            f"  whole sweep {sweep['wall_s']:.2f} s (driver start-up included) against 1.15 × "
+            f"{sum(walls):.2f} s + {start:.2f} s = {bound:.2f} s: "
+            f"{'met' if sweep['wall_s'] <= bound else 'MISSED'}"
+        )
+    for arm, a in across.items():
+        report["aa"][arm] = {"medians_s": a.medians, "typical_s": a.typical, "ci_s": a.typical_ci}
+    pairs = {}
+    for x, y in (("fork", "run"), ("fork", "fresh"), ("fresh", "run")):
+        cx, cy = across[x].typical_ci, across[y].typical_ci
+        pairs[f"{x} vs {y}"] = bool(cx and cy and cx[0] <= cy[1] and cy[0] <= cx[1])
+    report["aa"]["cis_overlap"] = pairs
+    print(f"A/A batch {args.aa_batch}, {args.aa} processes each (typical median, 95 % CI):")
+    for arm, a in across.items():
+        print(f"  {arm:<6} {a.typical * 1e6:8.1f} µs {_ci(a.typical_ci)}")
+    for pair, ok in pairs.items():
+        print(f"  {pair}: CIs {'overlap' if ok else 'DO NOT overlap'}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1) + "\n")

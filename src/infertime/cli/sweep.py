@@ -63,6 +63,14 @@ def sweep(
     gpus: Annotated[
         str | None, typer.Option("--gpus", help="Local: the GPUs to use, e.g. 0,1 (NVML order).")
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="fork: points fork from a server that imported torch but never touched CUDA "
+            "(default, local on Linux); fresh: a new interpreter per point.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the points and an estimate of the time.")
     ] = False,
@@ -122,6 +130,7 @@ def sweep(
         executor=executor,
         ray_address=ray_address,
         gpus=_gpu_list(gpus),
+        start=start,
     )
     choose = Slo(parse_duration_s(slo), slo_stat) if slo else None
     if out is None and not dry_run:

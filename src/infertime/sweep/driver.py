@@ -7,6 +7,8 @@ finished, mark the manifest interrupted and leave with 130 / 143; `--resume` con
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +45,9 @@ class SweepSettings:
     ray_address: str | None = None
     ray_init: dict[str, Any] = field(default_factory=dict)  # local Ray instance (tests)
     gpus: tuple[int, ...] | None = None  # local: NVML indices to use
+    # How a point's process starts: "fork" (from the fork server: no imports to pay), "fresh"
+    # (a new interpreter), None: fork where the local executor can (Linux), else fresh.
+    start: str | None = None
 
     def __post_init__(self) -> None:
         if self.rounds < 1:
@@ -51,6 +56,26 @@ class SweepSettings:
             raise ConfigError(f"--timeout must be positive, got {self.timeout_s}")
         if self.executor not in ("local", "ray"):
             raise ConfigError(f"unknown executor {self.executor!r}", advice="local or ray")
+        if self.start not in (None, "fork", "fresh"):
+            raise ConfigError(f"unknown --start {self.start!r}", advice="fork or fresh")
+        if self.start == "fork" and self.executor == "ray":
+            raise ConfigError(
+                "--start fork is for the local executor: Ray starts each point in a fresh "
+                "worker of its own",
+                advice="leave --start out, or use --start fresh",
+            )
+        if self.start == "fork" and not can_fork():
+            raise ConfigError("--start fork needs os.fork (Linux)", advice="use --start fresh")
+
+    @property
+    def start_mode(self) -> str:
+        if self.start is not None:
+            return self.start
+        return "fork" if self.executor == "local" and can_fork() else "fresh"
+
+
+def can_fork() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 @dataclass
@@ -79,6 +104,10 @@ def make_executor(settings: SweepSettings, runner: PointRunner | None) -> Execut
         return RayExecutor(settings.ray_address, runner, init=settings.ray_init)
     from .local import LocalExecutor
 
+    if runner is None and settings.start_mode == "fork":
+        from .forkserver import ForkServerRunner
+
+        runner = ForkServerRunner()
     return LocalExecutor(runner, settings.gpus)
 
 
@@ -346,6 +375,7 @@ class _Sweep:
                 "measure_s": measure_s,
                 "overhead_s": outcome.wall_s - measure_s if measure_s is not None else None,
                 "to_first_sample_s": outcome.to_first_sample_s,
+                "start": outcome.start,
             }
         return {
             "sweep_id": self.sid,

@@ -111,6 +111,7 @@ class LocalExecutor:
                 if s.gpu is not None
             ],
             "cpu_points": "one at a time, every core",
+            "start": getattr(self.runner, "start", "fresh"),
         }
 
     def _all(self) -> list[_Slot]:
@@ -196,3 +197,6 @@ class LocalExecutor:
         self.stop_event.set()
         for thread in self.threads:
             thread.join(timeout=30)
+        close_runner = getattr(self.runner, "close", None)
+        if close_runner is not None:
+            close_runner()  # the fork server, when there is one

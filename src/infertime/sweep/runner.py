@@ -55,6 +55,9 @@ class PointOutcome:
     wall_s: float  # spawn to exit, on the clock of the machine that ran it
     to_first_sample_s: float | None  # spawn to the first timed sample (same machine's clock)
     cores: tuple[int, ...] | None  # the CPU cores the child was allowed to use
+    # "fresh" (a new interpreter), "fork" (forked from the fork server), or "fresh (why the
+    # fork server could not serve)"
+    start: str = "fresh"
 
 
 class PointRunner(Protocol):
@@ -119,76 +122,91 @@ class SubprocessRunner:
             wall_s = (time.perf_counter_ns() - spawned_ns) * 1e-9
             err.seek(0)
             stderr_tail = tail(err.read())
-        if why == "stopped":
-            out_path.unlink(missing_ok=True)
-            return _outcome(
-                "stopped",
-                None,
-                None,
-                "stopped by the sweep",
-                code,
-                stderr_tail,
-                started_unix,
-                wall_s,
-                None,
-                pinned,
-            )
-        if why == "timeout":
-            out_path.unlink(missing_ok=True)
-            message = f"no result within the sweep's limit of {task.timeout_s:g} s"
-            return _outcome(
-                "failed",
-                None,
-                "timeout",
-                message,
-                None,
-                stderr_tail,
-                started_unix,
-                wall_s,
-                None,
-                pinned,
-            )
-        assert code is not None
-        if code != 0:
-            out_path.unlink(missing_ok=True)
-            message = last_error_line(stderr_tail) or describe_exit(code)
-            if code < 0:
-                message = (
-                    f"{describe_exit(code)}: {message}" if stderr_tail else describe_exit(code)
-                )
-            return _outcome(
-                "failed",
-                None,
-                reason_of(code),
-                message,
-                code,
-                stderr_tail,
-                started_unix,
-                wall_s,
-                None,
-                pinned,
-            )
-        document = read_document(out_path)
-        if document is None:
-            return _outcome(
-                "failed",
-                None,
-                "no-result",
-                "exit code 0 but no readable result file",
-                0,
-                stderr_tail,
-                started_unix,
-                wall_s,
-                None,
-                pinned,
-            )
-        first_ns = first_sample_ns(document)
-        to_first = (first_ns - spawned_ns) * 1e-9 if first_ns is not None else None
-        if to_first is not None and not 0 < to_first < wall_s:
-            to_first = None  # another clock (not this machine's CLOCK_MONOTONIC): unknown
-        return _outcome(
-            "ok", document, None, "", 0, stderr_tail, started_unix, wall_s, to_first, pinned
+        return finish(
+            task, code, why, stderr_tail, out_path, started_unix, spawned_ns, wall_s, pinned
         )
+
+
+def finish(
+    task: PointTask,
+    code: int | None,
+    why: str,
+    stderr_tail: str,
+    out_path: Path,
+    started_unix: float,
+    spawned_ns: int,
+    wall_s: float,
+    pinned: tuple[int, ...] | None,
+) -> PointOutcome:
+    """The outcome of a child that ended (`why`: "exited", "timeout" or "stopped")."""
+    if why == "stopped":
+        out_path.unlink(missing_ok=True)
+        return _outcome(
+            "stopped",
+            None,
+            None,
+            "stopped by the sweep",
+            code,
+            stderr_tail,
+            started_unix,
+            wall_s,
+            None,
+            pinned,
+        )
+    if why == "timeout":
+        out_path.unlink(missing_ok=True)
+        message = f"no result within the sweep's limit of {task.timeout_s:g} s"
+        return _outcome(
+            "failed",
+            None,
+            "timeout",
+            message,
+            None,
+            stderr_tail,
+            started_unix,
+            wall_s,
+            None,
+            pinned,
+        )
+    assert code is not None
+    if code != 0:
+        out_path.unlink(missing_ok=True)
+        message = last_error_line(stderr_tail) or describe_exit(code)
+        if code < 0:
+            message = f"{describe_exit(code)}: {message}" if stderr_tail else describe_exit(code)
+        return _outcome(
+            "failed",
+            None,
+            reason_of(code),
+            message,
+            code,
+            stderr_tail,
+            started_unix,
+            wall_s,
+            None,
+            pinned,
+        )
+    document = read_document(out_path)
+    if document is None:
+        return _outcome(
+            "failed",
+            None,
+            "no-result",
+            "exit code 0 but no readable result file",
+            0,
+            stderr_tail,
+            started_unix,
+            wall_s,
+            None,
+            pinned,
+        )
+    first_ns = first_sample_ns(document)
+    to_first = (first_ns - spawned_ns) * 1e-9 if first_ns is not None else None
+    if to_first is not None and not 0 < to_first < wall_s:
+        to_first = None  # another clock (not this machine's CLOCK_MONOTONIC): unknown
+    return _outcome(
+        "ok", document, None, "", 0, stderr_tail, started_unix, wall_s, to_first, pinned
+    )
 
 
 def runner_failed(exc: BaseException) -> PointOutcome:

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import host as host_module
 from .._version import __version__
 from ..devices.base import Device
 from ..devices.cpu import cpu_model_name
-from ..host import LOAD_AT_START, free_cores
 
 # Environment variables that change what is measured or how.
 RELEVANT_ENV_VARS = (
@@ -52,8 +52,9 @@ def host_state() -> dict[str, Any]:
         "frequency_governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         "load_average": load,
         # before infertime's own work: what the checks judge the host by (host.py)
-        "load_at_start": LOAD_AT_START,
-        "free_cores_at_start": free_cores(),
+        # (read through the module: a point forked from the sweep's fork server reads it anew)
+        "load_at_start": host_module.LOAD_AT_START,
+        "free_cores_at_start": host_module.free_cores(),
         "platform": platform.platform(),
     }
 
