@@ -156,7 +156,12 @@ def main() -> None:
             f"{'met' if sweep['wall_s'] <= bound else 'MISSED'}"
         )
     for arm, a in across.items():
-        report["aa"][arm] = {"medians_s": a.medians, "typical_s": a.typical, "ci_s": a.typical_ci}
+        # A fork could differ where a fresh process is cold: its first call, its warm-up.
+        cold = statistics.median(d["warmup"]["cold_call_s"] for d in arms[arm])
+        warm = statistics.median(d["warmup"]["seconds"] for d in arms[arm])
+        report["aa"][arm] = {"medians_s": a.medians, "typical_s": a.typical,
+                             "ci_s": a.typical_ci, "cold_call_median_s": cold,
+                             "warmup_median_s": warm}  # fmt: skip
     pairs = {}
     for x, y in (("fork", "run"), ("fork", "fresh"), ("fresh", "run")):
         cx, cy = across[x].typical_ci, across[y].typical_ci
@@ -164,7 +169,10 @@ def main() -> None:
     report["aa"]["cis_overlap"] = pairs
     print(f"A/A batch {args.aa_batch}, {args.aa} processes each (typical median, 95 % CI):")
     for arm, a in across.items():
-        print(f"  {arm:<6} {a.typical * 1e6:8.1f} µs {_ci(a.typical_ci)}")
+        r = report["aa"][arm]
+        print(f"  {arm:<6} {a.typical * 1e6:8.1f} µs {_ci(a.typical_ci)}  cold call "
+              f"{r['cold_call_median_s'] * 1e3:.2f} ms, warm-up {r['warmup_median_s']:.2f} s "
+              "(medians over processes)")  # fmt: skip
     for pair, ok in pairs.items():
         print(f"  {pair}: CIs {'overlap' if ok else 'DO NOT overlap'}")
     if args.out:

@@ -1,12 +1,12 @@
 """The sweep's fork server: `python -m infertime.cli.forkserver`.
 
-A process that has imported torch, infertime's commands and the model libraries, but has never
-touched CUDA nor run a tensor operation, and forks one child per sweep point. The child is made
-into what a fresh `python -m infertime KIND ...` would be, less the seconds of imports: its own
-session and signal handlers, the request's CUDA variables and working directory, the
-random state of a new interpreter, the host's load read anew, no exit handlers of the server;
-it dies with the server, which dies with the driver. The driver side is sweep/forkserver.py;
-docs/sweep.md ("Start-up cost") gives the A/A against fresh interpreters.
+A process that has imported torch, infertime's commands and the sweep's model libraries, but
+has never touched CUDA nor run a tensor operation, and forks one child per sweep point. The
+child is made into what a fresh `python -m infertime KIND ...` would be, less the seconds of
+imports: its own session and signal handlers, the request's CUDA variables and working
+directory, the random state of a new interpreter, the host's load read anew, no exit handlers
+of the server; it dies with the server, which dies with the driver. The driver side is
+sweep/forkserver.py; docs/sweep.md ("Start-up cost") gives the A/A against fresh interpreters.
 
 Protocol, one JSON object per line, on a descriptor of its own (the server's stdout is its
 stderr, so that nothing an import prints can corrupt it). In on stdin: {"id", "argv", "env",
@@ -35,9 +35,9 @@ import time
 import traceback
 from typing import Any
 
-# Optional model libraries a point may use: imported here when installed (none touches CUDA at
-# import). transformers is not: it is a lazy module whose imports happen at model build.
-MODEL_LIBRARIES = ("timm",)
+# Model libraries the server may import for its points (`--preload timm`; none touches CUDA at
+# import). transformers is not among them: a lazy module, its imports happen at model build.
+MODEL_LIBRARIES = ("timm", "torchvision")
 KIND_PARTS = ("format_path", "render_path", "table_path", "checks_path", "measure")
 ENTRY = "infertime.cli.app:main"  # what a child runs: main(argv) -> exit code
 PR_SET_PDEATHSIG = 1
@@ -47,9 +47,10 @@ PR_SET_PDEATHSIG = 1
 AFTER_FORK_ENV = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER")
 
 
-def preload() -> Any:
-    """Import what every point imports: torch, the CLI, every kind's measuring modules; the
-    torch random state as a new interpreter has it (imports might draw from it)."""
+def preload(libraries: list[str] | tuple[str, ...] = ()) -> Any:
+    """Import what every point imports: torch, the CLI, every kind's measuring modules, and
+    the model `libraries` the sweep's points use; return the torch random state as a new
+    interpreter has it (imports might draw from it)."""
     torch = importlib.import_module("torch")
     rng = torch.get_rng_state()
     from .. import kinds
@@ -61,7 +62,9 @@ def preload() -> Any:
             path = getattr(kind, part, None)
             if isinstance(path, str):
                 importlib.import_module(path.split(":")[0])
-    for name in MODEL_LIBRARIES:
+    for name in libraries:
+        if name not in MODEL_LIBRARIES:
+            continue
         with contextlib.suppress(Exception):  # not installed, or broken: the child says so
             importlib.import_module(name)
     return rng
@@ -262,12 +265,14 @@ class Server:
 
 
 def main(argv: list[str]) -> int:
-    """`--entry MODULE:FUNCTION` replaces what children run (tests' stand-in points)."""
+    """`--preload LIB` (repeatable) imports a model library; `--entry MODULE:FUNCTION`
+    replaces what children run (tests' stand-in points)."""
     entry = argv[argv.index("--entry") + 1] if "--entry" in argv else ENTRY
+    libraries = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--preload"]
     channel = Channel()
     started = time.perf_counter()
     try:
-        rng = preload()
+        rng = preload(libraries)
     except Exception as exc:  # said to the driver, which runs fresh interpreters instead
         channel.say({"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         return 3

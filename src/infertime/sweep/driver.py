@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError, Interrupted, Terminated, TerminatedError
 from ..records import utc_now
-from .estimate import estimate_run_s
+from .estimate import STARTUP_S, estimate_run_s
 from .executor import Executor, Finished, Job
 from .failure import FailedPoint
 from .fingerprint import Fingerprint
@@ -97,7 +97,15 @@ class SweepReport:
         return self.runs.get((point.key, round_), {"status": "pending"})
 
 
-def make_executor(settings: SweepSettings, runner: PointRunner | None) -> Executor:
+def model_libraries(grid: Grid) -> list[str]:
+    """The model libraries the grid's points load (`timm:NAME`, `torchvision:NAME`)."""
+    prefixes = {str(p.get("model", "")).split(":", 1)[0] for p in grid.points()}
+    return sorted(prefixes & {"timm", "torchvision"})
+
+
+def make_executor(
+    settings: SweepSettings, runner: PointRunner | None, libraries: list[str] | None = None
+) -> Executor:
     if settings.executor == "ray":
         from .ray_executor import RayExecutor
 
@@ -107,7 +115,7 @@ def make_executor(settings: SweepSettings, runner: PointRunner | None) -> Execut
     if runner is None and settings.start_mode == "fork":
         from .forkserver import ForkServerRunner
 
-        runner = ForkServerRunner()
+        runner = ForkServerRunner(libraries=libraries or ())
     return LocalExecutor(runner, settings.gpus)
 
 
@@ -126,7 +134,7 @@ def run_sweep(
     settings = settings or SweepSettings()
     points = grid.points()  # every point checked before anything starts
     store = ResultsFolder(folder)
-    executor = executor or make_executor(settings, runner)
+    executor = executor or make_executor(settings, runner, model_libraries(grid))
     try:
         places = executor.open(store.staging_dir)
         planned = [plan_point(p, executor.gpus_available) for p in points]
@@ -136,7 +144,7 @@ def run_sweep(
             todo = [
                 p for p in planned for r in range(1, settings.rounds + 1) if (p.key, r) not in done
             ]
-            dry_run(todo, estimate_total_s(todo, executor.capacity()))
+            dry_run(todo, estimate_total_s(todo, executor.capacity(), _forked(executor)))
             return SweepReport(store.root, sid, grid, planned, settings.rounds, {}, {}, "planned")
         old = store.open(sid, resume=settings.resume, force=settings.force)
         try:
@@ -161,9 +169,16 @@ def _already_done(
     return set(store.scan(planned, settings.rounds, current, settings.retry_failed))
 
 
-def estimate_total_s(todo: list[PlannedPoint], workers: int) -> float:
-    runs = [estimate_run_s(p) for p in todo]
-    return sum(runs) / max(1, min(workers, len(runs) or 1))
+def _forked(executor: Executor) -> bool:
+    """Whether the executor's points fork from the fork server."""
+    return bool(getattr(getattr(executor, "runner", None), "start", "fresh") == "fork")
+
+
+def estimate_total_s(todo: list[PlannedPoint], workers: int, forked: bool = False) -> float:
+    """The points' estimates over the workers; forked, plus the fork server's own start-up."""
+    runs = [estimate_run_s(p, forked) for p in todo]
+    server = max((STARTUP_S.get(p.device_kind, STARTUP_S["cpu"]) for p in todo), default=0.0)
+    return sum(runs) / max(1, min(workers, len(runs) or 1)) + (server if forked else 0.0)
 
 
 class _Sweep:
@@ -257,7 +272,10 @@ class _Sweep:
         progress = self.progress
         if progress is not None:
             progress.begin(
-                len(todo), reused, self.executor.capacity(), [estimate_run_s(p) for p, _ in todo]
+                len(todo),
+                reused,
+                self.executor.capacity(),
+                [estimate_run_s(p, _forked(self.executor)) for p, _ in todo],
             )
         state = "complete"
         try:

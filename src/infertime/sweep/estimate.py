@@ -14,12 +14,16 @@ from .identity import PlannedPoint
 # Interpreter, torch and model-library imports, model build: measured 2-4 s on a 2-core CPU
 # with tiny models, 7-15 s on an H200 host with timm models (issue 22).
 STARTUP_S = {"cpu": 4.0, "cuda": 12.0}
+# Forked from the fork server (imports paid once, by the server): the child's own set-up, model
+# build and exit; 0.2 s a point for a tiny CNN on the 2-core CPU (docs/sweep.md). On a GPU the
+# child still creates its CUDA context and builds its model.
+FORKED_STARTUP_S = {"cpu": 0.5, "cuda": 4.0}
 KERNEL_PASS_S = 3.0  # run on a GPU: CUPTI kernel-time pass and NVML watch
 CURVE_POINTS = 10  # throughput: a search and about this many curve points
 PITFALL_METHODS = 6
 
 
-def estimate_run_s(point: PlannedPoint) -> float:
+def estimate_run_s(point: PlannedPoint, forked: bool = False) -> float:
     values = point.point.values
     options = {
         "preset": values.get("preset", "default"),
@@ -30,7 +34,8 @@ def estimate_run_s(point: PlannedPoint) -> float:
     cfg = sampling_config(options, point.device_kind)
     warmup_s = min(cfg.warmup.max_time_s, 3 * cfg.warmup.min_time_s + 1.0)
     sampling_s = cfg.stop.max_time_s
-    startup_s = STARTUP_S.get(point.device_kind, STARTUP_S["cpu"])
+    table = FORKED_STARTUP_S if forked else STARTUP_S
+    startup_s = table.get(point.device_kind, table["cpu"])
     kind = point.point.kind
     if kind == "run":
         processes = int(values.get("processes") or 1)

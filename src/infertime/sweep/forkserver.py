@@ -1,6 +1,7 @@
 """Points forked from a server that has paid the imports once (the driver's side).
 
-`python -m infertime.cli.forkserver` imports torch, infertime's commands and timm, never
+`python -m infertime.cli.forkserver` imports torch, infertime's commands and the model libraries
+of the sweep's points, never
 touches CUDA, and forks one child per point; each child is what a fresh `python -m infertime
 KIND ...` would be, without its seconds of imports. This runner speaks to it and otherwise
 behaves as SubprocessRunner: the same timeout, stop and outcome. When the server cannot start,
@@ -191,6 +192,9 @@ class _Server:
 
     def close(self) -> None:
         """End the server; it ends its children (and they die with it in any case)."""
+        if not self.ready.is_set():  # still importing, so no child yet: no need to wait
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(OSError, ValueError), self.write_lock:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
@@ -222,8 +226,15 @@ class ForkServerRunner:
         command: Sequence[str] | None = None,
         fresh: SubprocessRunner | None = None,
         pid_timeout_s: float = PID_TIMEOUT_S,
+        libraries: Sequence[str] = (),
     ) -> None:
-        self.command = tuple(command) if command else (sys.executable, "-m", SERVER_MODULE)
+        """`libraries`: model libraries the server imports for its points (timm, torchvision:
+        seconds each; a point using one not imported imports it itself)."""
+        if command:
+            self.command = tuple(command)
+        else:
+            preload = [a for lib in libraries for a in ("--preload", lib)]
+            self.command = (sys.executable, "-m", SERVER_MODULE, *preload)
         self.fresh = fresh or SubprocessRunner()
         self.pid_timeout_s = pid_timeout_s
         self._servers: dict[ServerKey, _Server] = {}
@@ -240,7 +251,17 @@ class ForkServerRunner:
         for server in servers:
             server.close()
 
-    def _ready_server(self, key: ServerKey, stop: threading.Event) -> _Server | None:
+    @staticmethod
+    def _key(env: Mapping[str, str], cores: Sequence[int] | None) -> ServerKey:
+        pinned = tuple(sorted(cores)) if cores else None
+        return pinned, tuple(sorted((k, v) for k, v in env.items() if k not in AFTER_FORK_ENV))
+
+    def warm(self, env: Mapping[str, str], cores: Sequence[int] | None = None) -> None:
+        """Start the server that points with this environment and these cores will use, so
+        that its imports overlap the driver's own set-up."""
+        self._server_for(self._key(env, cores))
+
+    def _server_for(self, key: ServerKey) -> _Server | None:
         with self._lock:
             if self.fallback_reason is not None:
                 return None
@@ -252,6 +273,12 @@ class ForkServerRunner:
                 except OSError as exc:
                     self.fallback_reason = f"the fork server could not start: {exc}"
                     return None
+            return server
+
+    def _ready_server(self, key: ServerKey, stop: threading.Event) -> _Server | None:
+        server = self._server_for(key)
+        if server is None:
+            return None
         usable = server.wait_ready(stop, READY_TIMEOUT_S)
         if usable:
             self.import_s = server.hello.get("import_s")
@@ -280,9 +307,9 @@ class ForkServerRunner:
         stop: threading.Event,
         cores: Sequence[int] | None = None,
     ) -> PointOutcome:
-        pinned = tuple(sorted(cores)) if cores else None
-        at_import = tuple(sorted((k, v) for k, v in env.items() if k not in AFTER_FORK_ENV))
-        server = self._ready_server((pinned, at_import), stop)
+        key = self._key(env, cores)
+        pinned = key[0]
+        server = self._ready_server(key, stop)
         if server is None:
             if stop.is_set():
                 now = time.time()
