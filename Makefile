@@ -17,7 +17,7 @@ run: install
 	$(VENV)/bin/infertime run $(ARGS)
 
 test: install
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
