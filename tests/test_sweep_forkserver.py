@@ -226,3 +226,13 @@ def test_a_server_dying_mid_point_means_the_point_runs_again_fresh(
     finally:
         runner.close()
         worker.join(timeout=120)
+
+
+def test_the_server_imports_only_the_model_libraries_the_grid_uses() -> None:
+    from infertime.sweep.driver import model_libraries
+
+    grid = parse_grid_args("run", ["timm:resnet18", "--model", "m:f", "--device", "cpu"])
+    assert model_libraries(grid) == ["timm"]
+    assert model_libraries(parse_grid_args("run", ["m:f", "--device", "cpu"])) == []
+    runner = ForkServerRunner(libraries=["timm"])
+    assert runner.command[-2:] == ("--preload", "timm")
