@@ -1,7 +1,8 @@
 """A sweep's overhead on the CPU, and an A/A of `sweep` against `run` (issue 22's targets).
 
-1. Start-up: a fresh interpreter importing what a point's child imports (torch, infertime's
-   latency measurement), the median over `--startups` processes.
+1. Start-up: a fresh interpreter importing what a point's child imports (torch, the model's
+   library when it is timm or torchvision, infertime's latency measurement), the median over
+   `--startups` processes.
 2. A real sweep of a tiny CNN over batches, once with `--start fresh` (each point a new
    interpreter) and once with `--start fork` (each point forked from the fork server); per
    point, overhead = the child's wall time (request to exit) minus its measurement's own time
@@ -41,8 +42,11 @@ def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
-def startup_s(runs: int) -> list[float]:
-    code = "import torch, infertime.latency.measure"
+def startup_s(runs: int, model: str) -> list[float]:
+    """A fresh interpreter importing what a point of `model` imports before it measures."""
+    library = model.split(":", 1)[0]
+    extra = f", {library}" if library in ("timm", "torchvision") else ""
+    code = f"import torch{extra}, infertime.latency.measure"
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -89,7 +93,7 @@ def main() -> None:
     sys.path[:0] = [str(ROOT / "src")]
     from infertime.sweep.figures import read_figures
 
-    starts = startup_s(args.startups)
+    starts = startup_s(args.startups, MODEL)
     start = statistics.median(starts)
     sweeps: dict[str, dict[str, Any]] = {}
     arms: dict[str, list[dict[str, Any]]] = {"fork": [], "fresh": [], "run": []}
@@ -97,7 +101,10 @@ def main() -> None:
         for mode in ("fresh", "fork"):
             folder = Path(tmp) / f"sweep-{mode}"
             wall = run_sweep_cli(folder, args.batches, mode)
-            sweeps[mode] = {"wall_s": wall, "points": sweep_points(folder)}
+            executor = json.loads((folder / "manifest.json").read_text())["executor"]
+            server_s = executor.get("fork_server_import_s")
+            sweeps[mode] = {"wall_s": wall, "points": sweep_points(folder),
+                            "fork_server_import_s": server_s}  # fmt: skip
         # The A/A: one batch-1 point forked from the fork server, in a fresh interpreter by
         # `sweep --start fresh`, and by `infertime run`, each arm's processes interleaved in
         # rotating order against host drift.
@@ -128,7 +135,8 @@ def main() -> None:
         "point_args": POINT,
         "aa": {"processes_each": args.aa, "batch": args.aa_batch},
     }
-    print(f"start-up (interpreter + torch + infertime): median {start:.2f} s over {len(starts)}")
+    print(f"start-up (interpreter, torch, the model's library, infertime): median {start:.2f} s "
+          f"over {len(starts)}")  # fmt: skip
     for mode, sweep in sweeps.items():
         points = sweep["points"]
         walls = [p["wall_s"] for p in points]
@@ -139,9 +147,12 @@ def main() -> None:
             "starts": sorted({p.get("start") for p in points}),
             "overhead_s": {"median": statistics.median(overheads), "max": max(overheads)},
             "sweep_wall_s": sweep["wall_s"],
+            "fork_server_import_s": sweep["fork_server_import_s"],
             "sweep_target_s": bound,
         }
-        print(f"--start {mode} (points started: {', '.join(report['sweeps'][mode]['starts'])})")
+        server = sweep["fork_server_import_s"]
+        print(f"--start {mode} (points started: {', '.join(report['sweeps'][mode]['starts'])})"
+              + (f"; the fork server's imports took {server:.2f} s" if server else ""))  # fmt: skip
         for p in points:
             print(f"  {p['label'][:50]:<50} wall {p['wall_s']:6.2f} s  overhead "
                   f"{p['overhead_s']:.2f} s")  # fmt: skip
