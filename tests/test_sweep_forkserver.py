@@ -229,10 +229,10 @@ def test_a_server_dying_mid_point_means_the_point_runs_again_fresh(
 
 
 def test_the_server_imports_only_the_model_libraries_the_grid_uses() -> None:
-    from infertime.sweep.driver import model_libraries
+    from infertime.sweep.driver import preload_libraries
 
     grid = parse_grid_args("run", ["timm:resnet18", "--model", "m:f", "--device", "cpu"])
-    assert model_libraries(grid) == ["timm"]
-    assert model_libraries(parse_grid_args("run", ["m:f", "--device", "cpu"])) == []
+    assert preload_libraries(grid) == ["timm"]
+    assert preload_libraries(parse_grid_args("run", ["m:f", "--device", "cpu"])) == []
     runner = ForkServerRunner(libraries=["timm"])
     assert runner.command[-2:] == ("--preload", "timm")

@@ -35,16 +35,16 @@ import time
 import traceback
 from typing import Any
 
+# What a request's environment may change in a forked child (the rest the server was started
+# with): the driver's side defines it.
+from ..sweep.forkserver import AFTER_FORK_ENV
+
 # Model libraries the server may import for its points (`--preload timm`; none touches CUDA at
 # import). transformers is not among them: a lazy module, its imports happen at model build.
 MODEL_LIBRARIES = ("timm", "torchvision")
 KIND_PARTS = ("format_path", "render_path", "table_path", "checks_path", "measure")
 ENTRY = "infertime.cli.app:main"  # what a child runs: main(argv) -> exit code
 PR_SET_PDEATHSIG = 1
-# What a request's environment may change in a forked child: CUDA reads these when first used
-# (never in the server). Anything else (OMP_NUM_THREADS, which OpenMP reads when torch loads
-# it; the cores) the server was started with: sweep/forkserver.py starts one per combination.
-AFTER_FORK_ENV = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER")
 
 
 def preload(libraries: list[str] | tuple[str, ...] = ()) -> Any:

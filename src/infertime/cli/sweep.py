@@ -144,7 +144,7 @@ def sweep(
                 sys.stdout.write(f"{i:>{width}}  {p.device_kind:<4} {p.point.label()}\n")
             sys.stdout.write(
                 f"{len(todo)} runs ({len(grid.points())} points × {rounds} round(s)); about "
-                f"{duration(total_s)} (rough: sampling budgets and each point's start-up)\n"
+                f"{duration(total_s)}\n  (rough: the sampling budgets and each point's start-up)\n"
             )
 
         grid.points()

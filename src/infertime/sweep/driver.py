@@ -97,7 +97,7 @@ class SweepReport:
         return self.runs.get((point.key, round_), {"status": "pending"})
 
 
-def model_libraries(grid: Grid) -> list[str]:
+def preload_libraries(grid: Grid) -> list[str]:
     """The model libraries the grid's points load (`timm:NAME`, `torchvision:NAME`)."""
     prefixes = {str(p.get("model", "")).split(":", 1)[0] for p in grid.points()}
     return sorted(prefixes & {"timm", "torchvision"})
@@ -134,7 +134,7 @@ def run_sweep(
     settings = settings or SweepSettings()
     points = grid.points()  # every point checked before anything starts
     store = ResultsFolder(folder)
-    executor = executor or make_executor(settings, runner, model_libraries(grid))
+    executor = executor or make_executor(settings, runner, preload_libraries(grid))
     try:
         places = executor.open(store.staging_dir)
         planned = [plan_point(p, executor.gpus_available) for p in points]

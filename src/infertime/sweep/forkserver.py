@@ -37,7 +37,8 @@ from .runner import (
 )
 
 SERVER_MODULE = "infertime.cli.forkserver"
-# What a forked child may still change: CUDA reads these when first used (never in the server).
+# What a forked child may still change (cli/forkserver.py reads it too): CUDA reads these when
+# first used (never in the server).
 # Everything else a point's environment sets, and its cores, may be read at import (OpenMP reads
 # OMP_NUM_THREADS and the affinity when torch loads it): points that differ in them get servers
 # of their own, started with that environment and pinned to those cores, as a fresh interpreter

@@ -139,74 +139,41 @@ def finish(
     pinned: tuple[int, ...] | None,
 ) -> PointOutcome:
     """The outcome of a child that ended (`why`: "exited", "timeout" or "stopped")."""
+
+    def outcome(
+        status: str,
+        reason: str | None,
+        message: str,
+        exit_code: int | None,
+        document: dict[str, Any] | None = None,
+        to_first: float | None = None,
+    ) -> PointOutcome:
+        if status != "ok" and reason != "no-result":
+            out_path.unlink(missing_ok=True)  # no result file from a run that is not one
+        return _outcome(
+            status, document, reason, message, exit_code, stderr_tail, started_unix, wall_s,
+            to_first, pinned,
+        )  # fmt: skip
+
     if why == "stopped":
-        out_path.unlink(missing_ok=True)
-        return _outcome(
-            "stopped",
-            None,
-            None,
-            "stopped by the sweep",
-            code,
-            stderr_tail,
-            started_unix,
-            wall_s,
-            None,
-            pinned,
-        )
+        return outcome("stopped", None, "stopped by the sweep", code)
     if why == "timeout":
-        out_path.unlink(missing_ok=True)
-        message = f"no result within the sweep's limit of {task.timeout_s:g} s"
-        return _outcome(
-            "failed",
-            None,
-            "timeout",
-            message,
-            None,
-            stderr_tail,
-            started_unix,
-            wall_s,
-            None,
-            pinned,
-        )
+        limit = f"no result within the sweep's limit of {task.timeout_s:g} s"
+        return outcome("failed", "timeout", limit, None)
     assert code is not None
     if code != 0:
-        out_path.unlink(missing_ok=True)
         message = last_error_line(stderr_tail) or describe_exit(code)
         if code < 0:
             message = f"{describe_exit(code)}: {message}" if stderr_tail else describe_exit(code)
-        return _outcome(
-            "failed",
-            None,
-            reason_of(code),
-            message,
-            code,
-            stderr_tail,
-            started_unix,
-            wall_s,
-            None,
-            pinned,
-        )
+        return outcome("failed", reason_of(code), message, code)
     document = read_document(out_path)
     if document is None:
-        return _outcome(
-            "failed",
-            None,
-            "no-result",
-            "exit code 0 but no readable result file",
-            0,
-            stderr_tail,
-            started_unix,
-            wall_s,
-            None,
-            pinned,
-        )
+        return outcome("failed", "no-result", "exit code 0 but no readable result file", 0)
     first_ns = first_sample_ns(document)
     to_first = (first_ns - spawned_ns) * 1e-9 if first_ns is not None else None
     if to_first is not None and not 0 < to_first < wall_s:
         to_first = None  # another clock (not this machine's CLOCK_MONOTONIC): unknown
-    return _outcome(
-        "ok", document, None, "", 0, stderr_tail, started_unix, wall_s, to_first, pinned
-    )
+    return outcome("ok", None, "", 0, document, to_first)
 
 
 def runner_failed(exc: BaseException) -> PointOutcome:
