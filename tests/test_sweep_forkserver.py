@@ -236,3 +236,23 @@ def test_the_server_imports_only_the_model_libraries_the_grid_uses() -> None:
     assert preload_libraries(parse_grid_args("run", ["m:f", "--device", "cpu"])) == []
     runner = ForkServerRunner(libraries=["timm"])
     assert runner.command[-2:] == ("--preload", "timm")
+
+
+def test_no_point_is_forked_beside_a_server_still_importing(tmp_path: Path, stand_in: Path) -> None:
+    waited: list[bool] = []
+
+    class Importing:  # another slot's server, warmed and not ready yet
+        def wait_ready(self, stop: threading.Event, timeout_s: float) -> bool:
+            waited.append(True)
+            return True
+
+        def close(self) -> None:
+            pass
+
+    runner = ForkServerRunner(forkserver_command())
+    runner._servers[((0,), (("OMP_NUM_THREADS", "1"),))] = Importing()  # type: ignore[assignment]
+    try:
+        outcome = runner.run(task(1), {}, tmp_path / "p.json", threading.Event())
+        assert outcome.status == "ok" and outcome.start == "fork" and waited == [True]
+    finally:
+        runner.close()

@@ -319,6 +319,12 @@ class ForkServerRunner:
                     None, None, "fork",
                 )  # fmt: skip
             return self._fresh(str(self.fallback_reason), task, env, out_path, stop, cores)
+        # No point measures beside a server still importing (warmed for another slot): its
+        # seconds of imports would be load on the cores the point uses.
+        with self._lock:
+            others = [s for s in self._servers.values() if s is not server]
+        for other in others:
+            other.wait_ready(stop, READY_TIMEOUT_S)
         with tempfile.TemporaryDirectory(prefix="infertime-point-") as tmp:
             err_path = Path(tmp) / "stderr"
             request = {
